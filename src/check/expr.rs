@@ -1,0 +1,716 @@
+//! Typing expressions: resolve names, settle types, widen ints, fold `cfg.`.
+
+use super::Checker;
+use super::builtins::Params;
+use super::ir::*;
+use crate::config::CfgValue;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
+use crate::types::Type;
+
+impl Checker<'_, '_> {
+    /// Type `e`; `expected` lets a bare enum variant resolve.
+    pub(super) fn expr(&mut self, e: &Expr, expected: Option<Type>) -> TExpr {
+        let span = e.span;
+        let (kind, ty) = match &e.kind {
+            ExprKind::Int(i) => (TKind::Const(Const::Int(*i)), Type::Int),
+            ExprKind::Float(f) => (TKind::Const(Const::Float(*f)), Type::Float),
+            ExprKind::Str(s) => (TKind::Const(Const::Str(s.clone())), Type::Str),
+            ExprKind::Bool(b) => (TKind::Const(Const::Bool(*b)), Type::Bool),
+            ExprKind::Name(n) => return self.name(n, e, expected),
+            ExprKind::Cfg(path) => return self.cfg(path, e),
+            ExprKind::Unary { op, operand, .. } => return self.unary(*op, operand, e),
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                return self.binary(*op, *op_span, lhs, rhs, e);
+            }
+            ExprKind::In {
+                negated,
+                value,
+                list,
+            } => return self.in_list(*negated, value, list, e),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => return self.if_expr(cond, then, otherwise, e, expected),
+            ExprKind::Call { func, args } => return self.call(func, args, e, expected),
+            ExprKind::Error => (TKind::Error, Type::Error),
+        };
+        TExpr { kind, ty, span }
+    }
+
+    fn name(&mut self, n: &str, e: &Expr, expected: Option<Type>) -> TExpr {
+        let span = e.span;
+        if let Some(Type::Enum(want)) = expected {
+            let variant = self.enums[want.0 as usize]
+                .variants
+                .iter()
+                .position(|v| v == n);
+            if let Some(v) = variant {
+                return TExpr {
+                    kind: TKind::Const(Const::Enum(want, v as u32)),
+                    ty: Type::Enum(want),
+                    span,
+                };
+            }
+        }
+        if let Some(&id) = self.by_name.get(n) {
+            self.deps.push(id);
+            self.let_used.insert(id);
+            let ty = self.types[id.0 as usize].unwrap_or(Type::Error);
+            return TExpr {
+                kind: TKind::Item(id),
+                ty,
+                span,
+            };
+        }
+        if let Some(slot) = self.schema.slot(n) {
+            self.fields_read.insert(slot);
+            return TExpr {
+                kind: TKind::Field(slot),
+                ty: self.schema.field(slot).ty.ty(),
+                span,
+            };
+        }
+        if let Some(owners) = self.variants.get(n).cloned() {
+            if let Some(Type::Enum(want)) = expected {
+                let help = format!(
+                    "`{n}` is a variant of enum `{}`, but enum `{}` is expected here",
+                    self.enum_name(owners[0].0),
+                    self.enum_name(want)
+                );
+                return self.unknown_variant(n, e, want, Some(help));
+            }
+            if owners.len() == 1 {
+                let (id, v) = owners[0];
+                return TExpr {
+                    kind: TKind::Const(Const::Enum(id, v)),
+                    ty: Type::Enum(id),
+                    span,
+                };
+            }
+            let names: Vec<&str> = owners.iter().map(|(id, _)| self.enum_name(*id)).collect();
+            let help = format!(
+                "`{n}` is a variant of {}; compare it with a value of one of them",
+                names.join(" and ")
+            );
+            self.error(
+                Diagnostic::new(
+                    Code::UnknownVariant,
+                    span,
+                    format!("`{n}` could be a variant of several enums"),
+                )
+                .label("ambiguous variant")
+                .help(help),
+            );
+            return TExpr::error(span);
+        }
+        if self.broken.contains(n) {
+            return TExpr::error(span);
+        }
+        if let Some(Type::Enum(want)) = expected {
+            return self.unknown_variant(n, e, want, None);
+        }
+        let mut candidates: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+        candidates.extend(self.schema.names());
+        candidates.extend(self.variants.keys().map(String::as_str));
+        candidates.sort_unstable();
+        let help = did_you_mean(n, candidates).or_else(|| {
+            (self.config.get(&[n]).is_some()).then(|| format!("config is read as `cfg.{n}`"))
+        });
+        self.error(
+            Diagnostic::new(Code::UnknownName, span, format!("unknown name `{n}`"))
+                .label("not a field, rule or let")
+                .maybe_help(
+                    help.or_else(|| Some("fields come from the row schema (--schema)".into())),
+                ),
+        );
+        TExpr::error(span)
+    }
+
+    fn unknown_variant(
+        &mut self,
+        n: &str,
+        e: &Expr,
+        want: crate::types::EnumId,
+        help: Option<String>,
+    ) -> TExpr {
+        let info = &self.enums[want.0 as usize];
+        let help = help
+            .or_else(|| did_you_mean(n, info.variants.iter().map(String::as_str)))
+            .unwrap_or_else(|| format!("the variants are {}", info.variants.join(", ")));
+        let message = format!("`{n}` is not a variant of enum `{}`", info.name);
+        self.error(
+            Diagnostic::new(Code::UnknownVariant, e.span, message)
+                .label("unknown variant")
+                .help(help),
+        );
+        TExpr::error(e.span)
+    }
+
+    fn cfg(&mut self, path: &[Ident], e: &Expr) -> TExpr {
+        let span = e.span;
+        let segs: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+        for i in 0..segs.len() {
+            match self.config.get(&segs[..=i]) {
+                None => {
+                    let keys = self.config.keys_at(&segs[..i]);
+                    let shown = format!("cfg.{}", segs[..=i].join("."));
+                    let help = did_you_mean(segs[i], keys.iter().copied())
+                        .map(|h| {
+                            let prefix: String =
+                                segs[..i].iter().map(|s| format!("{s}.")).collect();
+                            h.replacen('`', &format!("`cfg.{prefix}"), 1)
+                        })
+                        .unwrap_or_else(|| {
+                            if keys.is_empty() {
+                                format!("{} has no keys here (--config, --set)", self.config.name)
+                            } else {
+                                format!("the keys here are {}", keys.join(", "))
+                            }
+                        });
+                    let seg_span = path[i].span;
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnknownCfgKey,
+                            seg_span,
+                            format!("unknown config key `{shown}`"),
+                        )
+                        .label(format!("not in {}", self.config.name))
+                        .help(help),
+                    );
+                    return TExpr::error(span);
+                }
+                Some(CfgValue::Map(_)) if i + 1 < segs.len() => continue,
+                Some(v) if i + 1 < segs.len() => {
+                    let v = v.to_string();
+                    let shown = format!("cfg.{}", segs[..=i].join("."));
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnknownCfgKey,
+                            path[i + 1].span,
+                            format!("`{shown}` is {v}, not a mapping"),
+                        )
+                        .label("no keys under a value")
+                        .help(format!("read `{shown}` itself")),
+                    );
+                    return TExpr::error(span);
+                }
+                Some(_) => {}
+            }
+        }
+        let full = segs.join(".");
+        let value = self.config.get(&segs).cloned();
+        self.cfg_used.insert(full.clone());
+        let (c, ty) = match value {
+            Some(CfgValue::Bool(b)) => (Const::Bool(b), Type::Bool),
+            Some(CfgValue::Int(i)) => (Const::Int(i), Type::Int),
+            Some(CfgValue::Float(f)) => (Const::Float(f), Type::Float),
+            Some(CfgValue::Str(s)) => (Const::Str(s), Type::Str),
+            other => {
+                let found = other.map(|v| v.to_string()).unwrap_or_default();
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        span,
+                        format!("`cfg.{full}` is {found}, which rules cannot read"),
+                    )
+                    .label("not a bool, int, float or string")
+                    .help("read one of the keys under it"),
+                );
+                return TExpr::error(span);
+            }
+        };
+        TExpr {
+            kind: TKind::Const(c),
+            ty,
+            span,
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, e: &Expr) -> TExpr {
+        let span = e.span;
+        match op {
+            UnaryOp::Not => {
+                let inner = self.boolean(operand, "`not`");
+                TExpr {
+                    kind: TKind::Not(Box::new(inner)),
+                    ty: Type::Bool,
+                    span,
+                }
+            }
+            UnaryOp::Neg => {
+                let inner = self.expr(operand, None);
+                if inner.ty == Type::Error {
+                    return TExpr::error(span);
+                }
+                if !inner.ty.is_numeric() {
+                    let found = self.show(inner.ty);
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            operand.span,
+                            format!("cannot negate a {found}"),
+                        )
+                        .label(format!("this is a {found}"))
+                        .help("`-` takes an int or a float"),
+                    );
+                    return TExpr::error(span);
+                }
+                if let TKind::Const(Const::Int(i)) = inner.kind
+                    && let Some(n) = i.checked_neg()
+                {
+                    return TExpr {
+                        kind: TKind::Const(Const::Int(n)),
+                        ty: Type::Int,
+                        span,
+                    };
+                }
+                if let TKind::Const(Const::Float(f)) = inner.kind {
+                    return TExpr {
+                        kind: TKind::Const(Const::Float(-f)),
+                        ty: Type::Float,
+                        span,
+                    };
+                }
+                let ty = inner.ty;
+                TExpr {
+                    kind: TKind::Neg(Box::new(inner)),
+                    ty,
+                    span,
+                }
+            }
+        }
+    }
+
+    /// An operand that must be a bool.
+    fn boolean(&mut self, e: &Expr, context: &str) -> TExpr {
+        let t = self.expr(e, Some(Type::Bool));
+        self.coerce(t, Type::Bool, context)
+    }
+
+    /// Accept `t` where `want` is expected: widen int to float, or report.
+    pub(super) fn coerce(&mut self, t: TExpr, want: Type, context: &str) -> TExpr {
+        if t.ty == want || t.ty == Type::Error || want == Type::Error {
+            return t;
+        }
+        if t.ty == Type::Int && want == Type::Float {
+            return widen(t);
+        }
+        let found = self.show(t.ty);
+        let expected = self.show(want);
+        if want == Type::Bool && t.ty.is_numeric() {
+            self.error(
+                Diagnostic::new(
+                    Code::NumberAsBool,
+                    t.span,
+                    format!("{context} expects a bool, found {}", article(&found)),
+                )
+                .label(format!("this is {}", article(&found)))
+                .help("numbers are not truth values; compare explicitly, e.g. `x != 0`"),
+            );
+            return TExpr::error(t.span);
+        }
+        let help = match (t.ty, want) {
+            (Type::Float, Type::Int) => "use round(), floor() or ceil() to make an int".to_string(),
+            _ => format!("{context} expects {}", article(&expected)),
+        };
+        self.error(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                t.span,
+                format!("type mismatch: expected {expected}, found {found}"),
+            )
+            .label(format!("this is {}", article(&found)))
+            .help(help),
+        );
+        TExpr::error(t.span)
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        op_span: crate::source::Span,
+        lhs: &Expr,
+        rhs: &Expr,
+        e: &Expr,
+    ) -> TExpr {
+        let span = e.span;
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let word = format!("`{}`", op.symbol());
+                let l = self.boolean(lhs, &word);
+                let r = self.boolean(rhs, &word);
+                let kind = if op == BinaryOp::And {
+                    TKind::And(Box::new(l), Box::new(r))
+                } else {
+                    TKind::Or(Box::new(l), Box::new(r))
+                };
+                return TExpr {
+                    kind,
+                    ty: Type::Bool,
+                    span,
+                };
+            }
+            _ => {}
+        }
+        if op.is_comparison() {
+            self.self_comparison(op, op_span, lhs, rhs);
+        }
+        let l = self.expr(lhs, None);
+        let hint = matches!(l.ty, Type::Enum(_)).then_some(l.ty);
+        let r = self.expr(rhs, hint);
+        if l.ty == Type::Error || r.ty == Type::Error {
+            return TExpr::error(span);
+        }
+        if op.is_arithmetic() {
+            if op == BinaryOp::Div || op == BinaryOp::Rem {
+                self.division_by_zero(op, op_span, &r);
+            }
+            if !(l.ty.is_numeric() && r.ty.is_numeric()) {
+                let (bad, ty) = if l.ty.is_numeric() {
+                    (&r, r.ty)
+                } else {
+                    (&l, l.ty)
+                };
+                let found = self.show(ty);
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        bad.span,
+                        format!("`{}` needs numbers, found {}", op.symbol(), article(&found)),
+                    )
+                    .label(format!("this is {}", article(&found)))
+                    .note(op_span, "in this operation"),
+                );
+                return TExpr::error(span);
+            }
+            let float = l.ty == Type::Float || r.ty == Type::Float || op == BinaryOp::Div;
+            let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
+            let ty = if float { Type::Float } else { Type::Int };
+            return TExpr {
+                kind: TKind::Binary {
+                    op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                },
+                ty,
+                span,
+            };
+        }
+        // Comparisons.
+        let (l, r) = match (l.ty, r.ty) {
+            (a, b) if a == b => (l, r),
+            (a, b) if a.is_numeric() && b.is_numeric() => (widen(l), widen(r)),
+            (a, b) => {
+                let (sa, sb) = (self.show(a), self.show(b));
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        op_span,
+                        format!("cannot compare {} with {}", article(&sa), article(&sb)),
+                    )
+                    .label("these types do not compare")
+                    .note(l.span, format!("this is {}", article(&sa)))
+                    .note(r.span, format!("this is {}", article(&sb)))
+                    .help("both sides must have the same type (ints and floats mix)"),
+                );
+                return TExpr::error(span);
+            }
+        };
+        if l.ty == Type::Bool && !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    op_span,
+                    format!("bools cannot be ordered with `{}`", op.symbol()),
+                )
+                .label("not an ordering of bools")
+                .help("bools compare only with `==` and `!=`"),
+            );
+            return TExpr::error(span);
+        }
+        TExpr {
+            kind: TKind::Binary {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            ty: Type::Bool,
+            span,
+        }
+    }
+
+    fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
+        let v = self.expr(value, None);
+        let hint = matches!(v.ty, Type::Enum(_)).then_some(v.ty);
+        let mut items: Vec<TExpr> = list.iter().map(|x| self.expr(x, hint)).collect();
+        if v.ty == Type::Error || items.iter().any(|i| i.ty == Type::Error) {
+            return TExpr::error(e.span);
+        }
+        let float =
+            v.ty.is_numeric() && (v.ty == Type::Float || items.iter().any(|i| i.ty == Type::Float));
+        let want = if float { Type::Float } else { v.ty };
+        let v = if float { widen(v) } else { v };
+        let mut ok = true;
+        for it in items.iter_mut() {
+            let taken = std::mem::replace(it, TExpr::error(e.span));
+            let c = self.coerce(taken, want, "this list of `in`");
+            ok &= c.ty != Type::Error;
+            *it = c;
+        }
+        if !ok {
+            return TExpr::error(e.span);
+        }
+        TExpr {
+            kind: TKind::In {
+                negated,
+                value: Box::new(v),
+                list: items,
+            },
+            ty: Type::Bool,
+            span: e.span,
+        }
+    }
+
+    fn if_expr(
+        &mut self,
+        cond: &Expr,
+        then: &Expr,
+        otherwise: &Expr,
+        e: &Expr,
+        expected: Option<Type>,
+    ) -> TExpr {
+        let c = self.boolean(cond, "`if`");
+        let t = self.expr(then, expected);
+        let hint = expected.or(Some(t.ty).filter(|ty| matches!(ty, Type::Enum(_))));
+        let o = self.expr(otherwise, hint);
+        if c.ty == Type::Error || t.ty == Type::Error || o.ty == Type::Error {
+            return TExpr::error(e.span);
+        }
+        let (t, o, ty) = match (t.ty, o.ty) {
+            (a, b) if a == b => (t, o, a),
+            (a, b) if a.is_numeric() && b.is_numeric() => (widen(t), widen(o), Type::Float),
+            (a, b) => {
+                let (sa, sb) = (self.show(a), self.show(b));
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        o.span,
+                        format!(
+                            "`if` branches differ: `then` gives {}, `else` gives {}",
+                            article(&sa),
+                            article(&sb)
+                        ),
+                    )
+                    .label(format!("this is {}", article(&sb)))
+                    .note(t.span, format!("this is {}", article(&sa)))
+                    .help("both branches must have the same type"),
+                );
+                return TExpr::error(e.span);
+            }
+        };
+        TExpr {
+            kind: TKind::If {
+                cond: Box::new(c),
+                then: Box::new(t),
+                otherwise: Box::new(o),
+            },
+            ty,
+            span: e.span,
+        }
+    }
+
+    fn call(&mut self, func: &Ident, args: &[Expr], e: &Expr, expected: Option<Type>) -> TExpr {
+        let span = e.span;
+        let Some(f) = Builtin::from_name(&func.name) else {
+            let help = did_you_mean(&func.name, Builtin::ALL.iter().map(|b| b.name()))
+                .unwrap_or_else(|| {
+                    let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+                    format!("the functions are {}", names.join(", "))
+                });
+            self.error(
+                Diagnostic::new(
+                    Code::UnknownFunction,
+                    func.span,
+                    format!("unknown function `{}`", func.name),
+                )
+                .label("not a function")
+                .help(help),
+            );
+            args.iter().for_each(|a| {
+                self.expr(a, None);
+            });
+            return TExpr::error(span);
+        };
+        let (min, max) = f.arity();
+        if args.len() < min || max.is_some_and(|m| args.len() > m) {
+            let want = match max {
+                Some(m) if m == min => format!("{min}"),
+                Some(m) => format!("{min} to {m}"),
+                None => format!("at least {min}"),
+            };
+            let s = if want == "1" { "" } else { "s" };
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArity,
+                    span,
+                    format!(
+                        "`{}` takes {want} argument{s}, found {}",
+                        f.name(),
+                        args.len()
+                    ),
+                )
+                .label(format!(
+                    "{} argument{}",
+                    args.len(),
+                    if args.len() == 1 { "" } else { "s" }
+                ))
+                .help(format!("call it as {}", f.signature())),
+            );
+            return TExpr::error(span);
+        }
+        let mut regex = None;
+        if f == Builtin::Matches {
+            match &args[1].kind {
+                ExprKind::Str(pattern) => match regex::bytes::Regex::new(pattern) {
+                    Ok(re) => {
+                        regex = Some(self.regexes.len());
+                        self.regexes.push(re);
+                    }
+                    Err(err) => {
+                        let detail = err.to_string();
+                        let last = detail.lines().last().unwrap_or("").trim().to_string();
+                        self.error(
+                            Diagnostic::new(Code::InvalidRegex, args[1].span, "invalid regular expression")
+                                .label(last)
+                                .help("the syntax is the `regex` crate's (no look-around or backreferences)"),
+                        );
+                        self.expr(&args[0], None);
+                        return TExpr::error(span);
+                    }
+                },
+                ExprKind::Error => return TExpr::error(span),
+                _ => {
+                    self.error(
+                        Diagnostic::new(Code::PatternNotLiteral, args[1].span, "the pattern of `matches` must be a string literal")
+                            .label("not a string literal")
+                            .help("write the regex inline, e.g. matches(model, \"^(H|A)100\"), so it is checked before any row is read"),
+                    );
+                    self.expr(&args[0], None);
+                    return TExpr::error(span);
+                }
+            }
+        }
+        let hint = match f.params() {
+            Params::Same => expected,
+            _ => None,
+        };
+        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
+        for a in args {
+            let h = hint.or_else(|| {
+                typed
+                    .first()
+                    .map(|t: &TExpr| t.ty)
+                    .filter(|t| matches!(t, Type::Enum(_)))
+            });
+            typed.push(self.expr(a, h));
+        }
+        if typed.iter().any(|t| t.ty == Type::Error) {
+            return TExpr::error(span);
+        }
+        let arg_ty = match f.params() {
+            Params::Any => typed[0].ty,
+            Params::Strings => {
+                let mut ok = true;
+                typed = typed
+                    .into_iter()
+                    .map(|t| {
+                        let c = self.coerce(t, Type::Str, &format!("`{}`", f.name()));
+                        ok &= c.ty != Type::Error;
+                        c
+                    })
+                    .collect();
+                if !ok {
+                    return TExpr::error(span);
+                }
+                Type::Str
+            }
+            Params::Numeric | Params::Same => {
+                let numeric = f.params() == Params::Numeric;
+                if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
+                    let found = self.show(bad.ty);
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            bad.span,
+                            format!("`{}` takes numbers, found {}", f.name(), article(&found)),
+                        )
+                        .label(format!("this is {}", article(&found)))
+                        .help(format!("call it as {}", f.signature())),
+                    );
+                    return TExpr::error(span);
+                }
+                let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
+                let want = if all_numeric && typed.iter().any(|t| t.ty == Type::Float) {
+                    Type::Float
+                } else {
+                    typed[0].ty
+                };
+                let mut ok = true;
+                typed = typed
+                    .into_iter()
+                    .map(|t| {
+                        let c = self.coerce(t, want, &format!("`{}`", f.name()));
+                        ok &= c.ty != Type::Error;
+                        c
+                    })
+                    .collect();
+                if !ok {
+                    return TExpr::error(span);
+                }
+                want
+            }
+        };
+        TExpr {
+            kind: TKind::Call {
+                func: f,
+                args: typed,
+                regex,
+            },
+            ty: f.result(arg_ty),
+            span,
+        }
+    }
+}
+
+/// Widen an int expression to float (folding constants).
+pub(super) fn widen(t: TExpr) -> TExpr {
+    if t.ty != Type::Int {
+        return t;
+    }
+    if let TKind::Const(Const::Int(i)) = t.kind {
+        return TExpr {
+            kind: TKind::Const(Const::Float(i as f64)),
+            ty: Type::Float,
+            span: t.span,
+        };
+    }
+    let span = t.span;
+    TExpr {
+        kind: TKind::ToFloat(Box::new(t)),
+        ty: Type::Float,
+        span,
+    }
+}
+
+/// "an int", "a float", "an enum X".
+pub(super) fn article(ty: &str) -> String {
+    let vowel = ty.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {ty}", if vowel { "an" } else { "a" })
+}

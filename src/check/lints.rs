@@ -1,0 +1,205 @@
+//! Lints over the rule set: cycles, division by a zero constant, comparing
+//! a value with itself.
+
+use super::Checker;
+use super::ir::{Const, ItemId, TExpr, TKind};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind};
+
+/// Order items so each comes after what it reads (Kahn's algorithm, no
+/// recursion, so a long chain of rules cannot overflow the stack). Items left
+/// over sit on or behind a cycle: each cycle is reported once.
+pub(super) fn order_or_report_cycles(
+    c: &mut Checker,
+    direct: &[Vec<(ItemId, Span)>],
+    n: usize,
+) -> Vec<ItemId> {
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut pending: Vec<usize> = vec![0; n];
+    for (i, refs) in direct.iter().enumerate() {
+        let mut seen: Vec<usize> = refs.iter().map(|(d, _)| d.0 as usize).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        pending[i] = seen.len();
+        for d in seen {
+            readers[d].push(i);
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).rev().collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop() {
+        order.push(ItemId(i as u32));
+        for &r in &readers[i] {
+            pending[r] -= 1;
+            if pending[r] == 0 {
+                ready.push(r);
+            }
+        }
+    }
+    let mut reported = vec![false; n];
+    for start in 0..n {
+        if pending[start] == 0 || reported[start] {
+            continue;
+        }
+        // Walk unresolved dependencies until an item repeats: that is a cycle.
+        let mut path: Vec<(usize, Span)> = Vec::new();
+        let mut at = start;
+        let cycle_start = loop {
+            if let Some(pos) = path.iter().position(|(p, _)| *p == at) {
+                break pos;
+            }
+            let Some(&(next, span)) = direct[at].iter().find(|(d, _)| pending[d.0 as usize] > 0)
+            else {
+                break path.len();
+            };
+            path.push((at, span));
+            at = next.0 as usize;
+        };
+        let cycle = &path[cycle_start..];
+        if cycle.is_empty() || cycle.iter().any(|(i, _)| reported[*i]) {
+            for (i, _) in &path {
+                reported[*i] = true;
+            }
+            continue;
+        }
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|(i, _)| c.decls[*i].name.name.clone())
+            .chain(std::iter::once(c.decls[cycle[0].0].name.name.clone()))
+            .collect();
+        let first = cycle[0].0;
+        let mut d = Diagnostic::new(
+            Code::Cycle,
+            c.decls[first].name.span,
+            format!("`{}` depends on itself: {}", names[0], names.join(" -> ")),
+        )
+        .label("this starts the cycle")
+        .help("a rule cannot use its own value, directly or through other rules and lets");
+        for (k, (_, span)) in cycle.iter().enumerate() {
+            d = d.note(*span, format!("`{}` uses `{}`", names[k], names[k + 1]));
+        }
+        c.diags.push(d);
+        for (i, _) in &path {
+            reported[*i] = true;
+        }
+    }
+    // Items on or behind cycles still get checked, after the rest.
+    order.extend((0..n).filter(|&i| pending[i] > 0).map(|i| ItemId(i as u32)));
+    order
+}
+
+impl Checker<'_, '_> {
+    /// `x / 0`, `x % 0`, and division by a config value that is zero.
+    pub(super) fn division_by_zero(&mut self, op: BinaryOp, op_span: Span, rhs: &TExpr) {
+        let zero = match &rhs.kind {
+            TKind::Const(Const::Int(0)) => true,
+            TKind::Const(Const::Float(f)) => *f == 0.0,
+            TKind::ToFloat(inner) => matches!(inner.kind, TKind::Const(Const::Int(0))),
+            _ => false,
+        };
+        if zero {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DivisionByZero,
+                    rhs.span,
+                    format!("`{}` by zero is always missing", op.symbol()),
+                )
+                .label("this is zero")
+                .note(op_span, "divides here")
+                .help("division by zero gives a missing value; divide by something else"),
+            );
+        }
+    }
+
+    /// `x == x` and friends: always true or false (or missing).
+    pub(super) fn self_comparison(&mut self, op: BinaryOp, op_span: Span, lhs: &Expr, rhs: &Expr) {
+        if !same_expr(lhs, rhs) {
+            return;
+        }
+        let always = match op {
+            BinaryOp::Eq | BinaryOp::Le | BinaryOp::Ge => "true",
+            _ => "false",
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::SelfComparison,
+                op_span,
+                "comparing a value with itself",
+            )
+            .label(format!("always {always}, or missing when the value is"))
+            .note(rhs.span, "the same expression as the left side")
+            .help("compare with another value; to test for a missing value use is_missing(x)"),
+        );
+    }
+}
+
+/// Structural equality, ignoring spans.
+fn same_expr(a: &Expr, b: &Expr) -> bool {
+    use ExprKind::*;
+    match (&a.kind, &b.kind) {
+        (Int(x), Int(y)) => x == y,
+        (Float(x), Float(y)) => x == y,
+        (Str(x), Str(y)) => x == y,
+        (Bool(x), Bool(y)) => x == y,
+        (Name(x), Name(y)) => x == y,
+        (Cfg(x), Cfg(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.name == q.name),
+        (
+            Unary {
+                op: o1, operand: x, ..
+            },
+            Unary {
+                op: o2, operand: y, ..
+            },
+        ) => o1 == o2 && same_expr(x, y),
+        (
+            Binary {
+                op: o1,
+                lhs: l1,
+                rhs: r1,
+                ..
+            },
+            Binary {
+                op: o2,
+                lhs: l2,
+                rhs: r2,
+                ..
+            },
+        ) => o1 == o2 && same_expr(l1, l2) && same_expr(r1, r2),
+        (Call { func: f1, args: a1 }, Call { func: f2, args: a2 }) => {
+            f1.name == f2.name
+                && a1.len() == a2.len()
+                && a1.iter().zip(a2).all(|(x, y)| same_expr(x, y))
+        }
+        (
+            If {
+                cond: c1,
+                then: t1,
+                otherwise: o1,
+            },
+            If {
+                cond: c2,
+                then: t2,
+                otherwise: o2,
+            },
+        ) => same_expr(c1, c2) && same_expr(t1, t2) && same_expr(o1, o2),
+        (
+            In {
+                negated: n1,
+                value: v1,
+                list: l1,
+            },
+            In {
+                negated: n2,
+                value: v2,
+                list: l2,
+            },
+        ) => {
+            n1 == n2
+                && same_expr(v1, v2)
+                && l1.len() == l2.len()
+                && l1.iter().zip(l2).all(|(x, y)| same_expr(x, y))
+        }
+        _ => false,
+    }
+}

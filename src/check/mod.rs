@@ -1,0 +1,441 @@
+//! Check: name resolution, types and lints over parsed modules. Produces the
+//! typed [`Program`] and every diagnostic at once.
+
+mod builtins;
+mod expr;
+pub mod ir;
+mod lints;
+
+pub use builtins::Params;
+pub use ir::*;
+
+use crate::config::Config;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::schema::Schema;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, Expr, ExprKind, ItemKind, Module};
+use crate::types::{EnumId, Type};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What checking a rule set gives: the program (usable when there are no
+/// errors) and the diagnostics, in source order.
+pub struct Checked {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Check parsed modules against a row schema and a config. `config_file` is
+/// where the config's text sits in the source map (for unused-key warnings).
+pub fn check(
+    modules: &[(FileId, Module)],
+    schema: &Schema,
+    config: &Config,
+    config_file: Option<FileId>,
+) -> Checked {
+    let mut c = Checker {
+        schema,
+        config,
+        config_file,
+        diags: Vec::new(),
+        enums: Vec::new(),
+        enum_by_name: HashMap::new(),
+        variants: HashMap::new(),
+        decls: Vec::new(),
+        by_name: HashMap::new(),
+        broken: modules
+            .iter()
+            .flat_map(|(_, m)| m.broken_names.iter().cloned())
+            .collect(),
+        types: Vec::new(),
+        cfg_used: HashSet::new(),
+        regexes: Vec::new(),
+        fields_read: BTreeSet::new(),
+        deps: Vec::new(),
+        let_used: HashSet::new(),
+    };
+    c.declare(modules);
+    let order = c.order();
+    let mut bodies: Vec<Option<TExpr>> = vec![None; c.decls.len()];
+    let mut deps: Vec<Vec<ItemId>> = vec![Vec::new(); c.decls.len()];
+    for &id in &order {
+        let (body, d) = c.check_item(id);
+        bodies[id.0 as usize] = Some(body);
+        deps[id.0 as usize] = d;
+    }
+    c.unused_lets();
+    c.unused_cfg_keys();
+
+    let items = c
+        .decls
+        .iter()
+        .zip(bodies)
+        .zip(deps)
+        .enumerate()
+        .map(|(i, ((d, body), deps))| CheckedItem {
+            name: d.name.name.clone(),
+            span: d.name.span,
+            doc: d.doc.clone(),
+            ty: c.types[i].unwrap_or(Type::Error),
+            rule: d.rule.as_ref().map(|r| RuleInfo {
+                default: r.default.clone(),
+            }),
+            body: body.unwrap_or_else(|| TExpr::error(d.name.span)),
+            deps,
+        })
+        .collect();
+    let outputs = (0..c.decls.len())
+        .filter(|&i| c.decls[i].rule.is_some())
+        .map(|i| ItemId(i as u32))
+        .collect();
+    let mut diagnostics = std::mem::take(&mut c.diags);
+    diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.code.severity()));
+    Checked {
+        program: Program {
+            enums: c.enums,
+            items,
+            order,
+            outputs,
+            regexes: c.regexes,
+            fields_read: c.fields_read.into_iter().collect(),
+        },
+        diagnostics,
+    }
+}
+
+struct Decl<'m> {
+    name: ast::Ident,
+    doc: Vec<String>,
+    body: &'m Expr,
+    rule: Option<RuleDecl<'m>>,
+}
+
+struct RuleDecl<'m> {
+    ty: Type,
+    default_expr: Option<&'m Expr>,
+    default: Option<Const>,
+}
+
+pub(crate) struct Checker<'a, 'm> {
+    schema: &'a Schema,
+    config: &'a Config,
+    config_file: Option<FileId>,
+    diags: Vec<Diagnostic>,
+    enums: Vec<EnumInfo>,
+    enum_by_name: HashMap<String, EnumId>,
+    /// Variant name to the enums that have it.
+    variants: HashMap<String, Vec<(EnumId, u32)>>,
+    decls: Vec<Decl<'m>>,
+    by_name: HashMap<String, ItemId>,
+    broken: HashSet<String>,
+    /// Known item types: rules from their declaration, lets once checked.
+    types: Vec<Option<Type>>,
+    cfg_used: HashSet<String>,
+    regexes: Vec<regex::bytes::Regex>,
+    fields_read: BTreeSet<usize>,
+    /// Items the item being checked reads.
+    deps: Vec<ItemId>,
+    let_used: HashSet<ItemId>,
+}
+
+impl<'a, 'm> Checker<'a, 'm> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Collect enums and items; report duplicates and unknown types.
+    fn declare(&mut self, modules: &'m [(FileId, Module)]) {
+        let mut first_span: HashMap<String, Span> = HashMap::new();
+        for (_, m) in modules {
+            for item in &m.items {
+                let ItemKind::Enum(e) = &item.kind else {
+                    continue;
+                };
+                if let Some(prev) = self.enum_by_name.get(&e.name.name) {
+                    let prev_span = first_span.get(&e.name.name).copied().unwrap_or_default();
+                    let _ = prev;
+                    self.duplicate(&e.name, prev_span, "enum");
+                    continue;
+                }
+                let id = EnumId(self.enums.len() as u32);
+                let mut variants: Vec<String> = Vec::new();
+                let mut seen: HashMap<&str, Span> = HashMap::new();
+                for v in &e.variants {
+                    if let Some(&prev) = seen.get(v.name.as_str()) {
+                        self.duplicate(v, prev, "variant");
+                        continue;
+                    }
+                    seen.insert(&v.name, v.span);
+                    self.variants
+                        .entry(v.name.clone())
+                        .or_default()
+                        .push((id, variants.len() as u32));
+                    variants.push(v.name.clone());
+                }
+                first_span.insert(e.name.name.clone(), e.name.span);
+                self.enum_by_name.insert(e.name.name.clone(), id);
+                self.enums.push(EnumInfo {
+                    name: e.name.name.clone(),
+                    variants,
+                });
+            }
+        }
+        let mut item_spans: HashMap<String, Span> = HashMap::new();
+        for (_, m) in modules {
+            for item in &m.items {
+                let (name, body, rule) = match &item.kind {
+                    ItemKind::Enum(_) => continue,
+                    ItemKind::Let(l) => (&l.name, &l.body, None),
+                    ItemKind::Rule(r) => {
+                        let ty = self.declared_type(&r.ty);
+                        (
+                            &r.name,
+                            &r.body,
+                            Some(RuleDecl {
+                                ty,
+                                default_expr: r.default.as_ref(),
+                                default: None,
+                            }),
+                        )
+                    }
+                };
+                if name.name.is_empty() {
+                    continue;
+                }
+                if let Some(&prev) = item_spans.get(&name.name) {
+                    self.duplicate(name, prev, "item");
+                    continue;
+                }
+                if self.schema.slot(&name.name).is_some() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            name.span,
+                            format!("`{}` is already a field of the row schema", name.name),
+                        )
+                        .label("shadows a field")
+                        .help("give the rule or let another name"),
+                    );
+                    continue;
+                }
+                if let Some(owners) = self.variants.get(&name.name) {
+                    let owner = self.enums[owners[0].0.0 as usize].name.clone();
+                    self.error(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            name.span,
+                            format!("`{}` is already a variant of enum `{owner}`", name.name),
+                        )
+                        .label("same name as a variant")
+                        .help("give the rule or let another name"),
+                    );
+                    continue;
+                }
+                item_spans.insert(name.name.clone(), name.span);
+                let id = ItemId(self.decls.len() as u32);
+                self.by_name.insert(name.name.clone(), id);
+                self.types.push(rule.as_ref().map(|r| r.ty));
+                self.decls.push(Decl {
+                    name: name.clone(),
+                    doc: item.doc.clone(),
+                    body,
+                    rule,
+                });
+            }
+        }
+    }
+
+    fn duplicate(&mut self, name: &ast::Ident, first: Span, what: &str) {
+        self.error(
+            Diagnostic::new(
+                Code::DuplicateName,
+                name.span,
+                format!("the {what} `{}` is defined more than once", name.name),
+            )
+            .label("defined again here")
+            .note(first, "first defined here")
+            .help("rename or remove one of them"),
+        );
+    }
+
+    fn declared_type(&mut self, ty: &ast::Ident) -> Type {
+        match ty.name.as_str() {
+            "bool" => Type::Bool,
+            "int" => Type::Int,
+            "float" => Type::Float,
+            "string" => Type::Str,
+            "" => Type::Error,
+            name => match self.enum_by_name.get(name) {
+                Some(&id) => Type::Enum(id),
+                None => {
+                    let mut candidates = vec!["bool", "int", "float", "string"];
+                    candidates.extend(self.enums.iter().map(|e| e.name.as_str()));
+                    let help = did_you_mean(name, candidates).unwrap_or_else(|| {
+                        "types are bool, int, float, string or a declared enum".into()
+                    });
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnknownType,
+                            ty.span,
+                            format!("unknown type `{name}`"),
+                        )
+                        .label("not a type")
+                        .help(help),
+                    );
+                    Type::Error
+                }
+            },
+        }
+    }
+
+    /// Items in dependency order; cycles are reported and their items come last.
+    fn order(&mut self) -> Vec<ItemId> {
+        let n = self.decls.len();
+        let direct: Vec<Vec<(ItemId, Span)>> = self
+            .decls
+            .iter()
+            .map(|d| {
+                let mut refs = Vec::new();
+                collect_item_refs(d.body, &self.by_name, &mut refs);
+                refs
+            })
+            .collect();
+        lints::order_or_report_cycles(self, &direct, n)
+    }
+
+    fn check_item(&mut self, id: ItemId) -> (TExpr, Vec<ItemId>) {
+        self.deps.clear();
+        let decl = &self.decls[id.0 as usize];
+        let body_expr = decl.body;
+        let expected = decl.rule.as_ref().map(|r| r.ty);
+        let default_expr = decl.rule.as_ref().and_then(|r| r.default_expr);
+        let body = match expected {
+            Some(ty) => {
+                let e = self.expr(body_expr, Some(ty));
+                self.coerce(e, ty, "the rule's declared type")
+            }
+            None => self.expr(body_expr, None),
+        };
+        if expected.is_none() {
+            self.types[id.0 as usize] = Some(body.ty);
+        }
+        if let (Some(ty), Some(d)) = (expected, default_expr) {
+            let default = self.default_value(d, ty);
+            if let Some(r) = self.decls[id.0 as usize].rule.as_mut() {
+                r.default = default;
+            }
+        }
+        let mut deps = std::mem::take(&mut self.deps);
+        deps.sort();
+        deps.dedup();
+        (body, deps)
+    }
+
+    fn default_value(&mut self, e: &Expr, ty: Type) -> Option<Const> {
+        let checked = self.expr(e, Some(ty));
+        let checked = self.coerce(checked, ty, "the rule's declared type");
+        match checked.kind {
+            TKind::Const(c) => Some(c),
+            TKind::ToFloat(inner) => match inner.kind {
+                TKind::Const(Const::Int(i)) => Some(Const::Float(i as f64)),
+                _ => None,
+            },
+            TKind::Error => None,
+            _ => {
+                self.error(
+                    Diagnostic::new(Code::TypeMismatch, e.span, "a default must be a literal")
+                        .label("not a literal")
+                        .help("write a literal such as `false`, `0` or an enum variant"),
+                );
+                None
+            }
+        }
+    }
+
+    fn unused_lets(&mut self) {
+        for (i, d) in self.decls.iter().enumerate() {
+            if d.rule.is_none() && !self.let_used.contains(&ItemId(i as u32)) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnusedLet,
+                        d.name.span,
+                        format!("`{}` is never used", d.name.name),
+                    )
+                    .label("never used")
+                    .help("use it in a rule, or remove it"),
+                );
+            }
+        }
+    }
+
+    /// Warn about config keys no rule reads, once the rules read any.
+    fn unused_cfg_keys(&mut self) {
+        let Some(file) = self.config_file else { return };
+        if self.cfg_used.is_empty() {
+            return;
+        }
+        for path in self.config.leaf_paths() {
+            if self.cfg_used.contains(&path) {
+                continue;
+            }
+            let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnusedCfgKey,
+                    Span::new(file, s, e),
+                    format!("config key `{path}` is never read"),
+                )
+                .label("no rule reads this")
+                .help(format!("read it as `cfg.{path}` in a rule, or remove it")),
+            );
+        }
+    }
+
+    pub(crate) fn enum_name(&self, id: EnumId) -> &str {
+        &self.enums[id.0 as usize].name
+    }
+
+    /// A type as users read it: `float`, or an enum's name.
+    pub(crate) fn show(&self, ty: Type) -> String {
+        match ty {
+            Type::Enum(id) => format!("enum {}", self.enum_name(id)),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Names in `e` that refer to items, with their spans.
+fn collect_item_refs(e: &Expr, items: &HashMap<String, ItemId>, out: &mut Vec<(ItemId, Span)>) {
+    match &e.kind {
+        ExprKind::Name(n) => {
+            if let Some(&id) = items.get(n) {
+                out.push((id, e.span));
+            }
+        }
+        ExprKind::Unary { operand, .. } => collect_item_refs(operand, items, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            collect_item_refs(lhs, items, out);
+            collect_item_refs(rhs, items, out);
+        }
+        ExprKind::In { value, list, .. } => {
+            collect_item_refs(value, items, out);
+            list.iter().for_each(|x| collect_item_refs(x, items, out));
+        }
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            collect_item_refs(cond, items, out);
+            collect_item_refs(then, items, out);
+            collect_item_refs(otherwise, items, out);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|x| collect_item_refs(x, items, out)),
+        _ => {}
+    }
+}

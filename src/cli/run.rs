@@ -1,0 +1,260 @@
+//! `glyphsieve eval` and `glyphsieve tag-quantization`: rules over a CSV.
+
+use super::args::{EvalArgs, OutputArgs, TagArgs};
+use super::{Failure, OK, PROBLEMS, load_config, load_quantization_config, load_schema};
+use crate::data::pipeline::{DataError, Job, Summary, run};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
+use crate::heuristic::Heuristic;
+use crate::rules::{
+    QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet, read_rule_files, rule_files,
+};
+use crate::schema::Schema;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
+    let mut paths = args.paths;
+    let data = paths
+        .pop()
+        .ok_or_else(|| Failure::usage("eval needs rule files and a data file"))?;
+    let files = rule_files(&paths).map_err(|e| Failure::usage(e.to_string()))?;
+    let texts = read_rule_files(&files).map_err(|e| Failure::usage(e.to_string()))?;
+    let schema = load_schema(args.schema.as_deref())?;
+    let config = load_config(&args.config)?;
+    let set = build(&texts, &schema, &config, color)?;
+    let all = set.heuristics();
+    let mut chosen: Vec<&dyn Heuristic> = Vec::new();
+    if args.only.is_empty() {
+        chosen.extend(all.iter().map(|h| h as &dyn Heuristic));
+    } else {
+        for name in &args.only {
+            match all.iter().find(|h| h.name() == name) {
+                Some(h) => chosen.push(h),
+                None => {
+                    let names: Vec<&str> = all.iter().map(|h| h.name()).collect();
+                    let hint = did_you_mean(name, names.iter().copied())
+                        .unwrap_or_else(|| format!("the rules are {}", names.join(", ")));
+                    return Err(Failure::usage(format!(
+                        "--only: no rule named `{name}`; {hint}"
+                    )));
+                }
+            }
+        }
+    }
+    let summary = tag(&data, &args.output, chosen, &schema, &set, color)?;
+    report_lenient(&summary);
+    Ok(OK)
+}
+
+pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
+    let config = load_quantization_config(&args.config)?;
+    let schema = Schema::listing();
+    let texts = [(
+        QUANTIZATION_RULE_NAME.to_string(),
+        QUANTIZATION_RULE.to_string(),
+    )];
+    let set = build(&texts, &schema, &config, color)?;
+    let all = set.heuristics();
+    let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
+    let summary = tag(&args.input, &args.output, chosen, &schema, &set, color)?;
+    let t = summary.tallies.first().cloned().unwrap_or_default();
+    eprintln!("rows          {}", summary.rows);
+    eprintln!("flagged       {}", t.trues);
+    eprintln!("not flagged   {}", t.falses);
+    eprintln!(
+        "missing data  {}  (no VRAM, TDP or MIG value: not flagged)",
+        summary.rows_missing_input
+    );
+    report_lenient(&summary);
+    Ok(OK)
+}
+
+/// Check and compile, or fail with the rendered diagnostics (exit 1).
+fn build(
+    texts: &[(String, String)],
+    schema: &Schema,
+    config: &crate::config::Config,
+    color: bool,
+) -> Result<RuleSet, Failure> {
+    let set = RuleSet::build(texts, schema, config);
+    let errors: Vec<Diagnostic> = set
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if errors.is_empty() {
+        return Ok(set);
+    }
+    Err(Failure {
+        message: format!(
+            "{} error{} in the rules; nothing was written",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        ),
+        rendered: Some(render_human(&errors, &set.sources, color)),
+        code: PROBLEMS,
+    })
+}
+
+fn report_lenient(summary: &Summary) {
+    if summary.bad_cells == 0 {
+        return;
+    }
+    eprintln!(
+        "--lenient: {} cell{} could not be read and counted as missing; the first:",
+        summary.bad_cells,
+        if summary.bad_cells == 1 { "" } else { "s" }
+    );
+    for e in &summary.bad_examples {
+        eprintln!("  {e}");
+    }
+}
+
+/// Run heuristics over `data` into stdout or `-o FILE` (atomically).
+fn tag(
+    data: &Path,
+    out: &OutputArgs,
+    heuristics: Vec<&dyn Heuristic>,
+    schema: &Arc<Schema>,
+    set: &RuleSet,
+    color: bool,
+) -> Result<Summary, Failure> {
+    let stdin = data == Path::new("-");
+    let input_name = if stdin {
+        "<stdin>".to_string()
+    } else {
+        data.display().to_string()
+    };
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
+        (Box::new(io::stdin()), None)
+    } else {
+        let f = File::open(data)
+            .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    let progress = size
+        .filter(|&s| s > 32 << 20 && io::stderr().is_terminal())
+        .map(|s| {
+            let bar = indicatif::ProgressBar::new(s);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+    let tick = |n: u64| {
+        if let Some(p) = &progress {
+            p.inc(n);
+        }
+    };
+    let fields = set
+        .compiled
+        .as_ref()
+        .map(|c| c.fields_read.clone())
+        .unwrap_or_default();
+    let job = Job {
+        heuristics,
+        schema: schema.clone(),
+        fields,
+        input_name,
+        replace: out.replace,
+        lenient: out.lenient,
+        progress: Some(&tick),
+    };
+    let result = match &out.output {
+        None => {
+            let stdout = io::stdout();
+            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+            match run(input, &mut w, &job) {
+                Err(DataError::Io { error, .. }) if error.kind() == io::ErrorKind::BrokenPipe => {
+                    Ok(Summary::default())
+                }
+                other => other,
+            }
+            .map_err(OutputError::Data)
+        }
+        Some(path) => write_atomically(path, (!stdin).then_some(data), |w| run(input, w, &job)),
+    };
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    result.map_err(|e| data_failure(e, set, color))
+}
+
+/// Write to a temporary file beside `path` and rename it over `path` only on
+/// success: a failed run leaves nothing behind. Refuses to write over `input`.
+fn write_atomically<F>(path: &Path, input: Option<&Path>, body: F) -> Result<Summary, OutputError>
+where
+    F: FnOnce(&mut BufWriter<&mut tempfile::NamedTempFile>) -> Result<Summary, DataError>,
+{
+    if let Some(input) = input
+        && same_file(input, path)
+    {
+        return Err(OutputError::Usage(format!(
+            "refusing to write the output over the input {}; choose another -o",
+            input.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".glyphsieve-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| OutputError::Usage(format!("cannot write in {}: {e}", dir.display())))?;
+    let summary = {
+        let mut w = BufWriter::with_capacity(1 << 16, &mut tmp);
+        let s = body(&mut w).map_err(OutputError::Data)?;
+        w.flush()
+            .map_err(|e| OutputError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        s
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
+    }
+    tmp.persist(path)
+        .map_err(|e| OutputError::Usage(format!("cannot write {}: {}", path.display(), e.error)))?;
+    Ok(summary)
+}
+
+/// Errors of the output step: usage problems (exit 2) or data problems.
+enum OutputError {
+    Usage(String),
+    Data(DataError),
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
+    match e {
+        OutputError::Usage(m) => Failure::usage(m),
+        OutputError::Data(DataError::Eval { file, line, error }) => {
+            let d = Diagnostic::new(Code::Overflow, error.span, format!("{} at {file}:{line}", error))
+                .label(error.message.clone())
+                .help("the row's values overflow a 64-bit integer or a float; guard the rule or use floats");
+            Failure {
+                message: String::new(),
+                rendered: Some(render_human(&[d], &set.sources, color)),
+                code: PROBLEMS,
+            }
+        }
+        OutputError::Data(other) => Failure::problem(other.to_string()),
+    }
+}

@@ -1,0 +1,520 @@
+//! Compile: the typed program to flat register code. Fields are schema slots,
+//! `cfg.` values and literals are constants, every operation is typed, so
+//! evaluation does no name lookups and no type dispatch.
+
+use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind};
+use crate::eval::value::{Pool, StrRef, Val};
+use crate::source::Span;
+use crate::syntax::ast::BinaryOp;
+use crate::types::Type;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub type Reg = u32;
+
+/// One instruction. `at` indexes [`Compiled::spans`], for runtime errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Instr {
+    Const {
+        dst: Reg,
+        val: Val,
+    },
+    Field {
+        dst: Reg,
+        slot: u32,
+    },
+    Item {
+        dst: Reg,
+        item: u32,
+    },
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
+    ToFloat {
+        dst: Reg,
+        src: Reg,
+    },
+    Neg {
+        dst: Reg,
+        src: Reg,
+        float: bool,
+        at: u32,
+    },
+    Not {
+        dst: Reg,
+        src: Reg,
+    },
+    /// `and`: if `src` is false, `dst` is false and jump to `end`.
+    AndShort {
+        dst: Reg,
+        src: Reg,
+        end: u32,
+    },
+    /// `or`: if `src` is true, `dst` is true and jump to `end`.
+    OrShort {
+        dst: Reg,
+        src: Reg,
+        end: u32,
+    },
+    /// Kleene `and`/`or` of two bools, the left known not to decide alone.
+    Logic {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        and: bool,
+    },
+    Arith {
+        op: Arith,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        at: u32,
+    },
+    Cmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// If `cond` is missing, `dst` is missing and jump to `end`; if false,
+    /// jump to `otherwise`.
+    Branch {
+        cond: Reg,
+        dst: Reg,
+        otherwise: u32,
+        end: u32,
+    },
+    Jump {
+        to: u32,
+    },
+    /// `coalesce`: if `src` is present, `dst` takes it and jump to `end`.
+    TakeIfPresent {
+        dst: Reg,
+        src: Reg,
+        end: u32,
+    },
+    In {
+        dst: Reg,
+        value: Reg,
+        first: Reg,
+        count: u32,
+        negated: bool,
+    },
+    Call {
+        func: Func,
+        dst: Reg,
+        first: Reg,
+        count: u32,
+        at: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    AddInt,
+    SubInt,
+    MulInt,
+    RemInt,
+    AddFloat,
+    SubFloat,
+    MulFloat,
+    DivFloat,
+    RemFloat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A builtin with its argument type settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    MinInt,
+    MaxInt,
+    MinFloat,
+    MaxFloat,
+    AbsInt,
+    AbsFloat,
+    Floor,
+    Ceil,
+    Round,
+    ClampInt,
+    ClampFloat,
+    IsMissing,
+    Lower,
+    Upper,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Matches(u32),
+}
+
+/// One compiled `let` or `rule`.
+#[derive(Debug, Clone)]
+pub struct ItemCode {
+    pub name: Arc<str>,
+    pub ty: Type,
+    pub is_rule: bool,
+    /// The rule's `default`, used when the result is missing.
+    pub default: Option<Val>,
+    pub code: std::ops::Range<u32>,
+    pub result: Reg,
+    /// Items this one reads directly.
+    pub deps: Vec<u32>,
+    pub span: Span,
+}
+
+/// A compiled rule set, shared by every heuristic that wraps one of its rules.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Distinguishes programs in a row's scratch memo.
+    pub(crate) id: usize,
+    pub code: Vec<Instr>,
+    pub items: Vec<ItemCode>,
+    /// Rules in output order.
+    pub outputs: Vec<u32>,
+    pub spans: Vec<Span>,
+    pub(crate) const_text: Vec<u8>,
+    pub regexes: Vec<regex::bytes::Regex>,
+    /// Variant names by global variant id.
+    pub variant_names: Vec<Arc<str>>,
+    /// Registers one item needs at most.
+    pub registers: usize,
+    pub fields_read: Vec<usize>,
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// Compile a checked program (which must have no errors).
+pub fn compile(p: &Program) -> Compiled {
+    let mut variant_base = Vec::with_capacity(p.enums.len());
+    let mut variant_names = Vec::new();
+    for e in &p.enums {
+        variant_base.push(variant_names.len() as u32);
+        variant_names.extend(e.variants.iter().map(|v| Arc::<str>::from(v.as_str())));
+    }
+    let mut c = Compiler {
+        code: Vec::new(),
+        spans: Vec::new(),
+        const_text: Vec::new(),
+        variant_base,
+        next_reg: 0,
+        max_reg: 0,
+    };
+    let mut items = Vec::with_capacity(p.items.len());
+    for item in &p.items {
+        c.next_reg = 0;
+        let start = c.code.len() as u32;
+        let result = c.alloc();
+        c.expr(&item.body, result);
+        let default = item
+            .rule
+            .as_ref()
+            .and_then(|r| r.default.as_ref())
+            .map(|d| c.constant(d));
+        items.push(ItemCode {
+            name: item.name.as_str().into(),
+            ty: item.ty,
+            is_rule: item.rule.is_some(),
+            default,
+            code: start..c.code.len() as u32,
+            result,
+            deps: item.deps.iter().map(|d: &ItemId| d.0).collect(),
+            span: item.span,
+        });
+    }
+    Compiled {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        code: c.code,
+        items,
+        outputs: p.outputs.iter().map(|o| o.0).collect(),
+        spans: c.spans,
+        const_text: c.const_text,
+        regexes: p.regexes.clone(),
+        variant_names,
+        registers: c.max_reg as usize,
+        fields_read: p.fields_read.clone(),
+    }
+}
+
+struct Compiler {
+    code: Vec<Instr>,
+    spans: Vec<Span>,
+    const_text: Vec<u8>,
+    variant_base: Vec<u32>,
+    next_reg: Reg,
+    max_reg: Reg,
+}
+
+impl Compiler {
+    fn alloc(&mut self) -> Reg {
+        let r = self.next_reg;
+        self.next_reg += 1;
+        self.max_reg = self.max_reg.max(self.next_reg);
+        r
+    }
+
+    fn at(&mut self, span: Span) -> u32 {
+        self.spans.push(span);
+        self.spans.len() as u32 - 1
+    }
+
+    fn emit(&mut self, i: Instr) -> usize {
+        self.code.push(i);
+        self.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    fn constant(&mut self, c: &Const) -> Val {
+        match c {
+            Const::Bool(b) => Val::Bool(*b),
+            Const::Int(i) => Val::Int(*i),
+            Const::Float(f) => Val::Float(*f),
+            Const::Str(s) => {
+                let start = self.const_text.len() as u32;
+                self.const_text.extend_from_slice(s.as_bytes());
+                Val::Str(StrRef {
+                    pool: Pool::Const,
+                    start,
+                    len: s.len() as u32,
+                })
+            }
+            Const::Enum(e, v) => Val::Enum(self.variant_base[e.0 as usize] + v),
+        }
+    }
+
+    /// Evaluate `e` into `dst`.
+    fn expr(&mut self, e: &TExpr, dst: Reg) {
+        match &e.kind {
+            TKind::Const(c) => {
+                let val = self.constant(c);
+                self.emit(Instr::Const { dst, val });
+            }
+            TKind::Field(slot) => {
+                self.emit(Instr::Field {
+                    dst,
+                    slot: *slot as u32,
+                });
+            }
+            TKind::Item(id) => {
+                self.emit(Instr::Item { dst, item: id.0 });
+            }
+            TKind::ToFloat(inner) => {
+                self.expr(inner, dst);
+                self.emit(Instr::ToFloat { dst, src: dst });
+            }
+            TKind::Neg(inner) => {
+                self.expr(inner, dst);
+                let at = self.at(e.span);
+                self.emit(Instr::Neg {
+                    dst,
+                    src: dst,
+                    float: e.ty == Type::Float,
+                    at,
+                });
+            }
+            TKind::Not(inner) => {
+                self.expr(inner, dst);
+                self.emit(Instr::Not { dst, src: dst });
+            }
+            TKind::And(l, r) | TKind::Or(l, r) => {
+                let and = matches!(e.kind, TKind::And(..));
+                let a = self.alloc();
+                self.expr(l, a);
+                let short = if and {
+                    self.emit(Instr::AndShort {
+                        dst,
+                        src: a,
+                        end: 0,
+                    })
+                } else {
+                    self.emit(Instr::OrShort {
+                        dst,
+                        src: a,
+                        end: 0,
+                    })
+                };
+                let b = self.alloc();
+                self.expr(r, b);
+                self.emit(Instr::Logic { dst, a, b, and });
+                let end = self.here();
+                match &mut self.code[short] {
+                    Instr::AndShort { end: e, .. } | Instr::OrShort { end: e, .. } => *e = end,
+                    _ => {}
+                }
+            }
+            TKind::Binary { op, lhs, rhs } => {
+                let a = self.alloc();
+                let b = self.alloc();
+                self.expr(lhs, a);
+                self.expr(rhs, b);
+                if op.is_arithmetic() {
+                    let float = lhs.ty == Type::Float;
+                    let op = match (op, float) {
+                        (BinaryOp::Add, false) => Arith::AddInt,
+                        (BinaryOp::Sub, false) => Arith::SubInt,
+                        (BinaryOp::Mul, false) => Arith::MulInt,
+                        (BinaryOp::Rem, false) => Arith::RemInt,
+                        (BinaryOp::Add, true) => Arith::AddFloat,
+                        (BinaryOp::Sub, true) => Arith::SubFloat,
+                        (BinaryOp::Mul, true) => Arith::MulFloat,
+                        (BinaryOp::Rem, true) => Arith::RemFloat,
+                        _ => Arith::DivFloat,
+                    };
+                    let at = self.at(e.span);
+                    self.emit(Instr::Arith { op, dst, a, b, at });
+                } else {
+                    let op = match op {
+                        BinaryOp::Eq => CmpOp::Eq,
+                        BinaryOp::Ne => CmpOp::Ne,
+                        BinaryOp::Lt => CmpOp::Lt,
+                        BinaryOp::Le => CmpOp::Le,
+                        BinaryOp::Gt => CmpOp::Gt,
+                        _ => CmpOp::Ge,
+                    };
+                    self.emit(Instr::Cmp { op, dst, a, b });
+                }
+            }
+            TKind::In {
+                negated,
+                value,
+                list,
+            } => {
+                let v = self.alloc();
+                self.expr(value, v);
+                let first = self.next_reg;
+                let regs: Vec<Reg> = list.iter().map(|_| self.alloc()).collect();
+                for (item, r) in list.iter().zip(regs) {
+                    self.expr(item, r);
+                }
+                self.emit(Instr::In {
+                    dst,
+                    value: v,
+                    first,
+                    count: list.len() as u32,
+                    negated: *negated,
+                });
+            }
+            TKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.alloc();
+                self.expr(cond, c);
+                let branch = self.emit(Instr::Branch {
+                    cond: c,
+                    dst,
+                    otherwise: 0,
+                    end: 0,
+                });
+                self.expr(then, dst);
+                let jump = self.emit(Instr::Jump { to: 0 });
+                let else_pc = self.here();
+                self.expr(otherwise, dst);
+                let end = self.here();
+                self.code[jump] = Instr::Jump { to: end };
+                if let Instr::Branch {
+                    otherwise, end: e, ..
+                } = &mut self.code[branch]
+                {
+                    *otherwise = else_pc;
+                    *e = end;
+                }
+            }
+            TKind::Call { func, args, regex } => self.call(*func, args, *regex, e, dst),
+            TKind::Error => {
+                self.emit(Instr::Const {
+                    dst,
+                    val: Val::Missing,
+                });
+            }
+        }
+    }
+
+    fn call(&mut self, func: Builtin, args: &[TExpr], regex: Option<usize>, e: &TExpr, dst: Reg) {
+        let float = args.first().is_some_and(|a| a.ty == Type::Float);
+        match func {
+            Builtin::Coalesce => {
+                // Evaluate left to right, stopping at the first present value.
+                let mut patches = Vec::new();
+                let tmp = self.alloc();
+                for (i, a) in args.iter().enumerate() {
+                    if i + 1 == args.len() {
+                        self.expr(a, dst);
+                    } else {
+                        self.expr(a, tmp);
+                        patches.push(self.emit(Instr::TakeIfPresent {
+                            dst,
+                            src: tmp,
+                            end: 0,
+                        }));
+                    }
+                }
+                let end = self.here();
+                for p in patches {
+                    if let Instr::TakeIfPresent { end: e, .. } = &mut self.code[p] {
+                        *e = end;
+                    }
+                }
+                return;
+            }
+            Builtin::Floor | Builtin::Ceil | Builtin::Round if !float => {
+                // Already an int.
+                self.expr(&args[0], dst);
+                return;
+            }
+            _ => {}
+        }
+        let f = match func {
+            Builtin::Min if float => Func::MinFloat,
+            Builtin::Min => Func::MinInt,
+            Builtin::Max if float => Func::MaxFloat,
+            Builtin::Max => Func::MaxInt,
+            Builtin::Abs if float => Func::AbsFloat,
+            Builtin::Abs => Func::AbsInt,
+            Builtin::Floor => Func::Floor,
+            Builtin::Ceil => Func::Ceil,
+            Builtin::Round => Func::Round,
+            Builtin::Clamp if float => Func::ClampFloat,
+            Builtin::Clamp => Func::ClampInt,
+            Builtin::IsMissing => Func::IsMissing,
+            Builtin::Lower => Func::Lower,
+            Builtin::Upper => Func::Upper,
+            Builtin::Contains => Func::Contains,
+            Builtin::StartsWith => Func::StartsWith,
+            Builtin::EndsWith => Func::EndsWith,
+            Builtin::Matches => Func::Matches(regex.unwrap_or(0) as u32),
+            Builtin::Coalesce => unreachable!("handled above"),
+        };
+        // `matches` reads only its subject: the pattern is compiled already.
+        let args = if matches!(f, Func::Matches(_)) {
+            &args[..1]
+        } else {
+            args
+        };
+        let first = self.next_reg;
+        let regs: Vec<Reg> = args.iter().map(|_| self.alloc()).collect();
+        for (a, r) in args.iter().zip(regs) {
+            self.expr(a, r);
+        }
+        let at = self.at(e.span);
+        self.emit(Instr::Call {
+            func: f,
+            dst,
+            first,
+            count: args.len() as u32,
+            at,
+        });
+    }
+}

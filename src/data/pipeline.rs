@@ -1,0 +1,425 @@
+//! The tagging pipeline: header, typed rows, heuristics, output records.
+//! A reader thread splits the input into batches while this thread
+//! evaluates and writes, so parsing and evaluation use both cores.
+
+use super::cell::parse_cell;
+use super::reader::{Batch, BatchReader, Fields};
+use crate::eval::{EvalError, Row, Value};
+use crate::heuristic::Heuristic;
+use crate::schema::Schema;
+use crate::types::FieldType;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// What to run over a CSV stream.
+pub struct Job<'a> {
+    pub heuristics: Vec<&'a dyn Heuristic>,
+    pub schema: Arc<Schema>,
+    /// Schema slots the heuristics read; only these cells are parsed.
+    pub fields: Vec<usize>,
+    /// Names the input in errors.
+    pub input_name: String,
+    /// Overwrite input columns named like an output instead of failing.
+    pub replace: bool,
+    /// Count unparseable cells as missing instead of failing.
+    pub lenient: bool,
+    /// Called with the raw bytes consumed after each batch (for progress).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// Per-output tallies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub trues: u64,
+    pub falses: u64,
+    pub missing: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    /// Per heuristic, in order.
+    pub tallies: Vec<Tally>,
+    /// Rows where at least one field the heuristics read was missing.
+    pub rows_missing_input: u64,
+    /// Cells read as missing under `--lenient`.
+    pub bad_cells: u64,
+    /// The first few of them, as messages.
+    pub bad_examples: Vec<String>,
+}
+
+/// A failure reading the input or evaluating it, naming file, line and column.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    #[error("{file}: {error}")]
+    Io { file: String, error: io::Error },
+    #[error("{file}: the input is empty; a header line naming the columns is required")]
+    NoHeader { file: String },
+    #[error(
+        "{file}: field `{field}` is read by the rules but none of its columns ({wanted}) is in the header; the columns are: {present}"
+    )]
+    MissingColumn {
+        file: String,
+        field: String,
+        wanted: String,
+        present: String,
+    },
+    #[error(
+        "{file}: output column `{column}` already exists in the input; pass --replace to overwrite it"
+    )]
+    OutputExists { file: String, column: String },
+    #[error("{file}:{line}: the record has {found} fields, but the header has {expected}")]
+    Ragged {
+        file: String,
+        line: u64,
+        expected: usize,
+        found: usize,
+    },
+    #[error("{file}:{line}: column `{column}`: cannot read {value:?} as {ty}: expected {expected}")]
+    Cell {
+        file: String,
+        line: u64,
+        column: String,
+        value: String,
+        ty: FieldType,
+        expected: &'static str,
+    },
+    #[error("{file}:{line}: {error}")]
+    Eval {
+        file: String,
+        line: u64,
+        error: EvalError,
+    },
+}
+
+/// How the header maps to the job.
+struct Layout {
+    /// (schema slot, column index) for each field read.
+    reads: Vec<(usize, usize)>,
+    /// For each heuristic, the input column it replaces (with --replace).
+    replaces: Vec<Option<usize>>,
+    columns: usize,
+    names: Vec<String>,
+    terminator: &'static [u8],
+}
+
+/// Run `job` over `input`, writing to `output`.
+pub fn run<R: Read + Send, W: Write>(
+    input: R,
+    output: &mut W,
+    job: &Job,
+) -> Result<Summary, DataError> {
+    let file = job.input_name.clone();
+    let io_err = |error| DataError::Io {
+        file: file.clone(),
+        error,
+    };
+    let (full_tx, full_rx) = sync_channel::<io::Result<Batch>>(2);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_batches(input, full_tx, empty_rx));
+        let result = evaluate(full_rx, &empty_tx, output, job);
+        // Dropping the receivers (by returning) stops the reader.
+        result
+    })
+    .map_err(|e| match e {
+        Stop::Io(error) => io_err(error),
+        Stop::Data(d) => d,
+    })
+}
+
+fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Batch>>, empty: Receiver<Batch>) {
+    let mut reader = BatchReader::new(input);
+    loop {
+        let mut batch = empty.try_recv().unwrap_or_default();
+        match reader.next_batch(&mut batch) {
+            Ok(true) => {
+                if full.send(Ok(batch)).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => return,
+            Err(e) => {
+                let _ = full.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+enum Stop {
+    Io(io::Error),
+    Data(DataError),
+}
+
+impl From<DataError> for Stop {
+    fn from(d: DataError) -> Stop {
+        Stop::Data(d)
+    }
+}
+
+fn evaluate<W: Write>(
+    batches: Receiver<io::Result<Batch>>,
+    recycle: &SyncSender<Batch>,
+    output: &mut W,
+    job: &Job,
+) -> Result<Summary, Stop> {
+    let mut summary = Summary {
+        tallies: vec![Tally::default(); job.heuristics.len()],
+        ..Summary::default()
+    };
+    let mut row = Row::new(job.schema.clone());
+    let mut out = Vec::with_capacity(super::reader::BATCH_BYTES + (1 << 16));
+    let mut layout: Option<Layout> = None;
+    for batch in batches {
+        let batch = batch.map_err(Stop::Io)?;
+        let mut first = 0;
+        let layout = match &layout {
+            Some(l) => l,
+            None => {
+                let l = header(&batch, job, &mut out)?;
+                first = 1;
+                layout.insert(l)
+            }
+        };
+        for i in first..batch.len() {
+            let fields = batch.record(i);
+            if fields.len() != layout.columns {
+                return Err(DataError::Ragged {
+                    file: job.input_name.clone(),
+                    line: batch.line(i),
+                    expected: layout.columns,
+                    found: fields.len(),
+                }
+                .into());
+            }
+            fill_row(&mut row, fields, layout, job, &batch, i, &mut summary)?;
+            write_record(&row, &batch, i, fields, layout, job, &mut out, &mut summary)?;
+            summary.rows += 1;
+        }
+        output.write_all(&out).map_err(Stop::Io)?;
+        out.clear();
+        if let Some(p) = job.progress {
+            p(batch.raw.len() as u64);
+        }
+        let _ = recycle.try_send(batch);
+    }
+    if layout.is_none() {
+        return Err(DataError::NoHeader {
+            file: job.input_name.clone(),
+        }
+        .into());
+    }
+    output.flush().map_err(Stop::Io)?;
+    Ok(summary)
+}
+
+fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataError> {
+    let file = job.input_name.clone();
+    if batch.is_empty() {
+        return Err(DataError::NoHeader { file });
+    }
+    let fields = batch.record(0);
+    let mut names: Vec<String> = fields
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if let Some(first) = names.first_mut()
+        && let Some(stripped) = first.strip_prefix('\u{feff}')
+    {
+        *first = stripped.to_string();
+    }
+    let mut reads = Vec::with_capacity(job.fields.len());
+    for &slot in &job.fields {
+        let field = job.schema.field(slot);
+        match field
+            .columns
+            .iter()
+            .find_map(|c| names.iter().position(|n| n == c))
+        {
+            Some(col) => reads.push((slot, col)),
+            None => {
+                return Err(DataError::MissingColumn {
+                    file,
+                    field: field.name.clone(),
+                    wanted: field.columns.join(", "),
+                    present: names.join(", "),
+                });
+            }
+        }
+    }
+    let mut replaces = Vec::with_capacity(job.heuristics.len());
+    for h in &job.heuristics {
+        let existing = names.iter().position(|n| n == h.name());
+        if existing.is_some() && !job.replace {
+            return Err(DataError::OutputExists {
+                file,
+                column: h.name().to_string(),
+            });
+        }
+        replaces.push(existing);
+    }
+    let terminator = match batch.terminator(0) {
+        b"" => b"\n" as &[u8],
+        t => t,
+    };
+    let layout = Layout {
+        reads,
+        replaces,
+        columns: fields.len(),
+        names,
+        terminator,
+    };
+    if layout.replaces.iter().any(Option::is_some) {
+        for (c, f) in fields.iter().enumerate() {
+            if c > 0 {
+                out.push(b',');
+            }
+            write_quoted(f, out);
+        }
+    } else {
+        out.extend_from_slice(batch.raw_record(0));
+    }
+    for (h, r) in job.heuristics.iter().zip(&layout.replaces) {
+        if r.is_none() {
+            out.push(b',');
+            write_quoted(h.name().as_bytes(), out);
+        }
+    }
+    out.extend_from_slice(layout.terminator);
+    Ok(layout)
+}
+
+fn fill_row(
+    row: &mut Row,
+    fields: Fields,
+    layout: &Layout,
+    job: &Job,
+    batch: &Batch,
+    i: usize,
+    summary: &mut Summary,
+) -> Result<(), DataError> {
+    row.clear();
+    let mut any_missing = false;
+    for &(slot, col) in &layout.reads {
+        let cell = fields.get(col);
+        let field = job.schema.field(slot);
+        match parse_cell(field, cell) {
+            Ok(v) if field.ty == FieldType::String && !field.is_null(cell) => {
+                let _ = v;
+                row.set_text(slot, cell);
+            }
+            Ok(v) => {
+                any_missing |= v == crate::eval::value::Val::Missing;
+                row.set_slot(slot, v);
+            }
+            Err(e) => {
+                let error = DataError::Cell {
+                    file: job.input_name.clone(),
+                    line: batch.line(i),
+                    column: layout.names[col].clone(),
+                    value: String::from_utf8_lossy(cell).into_owned(),
+                    ty: field.ty,
+                    expected: e.expected,
+                };
+                if !job.lenient {
+                    return Err(error);
+                }
+                summary.bad_cells += 1;
+                if summary.bad_examples.len() < 5 {
+                    summary.bad_examples.push(error.to_string());
+                }
+                any_missing = true;
+            }
+        }
+    }
+    summary.rows_missing_input += any_missing as u64;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_record(
+    row: &Row,
+    batch: &Batch,
+    i: usize,
+    fields: Fields,
+    layout: &Layout,
+    job: &Job,
+    out: &mut Vec<u8>,
+    summary: &mut Summary,
+) -> Result<(), DataError> {
+    let replacing = layout.replaces.iter().any(Option::is_some);
+    let mut values: Vec<Value> = Vec::new();
+    let mut eval = |k: usize, h: &dyn Heuristic| -> Result<Value, DataError> {
+        let v = h.evaluate(row).map_err(|error| DataError::Eval {
+            file: job.input_name.clone(),
+            line: batch.line(i),
+            error,
+        })?;
+        let t = &mut summary.tallies[k];
+        match v {
+            Value::Missing => t.missing += 1,
+            Value::Bool(true) => t.trues += 1,
+            Value::Bool(false) => t.falses += 1,
+            _ => {}
+        }
+        Ok(v)
+    };
+    if !replacing {
+        out.extend_from_slice(batch.raw_record(i));
+        for (k, h) in job.heuristics.iter().enumerate() {
+            let v = eval(k, *h)?;
+            out.push(b',');
+            write_value(&v, out);
+        }
+    } else {
+        for (k, h) in job.heuristics.iter().enumerate() {
+            values.push(eval(k, *h)?);
+        }
+        for (c, f) in fields.iter().enumerate() {
+            if c > 0 {
+                out.push(b',');
+            }
+            match layout.replaces.iter().position(|r| *r == Some(c)) {
+                Some(k) => write_value(&values[k], out),
+                None => write_quoted(f, out),
+            }
+        }
+        for (k, v) in values.iter().enumerate() {
+            if layout.replaces[k].is_none() {
+                out.push(b',');
+                write_value(v, out);
+            }
+        }
+    }
+    out.extend_from_slice(layout.terminator);
+    Ok(())
+}
+
+fn write_value(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Str(s) => write_quoted(s.as_bytes(), out),
+        _ => v.write_cell(out),
+    }
+}
+
+/// Write a cell, quoting it only when it must be (RFC 4180).
+pub fn write_quoted(cell: &[u8], out: &mut Vec<u8>) {
+    let needs = cell
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    if !needs {
+        out.extend_from_slice(cell);
+        return;
+    }
+    out.push(b'"');
+    for &b in cell {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}

@@ -1,0 +1,364 @@
+//! Diagnostics: a stable code, a message, a labelled span and help, rendered
+//! once as miette's graphical report or as JSON. Library code never prints.
+
+use crate::source::{SourceMap, Span};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Every diagnostic the checker can give. The code strings are stable:
+/// editors and CI match on them. docs/language.md has an example of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Code {
+    Syntax,
+    TooDeep,
+    LiteralOutOfRange,
+    BadEscape,
+    UnknownName,
+    UnknownCfgKey,
+    UnknownFunction,
+    UnknownVariant,
+    UnknownType,
+    TypeMismatch,
+    NumberAsBool,
+    WrongArity,
+    InvalidRegex,
+    PatternNotLiteral,
+    DuplicateName,
+    Cycle,
+    DivisionByZero,
+    SelfComparison,
+    UnusedLet,
+    UnusedCfgKey,
+    DanglingDoc,
+    Overflow,
+}
+
+impl Code {
+    pub const ALL: [Code; 22] = [
+        Code::Syntax,
+        Code::TooDeep,
+        Code::LiteralOutOfRange,
+        Code::BadEscape,
+        Code::UnknownName,
+        Code::UnknownCfgKey,
+        Code::UnknownFunction,
+        Code::UnknownVariant,
+        Code::UnknownType,
+        Code::TypeMismatch,
+        Code::NumberAsBool,
+        Code::WrongArity,
+        Code::InvalidRegex,
+        Code::PatternNotLiteral,
+        Code::DuplicateName,
+        Code::Cycle,
+        Code::DivisionByZero,
+        Code::SelfComparison,
+        Code::UnusedLet,
+        Code::UnusedCfgKey,
+        Code::DanglingDoc,
+        Code::Overflow,
+    ];
+
+    /// The stable code, e.g. `E101`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "E001",
+            Code::TooDeep => "E002",
+            Code::LiteralOutOfRange => "E003",
+            Code::BadEscape => "E004",
+            Code::UnknownName => "E101",
+            Code::UnknownCfgKey => "E102",
+            Code::UnknownFunction => "E103",
+            Code::UnknownVariant => "E104",
+            Code::UnknownType => "E105",
+            Code::TypeMismatch => "E201",
+            Code::NumberAsBool => "E202",
+            Code::WrongArity => "E203",
+            Code::InvalidRegex => "E204",
+            Code::PatternNotLiteral => "E205",
+            Code::DuplicateName => "E301",
+            Code::Cycle => "E302",
+            Code::DivisionByZero => "W401",
+            Code::SelfComparison => "W402",
+            Code::UnusedLet => "W403",
+            Code::UnusedCfgKey => "W404",
+            Code::DanglingDoc => "W405",
+            Code::Overflow => "E501",
+        }
+    }
+
+    /// A short kebab-case name, shown beside the code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Syntax => "syntax-error",
+            Code::TooDeep => "too-deep",
+            Code::LiteralOutOfRange => "literal-out-of-range",
+            Code::BadEscape => "bad-escape",
+            Code::UnknownName => "unknown-name",
+            Code::UnknownCfgKey => "unknown-cfg-key",
+            Code::UnknownFunction => "unknown-function",
+            Code::UnknownVariant => "unknown-variant",
+            Code::UnknownType => "unknown-type",
+            Code::TypeMismatch => "type-mismatch",
+            Code::NumberAsBool => "number-as-bool",
+            Code::WrongArity => "wrong-arity",
+            Code::InvalidRegex => "invalid-regex",
+            Code::PatternNotLiteral => "pattern-not-literal",
+            Code::DuplicateName => "duplicate-name",
+            Code::Cycle => "cycle",
+            Code::DivisionByZero => "division-by-zero",
+            Code::SelfComparison => "self-comparison",
+            Code::UnusedLet => "unused-let",
+            Code::UnusedCfgKey => "unused-cfg-key",
+            Code::DanglingDoc => "dangling-doc",
+            Code::Overflow => "overflow",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_str())
+    }
+}
+
+/// One problem found in a source, pointing at the exact text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub help: Option<String>,
+    /// Secondary spans (a first definition, the rest of a cycle).
+    pub notes: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn note(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.notes.push((span, text.into()));
+        self
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+}
+
+/// "did you mean" help: the nearest candidate, if one is near enough.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate nearest to `name` by edit distance, if it is plausibly a
+/// typo; a candidate that `name` begins (`min_vram` for `min_vram_gb`) counts.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| {
+            let cl = c.to_lowercase();
+            let d = strsim::damerau_levenshtein(&lower, &cl);
+            let prefix = lower.len() >= 3 && cl.starts_with(&lower);
+            (if prefix { d.min(limit) } else { d }, c)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// The JSON shape of a diagnostic: stable, documented in docs/language.md.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic<'a> {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub label: &'a str,
+    pub help: Option<&'a str>,
+}
+
+pub fn to_json<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a> {
+    let file = sources.get(d.span.file);
+    let (line, column) = file.line_col(d.span.start as usize);
+    let (end_line, end_column) = file.line_col(d.span.end as usize);
+    JsonDiagnostic {
+        code: d.code.as_str(),
+        name: d.code.name(),
+        severity: d.severity(),
+        message: &d.message,
+        file: &file.name,
+        line,
+        column,
+        end_line,
+        end_column,
+        label: &d.label,
+        help: d.help.as_deref(),
+    }
+}
+
+/// A diagnostic joined to its source, for miette's renderer.
+#[derive(Debug)]
+struct Rendered {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: miette::NamedSource<String>,
+    labels: Vec<miette::LabeledSpan>,
+}
+
+impl fmt::Display for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Rendered {}
+
+impl miette::Diagnostic for Rendered {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// Render diagnostics as miette's graphical report; `color` picks the theme.
+pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let file = sources.get(d.span.file);
+        let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
+            Some(d.label.clone()).filter(|l| !l.is_empty()),
+            (d.span.start as usize, d.span.len()),
+        )];
+        let mut help = d.help.clone();
+        for (span, text) in &d.notes {
+            if span.file == d.span.file {
+                labels.push(miette::LabeledSpan::new_with_span(
+                    Some(text.clone()),
+                    (span.start as usize, span.len()),
+                ));
+            } else {
+                let other = sources.get(span.file);
+                let (line, col) = other.line_col(span.start as usize);
+                let note = format!("{text} ({}:{line}:{col})", other.name);
+                help = Some(match help {
+                    Some(h) => format!("{h}\n{note}"),
+                    None => note,
+                });
+            }
+        }
+        let rendered = Rendered {
+            message: d.message.clone(),
+            code: format!("{}({})", d.code.as_str(), d.code.name()),
+            severity: match d.severity() {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
+            help,
+            source: miette::NamedSource::new(file.name.clone(), file.text.to_string()),
+            labels,
+        };
+        let _ = handler.render_report(&mut out, &rendered);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {c}");
+        }
+    }
+
+    #[test]
+    fn nearest_finds_typos_only() {
+        let names = ["vram_gb", "tdp_watts", "mig_support"];
+        assert_eq!(nearest("vram_bg", names), Some("vram_gb"));
+        assert_eq!(nearest("tdp_watt", names), Some("tdp_watts"));
+        assert_eq!(nearest("price", names), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Values: the compact `Val` the evaluator computes with, and the public
+//! `Value` a heuristic returns.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Where the bytes of a string value live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// The row's field text.
+    Row,
+    /// Strings the evaluator made for this row (`lower`, `upper`).
+    Scratch,
+    /// The program's string constants.
+    Const,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrRef {
+    pub pool: Pool,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// A value during evaluation: `Copy`, no heap. Enum variants are global
+/// variant ids, in declaration order within each enum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val {
+    Missing,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(StrRef),
+    Enum(u32),
+}
+
+/// A heuristic's output (or a row field's value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Missing,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// An enum variant, by name.
+    Enum(Arc<str>),
+}
+
+impl Value {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+
+    /// Write the value as a CSV cell's text: bools `true`/`false`, floats the
+    /// shortest text that reads back the same, missing as nothing.
+    pub fn write_cell(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Missing => {}
+            Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            Value::Float(f) => write_float(*f, out),
+            Value::Str(s) => out.extend_from_slice(s.as_bytes()),
+            Value::Enum(v) => out.extend_from_slice(v.as_bytes()),
+        }
+    }
+}
+
+/// The shortest decimal that parses back to `f` (`12` for 12.0, `0.1`, `1e21`).
+pub fn write_float(f: f64, out: &mut Vec<u8>) {
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format(f);
+    out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes());
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        self.write_cell(&mut out);
+        f.write_str(&String::from_utf8_lossy(&out))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(o: Option<T>) -> Value {
+        o.map_or(Value::Missing, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(v: Value) -> String {
+        let mut out = Vec::new();
+        v.write_cell(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn cells_are_shortest_round_trip_text() {
+        assert_eq!(cell(Value::Float(12.0)), "12");
+        assert_eq!(cell(Value::Float(0.1 + 0.2)), "0.30000000000000004");
+        assert_eq!(cell(Value::Float(-2.5)), "-2.5");
+        assert_eq!(cell(Value::Float(1e21)), "1e21");
+        assert_eq!(cell(Value::Missing), "");
+        assert_eq!(cell(Value::Bool(true)), "true");
+        assert_eq!(cell(Value::Int(-7)), "-7");
+        assert_eq!(cell(Value::Enum("mid".into())), "mid");
+        for f in [1.0 / 3.0, 123456.789, 5e-324, f64::MAX] {
+            assert_eq!(cell(Value::Float(f)).parse::<f64>().unwrap(), f);
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! The evaluator: runs compiled register code over one row, with SQL
+//! missing-value semantics. No recursion: dependencies are resolved with an
+//! explicit stack and memoised per row.
+
+use super::row::Row;
+use super::value::{Pool, StrRef, Val, Value};
+use crate::compile::{Arith, CmpOp, Compiled, Func, Instr};
+use crate::source::Span;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// A runtime error: integer or float overflow. It names the rule and points
+/// at the expression; the data path adds the CSV line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message} in rule `{rule}`")]
+pub struct EvalError {
+    pub rule: Arc<str>,
+    pub span: Span,
+    pub message: String,
+}
+
+/// Per-row working space of compiled rules: registers, the memo of item
+/// results for this row, and strings made by `lower`/`upper`.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    owner: usize,
+    generation: u32,
+    regs: Vec<Val>,
+    memo: Vec<Val>,
+    memo_gen: Vec<u32>,
+    text: Vec<u8>,
+    stack: Vec<u32>,
+}
+
+impl Scratch {
+    /// Forget this row's results (the row changed).
+    pub(crate) fn next_row(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.memo_gen.fill(0);
+            self.generation = 1;
+        }
+        self.text.clear();
+    }
+
+    fn adopt(&mut self, prog: &Compiled) {
+        if self.owner != prog.id {
+            self.owner = prog.id;
+            self.regs = vec![Val::Missing; prog.registers.max(1)];
+            self.memo = vec![Val::Missing; prog.items.len()];
+            self.memo_gen = vec![0; prog.items.len()];
+            self.generation = 1;
+        }
+    }
+}
+
+/// Evaluate one item (with whatever it depends on) for `row`.
+pub fn eval_item(prog: &Compiled, row: &Row, item: u32) -> Result<Value, EvalError> {
+    let mut scratch = row.scratch.borrow_mut();
+    let s = &mut *scratch;
+    s.adopt(prog);
+    let val = resolve(prog, row, s, item)?;
+    Ok(to_value(prog, row, s, val))
+}
+
+fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<Val, EvalError> {
+    let generation = s.generation;
+    if s.memo_gen[target as usize] == generation {
+        return Ok(s.memo[target as usize]);
+    }
+    s.stack.clear();
+    s.stack.push(target);
+    while let Some(&it) = s.stack.last() {
+        let i = it as usize;
+        if s.memo_gen[i] == generation {
+            s.stack.pop();
+            continue;
+        }
+        let item = &prog.items[i];
+        if let Some(&dep) = item
+            .deps
+            .iter()
+            .find(|&&d| s.memo_gen[d as usize] != generation)
+        {
+            s.stack.push(dep);
+            continue;
+        }
+        run(prog, row, s, item.code.start, item.code.end, i)?;
+        let mut v = s.regs[item.result as usize];
+        if v == Val::Missing
+            && let Some(d) = item.default
+        {
+            v = d;
+        }
+        s.memo[i] = v;
+        s.memo_gen[i] = generation;
+        s.stack.pop();
+    }
+    Ok(s.memo[target as usize])
+}
+
+fn to_value(prog: &Compiled, row: &Row, s: &Scratch, v: Val) -> Value {
+    match v {
+        Val::Missing => Value::Missing,
+        Val::Bool(b) => Value::Bool(b),
+        Val::Int(i) => Value::Int(i),
+        Val::Float(f) => Value::Float(f),
+        Val::Str(r) => {
+            Value::Str(String::from_utf8_lossy(bytes(prog, row, &s.text, r)).into_owned())
+        }
+        Val::Enum(e) => Value::Enum(prog.variant_names[e as usize].clone()),
+    }
+}
+
+fn bytes<'a>(prog: &'a Compiled, row: &'a Row, scratch: &'a [u8], r: StrRef) -> &'a [u8] {
+    let pool = match r.pool {
+        Pool::Row => row.text(),
+        Pool::Scratch => scratch,
+        Pool::Const => &prog.const_text,
+    };
+    &pool[r.start as usize..(r.start + r.len) as usize]
+}
+
+fn overflow(prog: &Compiled, item: usize, at: u32, what: &str) -> EvalError {
+    EvalError {
+        rule: prog.items[item].name.clone(),
+        span: prog.spans[at as usize],
+        message: format!("{what} overflow"),
+    }
+}
+
+fn float(prog: &Compiled, item: usize, at: u32, f: f64) -> Result<Val, EvalError> {
+    if f.is_finite() {
+        Ok(Val::Float(f))
+    } else {
+        Err(overflow(prog, item, at, "float"))
+    }
+}
+
+fn run(
+    prog: &Compiled,
+    row: &Row,
+    s: &mut Scratch,
+    start: u32,
+    end: u32,
+    item: usize,
+) -> Result<(), EvalError> {
+    let mut pc = start;
+    while pc < end {
+        let regs = &mut s.regs;
+        match prog.code[pc as usize] {
+            Instr::Const { dst, val } => regs[dst as usize] = val,
+            Instr::Field { dst, slot } => regs[dst as usize] = row.cell(slot as usize),
+            Instr::Item { dst, item } => regs[dst as usize] = s.memo[item as usize],
+            Instr::Move { dst, src } => regs[dst as usize] = regs[src as usize],
+            Instr::ToFloat { dst, src } => {
+                if let Val::Int(i) = regs[src as usize] {
+                    regs[dst as usize] = Val::Float(i as f64);
+                }
+            }
+            Instr::Neg {
+                dst,
+                src,
+                float: _,
+                at,
+            } => {
+                regs[dst as usize] = match regs[src as usize] {
+                    Val::Int(i) => Val::Int(
+                        i.checked_neg()
+                            .ok_or_else(|| overflow(prog, item, at, "integer"))?,
+                    ),
+                    Val::Float(f) => Val::Float(-f),
+                    _ => Val::Missing,
+                }
+            }
+            Instr::Not { dst, src } => {
+                regs[dst as usize] = match regs[src as usize] {
+                    Val::Bool(b) => Val::Bool(!b),
+                    _ => Val::Missing,
+                }
+            }
+            Instr::AndShort { dst, src, end } => {
+                if regs[src as usize] == Val::Bool(false) {
+                    regs[dst as usize] = Val::Bool(false);
+                    pc = end;
+                    continue;
+                }
+            }
+            Instr::OrShort { dst, src, end } => {
+                if regs[src as usize] == Val::Bool(true) {
+                    regs[dst as usize] = Val::Bool(true);
+                    pc = end;
+                    continue;
+                }
+            }
+            Instr::Logic { dst, a, b, and } => {
+                // The left side is true (for and) / false (for or) or missing.
+                regs[dst as usize] = match (regs[a as usize], regs[b as usize]) {
+                    (_, Val::Bool(x)) if x != and => Val::Bool(x),
+                    (Val::Bool(_), Val::Bool(x)) => Val::Bool(x),
+                    _ => Val::Missing,
+                }
+            }
+            Instr::Arith { op, dst, a, b, at } => {
+                regs[dst as usize] = arith(prog, item, op, regs[a as usize], regs[b as usize], at)?;
+            }
+            Instr::Cmp { op, dst, a, b } => {
+                let ord = compare(prog, row, &s.text, regs[a as usize], regs[b as usize]);
+                regs[dst as usize] = match ord {
+                    None => Val::Missing,
+                    Some(o) => Val::Bool(match op {
+                        CmpOp::Eq => o == Ordering::Equal,
+                        CmpOp::Ne => o != Ordering::Equal,
+                        CmpOp::Lt => o == Ordering::Less,
+                        CmpOp::Le => o != Ordering::Greater,
+                        CmpOp::Gt => o == Ordering::Greater,
+                        CmpOp::Ge => o != Ordering::Less,
+                    }),
+                };
+            }
+            Instr::Branch {
+                cond,
+                dst,
+                otherwise,
+                end,
+            } => match regs[cond as usize] {
+                Val::Bool(true) => {}
+                Val::Bool(false) => {
+                    pc = otherwise;
+                    continue;
+                }
+                _ => {
+                    regs[dst as usize] = Val::Missing;
+                    pc = end;
+                    continue;
+                }
+            },
+            Instr::Jump { to } => {
+                pc = to;
+                continue;
+            }
+            Instr::TakeIfPresent { dst, src, end } => {
+                if regs[src as usize] != Val::Missing {
+                    regs[dst as usize] = regs[src as usize];
+                    pc = end;
+                    continue;
+                }
+            }
+            Instr::In {
+                dst,
+                value,
+                first,
+                count,
+                negated,
+            } => {
+                let v = regs[value as usize];
+                let mut result = if v == Val::Missing {
+                    Val::Missing
+                } else {
+                    Val::Bool(negated)
+                };
+                if v != Val::Missing {
+                    for r in first..first + count {
+                        match compare(prog, row, &s.text, v, regs[r as usize]) {
+                            Some(Ordering::Equal) => {
+                                result = Val::Bool(!negated);
+                                break;
+                            }
+                            None => result = Val::Missing,
+                            _ => {}
+                        }
+                    }
+                }
+                regs[dst as usize] = result;
+            }
+            Instr::Call {
+                func,
+                dst,
+                first,
+                count,
+                at,
+            } => {
+                let v = call(prog, row, s, item, func, first, count, at)?;
+                s.regs[dst as usize] = v;
+            }
+        }
+        pc += 1;
+    }
+    Ok(())
+}
+
+fn arith(
+    prog: &Compiled,
+    item: usize,
+    op: Arith,
+    a: Val,
+    b: Val,
+    at: u32,
+) -> Result<Val, EvalError> {
+    let int_overflow = || overflow(prog, item, at, "integer");
+    Ok(match (op, a, b) {
+        (Arith::AddInt, Val::Int(x), Val::Int(y)) => {
+            Val::Int(x.checked_add(y).ok_or_else(int_overflow)?)
+        }
+        (Arith::SubInt, Val::Int(x), Val::Int(y)) => {
+            Val::Int(x.checked_sub(y).ok_or_else(int_overflow)?)
+        }
+        (Arith::MulInt, Val::Int(x), Val::Int(y)) => {
+            Val::Int(x.checked_mul(y).ok_or_else(int_overflow)?)
+        }
+        (Arith::RemInt, Val::Int(_), Val::Int(0)) => Val::Missing,
+        // i64::MIN % -1 is 0 mathematically; wrapping_rem gives exactly that.
+        (Arith::RemInt, Val::Int(x), Val::Int(y)) => Val::Int(x.wrapping_rem(y)),
+        (Arith::DivFloat | Arith::RemFloat, Val::Float(_), Val::Float(0.0)) => Val::Missing,
+        (Arith::AddFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x + y)?,
+        (Arith::SubFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x - y)?,
+        (Arith::MulFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x * y)?,
+        (Arith::DivFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x / y)?,
+        (Arith::RemFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x % y)?,
+        _ => Val::Missing,
+    })
+}
+
+/// Order two values of one type; `None` when either is missing.
+fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
+        (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+        (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
+        (Val::Str(x), Val::Str(y)) => {
+            Some(bytes(prog, row, scratch, x).cmp(bytes(prog, row, scratch, y)))
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call(
+    prog: &Compiled,
+    row: &Row,
+    s: &mut Scratch,
+    item: usize,
+    func: Func,
+    first: u32,
+    count: u32,
+    at: u32,
+) -> Result<Val, EvalError> {
+    let args = &s.regs[first as usize..(first + count) as usize];
+    if func == Func::IsMissing {
+        return Ok(Val::Bool(args[0] == Val::Missing));
+    }
+    if args.contains(&Val::Missing) {
+        return Ok(Val::Missing);
+    }
+    let to_int = |f: f64| -> Result<Val, EvalError> {
+        // i64::MAX as f64 rounds up to 2^63, which does not fit.
+        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+            Ok(Val::Int(f as i64))
+        } else {
+            Err(overflow(prog, item, at, "integer"))
+        }
+    };
+    let ints = || {
+        args.iter()
+            .map(|v| if let Val::Int(i) = v { *i } else { 0 })
+    };
+    let floats = || {
+        args.iter()
+            .map(|v| if let Val::Float(f) = v { *f } else { 0.0 })
+    };
+    Ok(match func {
+        Func::MinInt => Val::Int(ints().min().unwrap_or(0)),
+        Func::MaxInt => Val::Int(ints().max().unwrap_or(0)),
+        Func::MinFloat => Val::Float(floats().fold(f64::INFINITY, f64::min)),
+        Func::MaxFloat => Val::Float(floats().fold(f64::NEG_INFINITY, f64::max)),
+        Func::AbsInt => match args[0] {
+            Val::Int(i) => Val::Int(
+                i.checked_abs()
+                    .ok_or_else(|| overflow(prog, item, at, "integer"))?,
+            ),
+            _ => Val::Missing,
+        },
+        Func::AbsFloat => Val::Float(floats().next().unwrap_or(0.0).abs()),
+        Func::Floor => to_int(floats().next().unwrap_or(0.0).floor())?,
+        Func::Ceil => to_int(floats().next().unwrap_or(0.0).ceil())?,
+        Func::Round => to_int(floats().next().unwrap_or(0.0).round())?,
+        Func::ClampInt => {
+            let v: Vec<i64> = ints().collect();
+            Val::Int(v[0].max(v[1]).min(v[2]))
+        }
+        Func::ClampFloat => {
+            let mut it = floats();
+            let (x, lo, hi) = (
+                it.next().unwrap_or(0.0),
+                it.next().unwrap_or(0.0),
+                it.next().unwrap_or(0.0),
+            );
+            Val::Float(x.max(lo).min(hi))
+        }
+        Func::IsMissing => Val::Bool(false),
+        Func::Lower | Func::Upper => {
+            let Val::Str(r) = args[0] else {
+                return Ok(Val::Missing);
+            };
+            let src = bytes(prog, row, &s.text, r);
+            let text = String::from_utf8_lossy(src);
+            let changed = if func == Func::Lower {
+                text.to_lowercase()
+            } else {
+                text.to_uppercase()
+            };
+            let start = s.text.len() as u32;
+            s.text.extend_from_slice(changed.as_bytes());
+            Val::Str(StrRef {
+                pool: Pool::Scratch,
+                start,
+                len: changed.len() as u32,
+            })
+        }
+        Func::Contains | Func::StartsWith | Func::EndsWith => {
+            let (Val::Str(a), Val::Str(b)) = (args[0], args[1]) else {
+                return Ok(Val::Missing);
+            };
+            let (hay, needle) = (bytes(prog, row, &s.text, a), bytes(prog, row, &s.text, b));
+            Val::Bool(match func {
+                Func::Contains => memchr::memmem::find(hay, needle).is_some(),
+                Func::StartsWith => hay.starts_with(needle),
+                _ => hay.ends_with(needle),
+            })
+        }
+        Func::Matches(re) => {
+            let Val::Str(a) = args[0] else {
+                return Ok(Val::Missing);
+            };
+            Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row, &s.text, a)))
+        }
+    })
+}

@@ -1,0 +1,16 @@
+//! glyphsieve: typed, checked heuristic rules over CSV files of GPU listings.
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod cli;
+pub mod compile;
+pub mod config;
+pub mod data;
+pub mod diagnostic;
+pub mod eval;
+pub mod heuristic;
+pub mod rules;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+pub mod types;

@@ -1,0 +1,5 @@
+//! The `glyphsieve` binary: all of it lives in the library's `cli` module.
+
+fn main() {
+    std::process::exit(glyphsieve::cli::main());
+}

@@ -1,0 +1,133 @@
+//! The front end in one call: rule files to checked, compiled heuristics.
+//! Reads files (or takes texts), parses, checks against a schema and a
+//! config, and compiles when there are no errors.
+
+use crate::check::{self, Program};
+use crate::compile::{Compiled, compile};
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::heuristic::RuleHeuristic;
+use crate::schema::Schema;
+use crate::source::{FileId, SourceMap};
+use crate::syntax;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The built-in `rules/quantization_capable.rule`, embedded in the binary.
+pub const QUANTIZATION_RULE: &str = include_str!("../rules/quantization_capable.rule");
+pub const QUANTIZATION_RULE_NAME: &str = "rules/quantization_capable.rule";
+
+/// A rule file or folder that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("{path} has no .rule files")]
+    NoRules { path: String },
+}
+
+/// The `.rule` files named by `paths`: files as given, folders searched for
+/// `*.rule` (recursively, sorted by path, so output order is stable).
+pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|error| LoadError::Io {
+            path: p.display().to_string(),
+            error,
+        })?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(p, &mut out)?;
+            out[before..].sort();
+            if out.len() == before {
+                return Err(LoadError::NoRules {
+                    path: p.display().to_string(),
+                });
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |error| LoadError::Io {
+        path: dir.display().to_string(),
+        error,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rule") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Read rule files as (name, text) pairs.
+pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).map_err(|error| LoadError::Io {
+                path: f.display().to_string(),
+                error,
+            })?;
+            Ok((f.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// A checked (and, when clean, compiled) rule set.
+pub struct RuleSet {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub program: Program,
+    /// `Some` when there are no errors.
+    pub compiled: Option<Arc<Compiled>>,
+}
+
+impl RuleSet {
+    /// Parse, check and compile rule texts against a schema and a config.
+    pub fn build(texts: &[(String, String)], schema: &Schema, config: &Config) -> RuleSet {
+        let mut sources = SourceMap::new();
+        let mut modules = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (name, text) in texts {
+            let id = sources.add(name.clone(), text.as_str());
+            let (module, diags) = syntax::parse(id, text);
+            diagnostics.extend(diags);
+            modules.push((id, module));
+        }
+        let config_file: Option<FileId> = config
+            .text
+            .as_ref()
+            .map(|t| sources.add(config.name.clone(), t.clone()));
+        let checked = check::check(&modules, schema, config, config_file);
+        diagnostics.extend(checked.diagnostics);
+        diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
+        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program)));
+        RuleSet {
+            sources,
+            diagnostics,
+            program: checked.program,
+            compiled,
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.compiled.is_none()
+    }
+
+    /// One heuristic per rule, in output order (empty when there are errors).
+    pub fn heuristics(&self) -> Vec<RuleHeuristic> {
+        match &self.compiled {
+            Some(c) => RuleHeuristic::all(c, &self.program.enums),
+            None => Vec::new(),
+        }
+    }
+}

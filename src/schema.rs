@@ -1,0 +1,149 @@
+//! The row schema: each field's type, the CSV columns it may come from and
+//! the cell texts that mean "missing". Loaded from YAML (typed, serde).
+
+use crate::types::FieldType;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The built-in listing schema, `resources/listing_schema.yaml`.
+pub const LISTING_SCHEMA_YAML: &str = include_str!("../resources/listing_schema.yaml");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: FieldType,
+    /// Candidate column names, first present wins.
+    pub columns: Vec<String>,
+    /// Cell texts (trimmed, ASCII case ignored) that mean missing.
+    pub nulls: Vec<String>,
+}
+
+impl FieldDef {
+    /// Whether a cell's bytes are one of this field's null markers.
+    pub fn is_null(&self, cell: &[u8]) -> bool {
+        let cell = cell.trim_ascii();
+        self.nulls
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(cell))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaFile {
+    #[serde(default = "default_nulls")]
+    nulls: Vec<String>,
+    /// A mapping, kept as one so the file's field order is the schema's.
+    fields: serde_yaml::Mapping,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldFile {
+    #[serde(rename = "type")]
+    ty: FieldType,
+    #[serde(default)]
+    columns: Vec<String>,
+    nulls: Option<Vec<String>>,
+}
+
+fn default_nulls() -> Vec<String> {
+    ["", "NA", "N/A", "null", "None"].map(String::from).to_vec()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct SchemaError {
+    pub file: String,
+    pub message: String,
+}
+
+impl Schema {
+    /// Parse a schema YAML; `file` names it in errors.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Schema, SchemaError> {
+        let parsed: SchemaFile = serde_yaml::from_str(text).map_err(|e| SchemaError {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let error = |message: String| SchemaError {
+            file: file.to_string(),
+            message,
+        };
+        let mut fields = Vec::with_capacity(parsed.fields.len());
+        for (key, value) in parsed.fields {
+            let name = key
+                .as_str()
+                .ok_or_else(|| error(format!("fields: field name {key:?} is not a string")))?
+                .to_string();
+            let f: FieldFile =
+                serde_yaml::from_value(value).map_err(|e| error(format!("fields.{name}: {e}")))?;
+            fields.push(FieldDef {
+                columns: if f.columns.is_empty() {
+                    vec![name.clone()]
+                } else {
+                    f.columns
+                },
+                nulls: f.nulls.unwrap_or_else(|| parsed.nulls.clone()),
+                ty: f.ty,
+                name,
+            });
+        }
+        Ok(Schema { fields })
+    }
+
+    /// The built-in listing schema.
+    pub fn listing() -> Arc<Schema> {
+        static LISTING: std::sync::OnceLock<Arc<Schema>> = std::sync::OnceLock::new();
+        LISTING
+            .get_or_init(|| {
+                Arc::new(
+                    Schema::from_yaml("resources/listing_schema.yaml", LISTING_SCHEMA_YAML)
+                        .unwrap_or_else(|e| panic!("built-in schema is invalid: {e}")),
+                )
+            })
+            .clone()
+    }
+
+    pub fn slot(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn field(&self, slot: usize) -> &FieldDef {
+        &self.fields[slot]
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_schema_loads_with_aliases_and_zero_nulls() {
+        let s = Schema::listing();
+        let tdp = s.field(s.slot("tdp_watts").unwrap());
+        assert_eq!(tdp.columns, ["tdp_watts", "tdp_w"]);
+        assert!(tdp.is_null(b"0.0") && tdp.is_null(b" na ") && !tdp.is_null(b"300"));
+        let price = s.field(s.slot("price").unwrap());
+        assert!(price.is_null(b"") && !price.is_null(b"0"));
+        assert_eq!(s.fields[0].name, "model");
+    }
+
+    #[test]
+    fn unknown_keys_and_types_are_rejected_with_the_file_name() {
+        let e = Schema::from_yaml("s.yaml", "fields:\n  a: { type: decimal }\n").unwrap_err();
+        assert!(e.to_string().starts_with("s.yaml: "), "{e}");
+        assert!(e.to_string().contains("decimal"), "{e}");
+        let e =
+            Schema::from_yaml("s.yaml", "fields:\n  a: { type: int, colums: [x] }\n").unwrap_err();
+        assert!(e.to_string().contains("colums"), "{e}");
+    }
+}

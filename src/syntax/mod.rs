@@ -1,0 +1,8 @@
+//! Syntax: `.rule` text to AST. The only code that touches pest's pairs.
+
+pub mod ast;
+mod parser;
+mod prescan;
+
+pub use parser::{MAX_DEPTH, parse};
+pub use prescan::MAX_NESTING;

@@ -1,0 +1,751 @@
+//! pest pairs to AST, with syntax diagnostics and the depth limit.
+
+use super::ast::*;
+use super::prescan::{MAX_NESTING, declared_name, item_chunks, nesting_overflow};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/glyphsieve.pest"]
+struct RuleParser;
+
+/// Deepest expression tree the parser builds; deeper gives `E002`. A chain
+/// `a + b + c ...` counts one level per operator.
+pub const MAX_DEPTH: u32 = 256;
+
+/// Parse one `.rule` file. Every item is parsed on its own, so a syntax
+/// error in one item is reported and the others are still checked.
+pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut module = Module {
+        items: Vec::new(),
+        broken_names: Vec::new(),
+    };
+    for (start, end) in item_chunks(text) {
+        let chunk = &text[start..end];
+        let mut broken = |diags: &mut Vec<Diagnostic>, d: Diagnostic| {
+            diags.push(d);
+            module.broken_names.extend(declared_name(chunk));
+        };
+        if let Some(at) = nesting_overflow(chunk) {
+            let span = Span::new(file, start + at, start + at + 1);
+            broken(
+                &mut diags,
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("expression nests deeper than {MAX_NESTING} levels"),
+                )
+                .label("too deep here")
+                .help("split the expression into `let` helpers"),
+            );
+            continue;
+        }
+        match RuleParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) => {
+                let mut b = Builder {
+                    file,
+                    base: start,
+                    diags: &mut diags,
+                    too_deep: false,
+                };
+                if let Some(file_pair) = pairs.next() {
+                    b.file(file_pair, &mut module.items);
+                }
+            }
+            Err(e) => broken(&mut diags, syntax_error(file, start, text, &e)),
+        }
+    }
+    (module, diags)
+}
+
+/// `text` is the whole file: an error at the end of an item names the
+/// token that starts the next one, not "end of file".
+fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let pos = base + pos;
+    let rest = text.get(pos..).unwrap_or("");
+    let found_len = match rest.chars().next() {
+        None => 0,
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len()),
+        Some(c) => c.len_utf8(),
+    };
+    let found = match &rest[..found_len] {
+        "" => "end of file".to_string(),
+        "\n" | "\r" => "end of line".to_string(),
+        s => format!("`{s}`"),
+    };
+    let span = Span::new(file, pos, pos + found_len);
+    Diagnostic::new(
+        Code::Syntax,
+        span,
+        format!("expected {expected}, found {found}"),
+    )
+    .label(format!("expected {expected}"))
+}
+
+/// Turn pest's list of expected rules into words a user reads.
+fn describe_expected(positives: &[Rule]) -> String {
+    use Rule::*;
+    let mut words: Vec<&str> = Vec::new();
+    let mut add = |w: &'static str| {
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    };
+    let expr_start = positives.iter().any(|r| {
+        matches!(
+            r,
+            expr | or_expr
+                | and_expr
+                | not_expr
+                | cmp_expr
+                | sum
+                | product
+                | unary
+                | primary
+                | paren
+                | kw_not
+                | neg
+                | int
+                | float
+                | string
+                | boolean
+                | kw_if
+                | cfg_path
+                | call
+                | if_expr
+        )
+    });
+    if expr_start {
+        add("an expression");
+    }
+    for r in positives {
+        match r {
+            name if !expr_start => add("a name"),
+            type_name => add("a type"),
+            default_value | neg_number => add("a literal"),
+            kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in => add("an operator"),
+            kw_then => add("`then`"),
+            kw_else => add("`else`"),
+            kw_default => add("`default`"),
+            list => add("`[`"),
+            cfg_key => add("a config key"),
+            item | rule_def | let_def | enum_def | kw_rule | kw_let | kw_enum | doc => {
+                add("`rule`, `let` or `enum`")
+            }
+            EOI => add("end of file"),
+            _ => {}
+        }
+    }
+    match words.len() {
+        0 => "something else".to_string(),
+        1 => words[0].to_string(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+/// An expression and the depth of its tree.
+type Built = (Expr, u32);
+
+struct Builder<'d> {
+    file: FileId,
+    base: usize,
+    diags: &'d mut Vec<Diagnostic>,
+    too_deep: bool,
+}
+
+impl Builder<'_> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn file(&mut self, p: Pair<Rule>, items: &mut Vec<Item>) {
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::item => {
+                    if let Some(item) = self.item(child) {
+                        items.push(item);
+                    }
+                }
+                Rule::doc => {
+                    let span = self.span(&child);
+                    self.diags.push(
+                        Diagnostic::new(Code::DanglingDoc, span, "doc comment documents nothing")
+                            .label("no rule, let or enum follows")
+                            .help("use `#` for a plain comment"),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
+        let span = self.span(&p);
+        let mut doc = Vec::new();
+        let mut kind = None;
+        for child in p.into_inner() {
+            self.too_deep = false;
+            match child.as_rule() {
+                Rule::doc => {
+                    let text = child.as_str().trim_start_matches("##");
+                    let text = text.strip_prefix(' ').unwrap_or(text);
+                    doc.push(text.trim_end().to_string());
+                }
+                Rule::rule_def => kind = Some(ItemKind::Rule(self.rule_def(child))),
+                Rule::let_def => kind = Some(ItemKind::Let(self.let_def(child))),
+                Rule::enum_def => kind = Some(ItemKind::Enum(self.enum_def(child))),
+                _ => {}
+            }
+        }
+        Some(Item {
+            doc,
+            kind: kind?,
+            span,
+        })
+    }
+
+    fn rule_def(&mut self, p: Pair<Rule>) -> RuleDef {
+        let mut name = None;
+        let mut ty = None;
+        let mut default = None;
+        let mut body = None;
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(child)),
+                Rule::type_name => ty = child.into_inner().next().map(|n| self.ident(n)),
+                Rule::default_value => {
+                    default = child.into_inner().next().map(|v| self.default_value(v))
+                }
+                Rule::expr => body = Some(self.expr(child).0),
+                _ => {}
+            }
+        }
+        RuleDef {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            ty: ty.unwrap_or_else(|| self.missing_ident()),
+            default,
+            body: body.unwrap_or_else(|| self.error_expr()),
+        }
+    }
+
+    fn default_value(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::neg_number => {
+                let inner = p.into_inner().next();
+                match inner {
+                    Some(n) => {
+                        let lit = self.primary(n).0;
+                        let kind = match lit.kind {
+                            ExprKind::Int(i) => ExprKind::Int(-i),
+                            ExprKind::Float(f) => ExprKind::Float(-f),
+                            other => other,
+                        };
+                        Expr { kind, span }
+                    }
+                    None => self.error_expr(),
+                }
+            }
+            Rule::name => Expr {
+                kind: ExprKind::Name(p.as_str().to_string()),
+                span,
+            },
+            _ => self.primary(p).0,
+        }
+    }
+
+    fn let_def(&mut self, p: Pair<Rule>) -> LetDef {
+        let mut name = None;
+        let mut body = None;
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(child)),
+                Rule::expr => body = Some(self.expr(child).0),
+                _ => {}
+            }
+        }
+        LetDef {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            body: body.unwrap_or_else(|| self.error_expr()),
+        }
+    }
+
+    fn enum_def(&mut self, p: Pair<Rule>) -> EnumDef {
+        let mut names = p
+            .into_inner()
+            .filter(|c| c.as_rule() == Rule::name)
+            .map(|c| self.ident(c));
+        let name = names.next().unwrap_or_else(|| self.missing_ident());
+        EnumDef {
+            name,
+            variants: names.collect(),
+        }
+    }
+
+    fn missing_ident(&self) -> Ident {
+        Ident {
+            name: String::new(),
+            span: Span::new(self.file, self.base, self.base),
+        }
+    }
+
+    fn error_expr(&self) -> Expr {
+        Expr {
+            kind: ExprKind::Error,
+            span: Span::new(self.file, self.base, self.base),
+        }
+    }
+
+    /// Build a node of depth `depth`, or an error node past [`MAX_DEPTH`].
+    fn node(&mut self, kind: ExprKind, span: Span, depth: u32) -> (Expr, u32) {
+        if depth > MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::TooDeep,
+                        span,
+                        format!("expression is more than {MAX_DEPTH} operators deep"),
+                    )
+                    .label("too deep")
+                    .help("split the expression into `let` helpers"),
+                );
+            }
+            return (
+                Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+                0,
+            );
+        }
+        (Expr { kind, span }, depth)
+    }
+
+    fn expr(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        match p.as_rule() {
+            Rule::expr | Rule::paren | Rule::primary => match p.into_inner().next() {
+                Some(inner) => self.expr(inner),
+                None => (self.error_expr(), 0),
+            },
+            Rule::or_expr | Rule::and_expr | Rule::sum | Rule::product => self.chain(p),
+            Rule::not_expr => self.prefix(p),
+            Rule::unary => self.prefix(p),
+            Rule::cmp_expr => self.comparison(p),
+            _ => self.primary(p),
+        }
+    }
+
+    /// A left-associative chain of one precedence level.
+    fn chain(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let mut inner = p.into_inner();
+        let Some(first) = inner.next() else {
+            return (self.error_expr(), 0);
+        };
+        let (mut acc, mut depth) = self.expr(first);
+        while let (Some(op), Some(rhs)) = (inner.next(), inner.next()) {
+            let op_span = self.span(&op);
+            let op = match op.as_str() {
+                "or" => BinaryOp::Or,
+                "and" => BinaryOp::And,
+                "+" => BinaryOp::Add,
+                "-" => BinaryOp::Sub,
+                "*" => BinaryOp::Mul,
+                "/" => BinaryOp::Div,
+                _ => BinaryOp::Rem,
+            };
+            let (rhs, rdepth) = self.expr(rhs);
+            let span = acc.span.to(rhs.span);
+            let kind = ExprKind::Binary {
+                op,
+                op_span,
+                lhs: Box::new(acc),
+                rhs: Box::new(rhs),
+            };
+            (acc, depth) = self.node(kind, span, depth.max(rdepth) + 1);
+        }
+        (acc, depth)
+    }
+
+    /// `not not x` or `- - x`: prefix operators applied innermost first.
+    fn prefix(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let mut ops = Vec::new();
+        let mut operand = None;
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::kw_not => ops.push((UnaryOp::Not, self.span(&child))),
+                Rule::neg => ops.push((UnaryOp::Neg, self.span(&child))),
+                _ => operand = Some(self.expr(child)),
+            }
+        }
+        let (mut acc, mut depth) = operand.unwrap_or_else(|| (self.error_expr(), 0));
+        for (op, op_span) in ops.into_iter().rev() {
+            let span = op_span.to(acc.span);
+            let kind = ExprKind::Unary {
+                op,
+                op_span,
+                operand: Box::new(acc),
+            };
+            (acc, depth) = self.node(kind, span, depth + 1);
+        }
+        (acc, depth)
+    }
+
+    fn comparison(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let mut inner = p.into_inner();
+        let Some(first) = inner.next() else {
+            return (self.error_expr(), 0);
+        };
+        let (lhs, ldepth) = self.expr(first);
+        let (Some(op), Some(rhs)) = (inner.next(), inner.next()) else {
+            return (lhs, ldepth);
+        };
+        let op_span = self.span(&op);
+        match op.as_rule() {
+            Rule::kw_in | Rule::not_in => {
+                let negated = op.as_rule() == Rule::not_in;
+                let list_span = self.span(&rhs);
+                let mut depth = ldepth;
+                let mut list = Vec::new();
+                for e in rhs.into_inner() {
+                    let (e, d) = self.expr(e);
+                    depth = depth.max(d);
+                    list.push(e);
+                }
+                let span = lhs.span.to(list_span);
+                let kind = ExprKind::In {
+                    negated,
+                    value: Box::new(lhs),
+                    list,
+                };
+                self.node(kind, span, depth + 1)
+            }
+            _ => {
+                let op = match op.as_str() {
+                    "==" => BinaryOp::Eq,
+                    "!=" => BinaryOp::Ne,
+                    "<" => BinaryOp::Lt,
+                    "<=" => BinaryOp::Le,
+                    ">" => BinaryOp::Gt,
+                    _ => BinaryOp::Ge,
+                };
+                let (rhs, rdepth) = self.expr(rhs);
+                let span = lhs.span.to(rhs.span);
+                let kind = ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                };
+                self.node(kind, span, ldepth.max(rdepth) + 1)
+            }
+        }
+    }
+
+    fn primary(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::int => {
+                let digits = p.as_str().replace('_', "");
+                match digits.parse::<i64>() {
+                    Ok(i) => ExprKind::Int(i),
+                    Err(_) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::LiteralOutOfRange,
+                                span,
+                                format!("integer literal {digits} does not fit in 64 bits"),
+                            )
+                            .label("out of range")
+                            .help(format!(
+                                "integers range from {} to {}",
+                                i64::MIN,
+                                i64::MAX
+                            )),
+                        );
+                        ExprKind::Error
+                    }
+                }
+            }
+            Rule::float => match p.as_str().replace('_', "").parse::<f64>() {
+                Ok(f) if f.is_finite() => ExprKind::Float(f),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::LiteralOutOfRange,
+                            span,
+                            "float literal is too large",
+                        )
+                        .label("out of range")
+                        .help(format!("floats reach at most {:e}", f64::MAX)),
+                    );
+                    ExprKind::Error
+                }
+            },
+            Rule::string => self.string(p),
+            Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
+            Rule::name => ExprKind::Name(p.as_str().to_string()),
+            Rule::cfg_path => ExprKind::Cfg(p.into_inner().map(|k| self.ident(k)).collect()),
+            Rule::call => return self.call(p),
+            Rule::if_expr => return self.if_expr(p),
+            _ => return self.expr(p),
+        };
+        (Expr { kind, span }, 1)
+    }
+
+    fn string(&mut self, p: Pair<Rule>) -> ExprKind {
+        let Some(inner) = p.into_inner().next() else {
+            return ExprKind::Str(String::new());
+        };
+        let start = self.base + inner.as_span().start();
+        let raw = inner.as_str();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((_, '"')) => out.push('"'),
+                Some((_, '\\')) => out.push('\\'),
+                Some((_, other)) => {
+                    let span = Span::new(self.file, start + i, start + i + 1 + other.len_utf8());
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::BadEscape,
+                            span,
+                            format!("unknown escape `\\{other}`"),
+                        )
+                        .label("not an escape")
+                        .help(r#"the escapes are \" \\ \n \t \r"#),
+                    );
+                }
+                None => {}
+            }
+        }
+        ExprKind::Str(out)
+    }
+
+    fn call(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let func = match inner.next() {
+            Some(n) => self.ident(n),
+            None => self.missing_ident(),
+        };
+        let mut depth = 0;
+        let mut args = Vec::new();
+        for a in inner {
+            let (a, d) = self.expr(a);
+            depth = depth.max(d);
+            args.push(a);
+        }
+        self.node(ExprKind::Call { func, args }, span, depth + 1)
+    }
+
+    /// `if c1 then a1 else if c2 then a2 ... else z`, nested right to left.
+    fn if_expr(&mut self, p: Pair<Rule>) -> (Expr, u32) {
+        let end = self.span(&p).end;
+        let mut arms: Vec<(Span, Built, Built)> = Vec::new();
+        let mut exprs = Vec::new();
+        let mut if_starts = Vec::new();
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::kw_if => if_starts.push(self.span(&child)),
+                Rule::expr => exprs.push(self.expr(child)),
+                _ => {}
+            }
+        }
+        let Some(otherwise) = exprs.pop() else {
+            return (self.error_expr(), 0);
+        };
+        let mut it = exprs.into_iter();
+        for start in if_starts {
+            if let (Some(c), Some(t)) = (it.next(), it.next()) {
+                arms.push((start, c, t));
+            }
+        }
+        let (mut acc, mut depth) = otherwise;
+        for (start, (cond, cd), (then, td)) in arms.into_iter().rev() {
+            let span = Span { end, ..start };
+            let kind = ExprKind::If {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(acc),
+            };
+            (acc, depth) = self.node(kind, span, cd.max(td).max(depth) + 1);
+        }
+        (acc, depth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Module {
+        let (m, d) = parse(FileId(0), text);
+        assert!(d.is_empty(), "unexpected diagnostics: {d:?}");
+        m
+    }
+
+    fn body(text: &str) -> Expr {
+        let m = parse_ok(&format!("rule r: bool = {text}"));
+        match &m.items[0].kind {
+            ItemKind::Rule(r) => r.body.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Float(f) => format!("{f:?}"),
+            ExprKind::Str(s) => format!("{s:?}"),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Name(n) => n.clone(),
+            ExprKind::Cfg(p) => format!(
+                "cfg.{}",
+                p.iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ),
+            ExprKind::Unary { op, operand, .. } => format!("({op:?} {})", show(operand)),
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                format!("({} {} {})", show(lhs), op.symbol(), show(rhs))
+            }
+            ExprKind::In {
+                negated,
+                value,
+                list,
+            } => format!(
+                "({} {}in [{}])",
+                show(value),
+                if *negated { "not " } else { "" },
+                list.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                format!(
+                    "(if {} then {} else {})",
+                    show(cond),
+                    show(then),
+                    show(otherwise)
+                )
+            }
+            ExprKind::Call { func, args } => format!(
+                "{}({})",
+                func.name,
+                args.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+            ExprKind::Error => "<error>".into(),
+        }
+    }
+
+    #[test]
+    fn precedence_loosest_first() {
+        assert_eq!(
+            show(&body("a or b and not c == 1 + 2 * -3")),
+            "(a or (b and (Not (c == (1 + (2 * (Neg 3)))))))"
+        );
+        assert_eq!(show(&body("(a or b) and c")), "((a or b) and c)");
+        assert_eq!(show(&body("1 - 2 - 3")), "((1 - 2) - 3)");
+        assert_eq!(show(&body("x not in [1, 2,]")), "(x not in [1, 2])");
+        assert_eq!(show(&body("cfg.model_gb.70b")), "cfg.model_gb.70b");
+        assert_eq!(
+            show(&body("if a then 1 else if b then 2 else 3")),
+            "(if a then 1 else (if b then 2 else 3))"
+        );
+        assert_eq!(
+            show(&body("max(1, 2.5e1, \"a\\\"b\")")),
+            "max(1, 25.0, \"a\\\"b\")"
+        );
+        assert_eq!(show(&body("1_000 % 7")), "(1000 % 7)");
+    }
+
+    #[test]
+    fn items_keep_docs_defaults_and_spans() {
+        let text = "## Fit.\n## Second line.\nrule q: bool default false = a\nlet u = 1\nenum P { low, mid, }\n";
+        let m = parse_ok(text);
+        assert_eq!(m.items.len(), 3);
+        assert_eq!(m.items[0].doc, ["Fit.", "Second line."]);
+        let ItemKind::Rule(r) = &m.items[0].kind else {
+            panic!()
+        };
+        assert_eq!(r.default.as_ref().map(show), Some("false".into()));
+        assert_eq!(
+            &text[r.name.span.start as usize..r.name.span.end as usize],
+            "q"
+        );
+        let ItemKind::Enum(e) = &m.items[2].kind else {
+            panic!()
+        };
+        assert_eq!(e.variants.len(), 2);
+    }
+
+    #[test]
+    fn one_syntax_error_per_broken_item_and_others_survive() {
+        let (m, d) = parse(FileId(0), "rule a: int = 1 +\nrule b: int = 2\nlet c = (\n");
+        assert_eq!(m.items.len(), 1);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].code, Code::Syntax);
+        assert_eq!(d[0].message, "expected an expression, found `rule`");
+        assert_eq!(m.broken_names, ["a", "c"]);
+    }
+
+    #[test]
+    fn deep_input_gives_diagnostics_not_overflow() {
+        let parens = format!(
+            "rule r: int = {}1{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let (_, d) = parse(FileId(0), &parens);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, Code::TooDeep);
+        let long = format!("rule r: int = 1{}", " + 1".repeat(10_000));
+        let (_, d) = parse(FileId(0), &long);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, Code::TooDeep);
+        let nots = format!("rule r: bool = {}true", "not ".repeat(10_000));
+        let (_, d) = parse(FileId(0), &nots);
+        assert_eq!(d[0].code, Code::TooDeep);
+        let nested = format!(
+            "rule r: int = {}1{}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        let (_, d) = parse(FileId(0), &nested);
+        assert!(d.is_empty(), "{d:?}");
+    }
+}

@@ -1,0 +1,148 @@
+//! Cheap passes over raw rule text that run before pest: splitting a file
+//! into items (so one syntax error does not hide the rest) and bounding
+//! nesting (so deep input yields a diagnostic instead of a stack overflow).
+
+/// Most parentheses, brackets and open `if`s one expression may nest.
+pub const MAX_NESTING: usize = 100;
+
+/// Byte ranges of the items in `text`: a new item starts at a line that
+/// begins (in column 1) with `rule`, `let` or `enum`, together with the `##`
+/// doc lines right above it. Strings cannot span lines and those keywords
+/// cannot occur inside an expression, so the split never cuts an item.
+pub fn item_chunks(text: &str) -> Vec<(usize, usize)> {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .filter(|&s| s < text.len())
+        .collect();
+    let mut starts = vec![0];
+    for (i, &ls) in line_starts.iter().enumerate().skip(1) {
+        if !starts_item(&text[ls..]) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0
+            && text[line_starts[j - 1]..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with("##")
+        {
+            j -= 1;
+        }
+        let start = line_starts[j];
+        if start > *starts.last().unwrap_or(&0) {
+            starts.push(start);
+        }
+    }
+    let mut chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+    chunks.push((*starts.last().unwrap_or(&0), text.len()));
+    chunks
+}
+
+fn starts_item(line: &str) -> bool {
+    ["rule", "let", "enum"].iter().any(|kw| {
+        line.strip_prefix(kw)
+            .is_some_and(|rest| rest.starts_with([' ', '\t']))
+    })
+}
+
+/// The name an item chunk declares, read loosely (used when it fails to parse).
+pub fn declared_name(chunk: &str) -> Option<String> {
+    chunk.lines().find_map(|line| {
+        let rest = ["rule", "let", "enum"]
+            .iter()
+            .find_map(|kw| line.strip_prefix(kw).filter(|r| r.starts_with([' ', '\t'])))?;
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    })
+}
+
+/// The byte offset where nesting first exceeds [`MAX_NESTING`], if it does.
+/// Counts `(` and `[` and each `if` not yet closed by its `else`, skipping
+/// strings and comments.
+pub fn nesting_overflow(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut brackets, mut ifs) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' => brackets += 1,
+            b')' | b']' => brackets = brackets.saturating_sub(1),
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                match &bytes[start..i] {
+                    b"if" => ifs += 1,
+                    b"else" => ifs = ifs.saturating_sub(1),
+                    _ => {}
+                }
+                if brackets + ifs > MAX_NESTING {
+                    return Some(start);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if brackets + ifs > MAX_NESTING {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_start_at_items_and_keep_their_docs() {
+        let text = "# c\nrule a: int = 1\n## doc\nlet b = 2\n  rule c: int = 3\nenum E { x }\n";
+        let chunks = item_chunks(text);
+        let parts: Vec<&str> = chunks.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(
+            parts,
+            [
+                "# c\n",
+                "rule a: int = 1\n",
+                "## doc\nlet b = 2\n  rule c: int = 3\n",
+                "enum E { x }\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn nesting_counts_brackets_and_open_ifs_but_not_strings() {
+        assert_eq!(nesting_overflow(&"(".repeat(MAX_NESTING)), None);
+        assert_eq!(
+            nesting_overflow(&"(".repeat(MAX_NESTING + 1)),
+            Some(MAX_NESTING)
+        );
+        let quoted = format!("\"{}\"", "(".repeat(500));
+        assert_eq!(nesting_overflow(&quoted), None);
+        let chain = "if a then b else ".repeat(500);
+        assert_eq!(nesting_overflow(&chain), None);
+        assert!(nesting_overflow(&"if a then ".repeat(MAX_NESTING + 1)).is_some());
+    }
+
+    #[test]
+    fn declared_name_reads_the_item_name() {
+        assert_eq!(declared_name("## d\nrule foo: int = ("), Some("foo".into()));
+        assert_eq!(declared_name("garbage"), None);
+    }
+}
