@@ -140,6 +140,10 @@ pub struct Config {
     pub name: String,
     pub text: Option<Arc<str>>,
     pub root: Vec<(String, CfgValue)>,
+    /// Read from a file the user named: lint warns about keys no rule reads.
+    /// The built-in config serves the whole shipped rule set, so linting a
+    /// part of it does not warn.
+    pub from_user: bool,
 }
 
 impl Config {
@@ -149,6 +153,7 @@ impl Config {
             name: "<no config>".into(),
             text: None,
             root: Vec::new(),
+            from_user: false,
         }
     }
 
@@ -174,6 +179,7 @@ impl Config {
             name: name.to_string(),
             text: Some(text.into()),
             root,
+            from_user: true,
         })
     }
 
@@ -394,6 +400,7 @@ impl QuantizationConfig {
             name: QUANTIZATION_YAML_NAME.to_string(),
             text: Some(QUANTIZATION_YAML.into()),
             root,
+            from_user: false,
         }
     }
 }

@@ -221,6 +221,7 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// The JSON shape of a diagnostic: stable, documented in docs/language.md.
+/// Lines and columns are 1-based; columns count characters.
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic<'a> {
     pub code: &'static str,
@@ -234,24 +235,55 @@ pub struct JsonDiagnostic<'a> {
     pub end_column: usize,
     pub label: &'a str,
     pub help: Option<&'a str>,
+    /// Secondary places: a first definition, each step of a cycle.
+    pub related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonRelated<'a> {
+    pub message: &'a str,
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 pub fn to_json<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a> {
-    let file = sources.get(d.span.file);
-    let (line, column) = file.line_col(d.span.start as usize);
-    let (end_line, end_column) = file.line_col(d.span.end as usize);
+    let place = |span: Span| {
+        let file = sources.get(span.file);
+        let (line, column) = file.line_col(span.start as usize);
+        let (end_line, end_column) = file.line_col(span.end as usize);
+        (file.name.as_str(), line, column, end_line, end_column)
+    };
+    let (file, line, column, end_line, end_column) = place(d.span);
     JsonDiagnostic {
         code: d.code.as_str(),
         name: d.code.name(),
         severity: d.severity(),
         message: &d.message,
-        file: &file.name,
+        file,
         line,
         column,
         end_line,
         end_column,
         label: &d.label,
         help: d.help.as_deref(),
+        related: d
+            .notes
+            .iter()
+            .map(|(span, message)| {
+                let (file, line, column, end_line, end_column) = place(*span);
+                JsonRelated {
+                    message,
+                    file,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            })
+            .collect(),
     }
 }
 

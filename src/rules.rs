@@ -102,10 +102,11 @@ impl RuleSet {
             diagnostics.extend(diags);
             modules.push((id, module));
         }
-        let config_file: Option<FileId> = config
-            .text
-            .as_ref()
-            .map(|t| sources.add(config.name.clone(), t.clone()));
+        // The config's text is a source too, so W404 can point into it.
+        let config_file: Option<FileId> = match &config.text {
+            Some(text) if config.from_user => Some(sources.add(config.name.clone(), text.clone())),
+            _ => None,
+        };
         let checked = check::check(&modules, schema, config, config_file);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));

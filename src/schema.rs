@@ -15,16 +15,62 @@ pub struct FieldDef {
     /// Candidate column names, first present wins.
     pub columns: Vec<String>,
     /// Cell texts (trimmed, ASCII case ignored) that mean missing.
-    pub nulls: Vec<String>,
+    pub nulls: Nulls,
 }
 
 impl FieldDef {
     /// Whether a cell's bytes are one of this field's null markers.
     pub fn is_null(&self, cell: &[u8]) -> bool {
-        let cell = cell.trim_ascii();
-        self.nulls
+        self.nulls.matches(cell)
+    }
+}
+
+/// A set of null markers, matched fast: most cells are rejected by their
+/// first byte without comparing against any marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nulls {
+    markers: Vec<String>,
+    lowered: Vec<Vec<u8>>,
+    first: [bool; 256],
+    empty: bool,
+}
+
+impl Nulls {
+    pub fn new<S: AsRef<str>>(markers: &[S]) -> Nulls {
+        let markers: Vec<String> = markers
             .iter()
-            .any(|n| n.as_bytes().eq_ignore_ascii_case(cell))
+            .map(|m| m.as_ref().trim().to_string())
+            .collect();
+        let lowered: Vec<Vec<u8>> = markers
+            .iter()
+            .map(|m| m.to_ascii_lowercase().into_bytes())
+            .collect();
+        let mut first = [false; 256];
+        for m in &lowered {
+            if let Some(&b) = m.first() {
+                first[b as usize] = true;
+            }
+        }
+        Nulls {
+            empty: lowered.iter().any(Vec::is_empty),
+            markers,
+            lowered,
+            first,
+        }
+    }
+
+    /// The markers as written in the schema.
+    pub fn markers(&self) -> &[String] {
+        &self.markers
+    }
+
+    pub fn matches(&self, cell: &[u8]) -> bool {
+        let c = cell.trim_ascii();
+        match c.first() {
+            None => self.empty,
+            Some(b) if !self.first[b.to_ascii_lowercase() as usize] => false,
+            Some(_) => self.lowered.iter().any(|m| m.eq_ignore_ascii_case(c)),
+        }
     }
 }
 
@@ -88,7 +134,7 @@ impl Schema {
                 } else {
                     f.columns
                 },
-                nulls: f.nulls.unwrap_or_else(|| parsed.nulls.clone()),
+                nulls: Nulls::new(&f.nulls.unwrap_or_else(|| parsed.nulls.clone())),
                 ty: f.ty,
                 name,
             });

@@ -585,7 +585,8 @@ impl Checker<'_, '_> {
                     }
                     Err(err) => {
                         let detail = err.to_string();
-                        let last = detail.lines().last().unwrap_or("").trim().to_string();
+                        let last = detail.lines().last().unwrap_or("").trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                         self.error(
                             Diagnostic::new(Code::InvalidRegex, args[1].span, "invalid regular expression")
                                 .label(last)

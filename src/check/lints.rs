@@ -127,7 +127,9 @@ impl Checker<'_, '_> {
                 op_span,
                 "comparing a value with itself",
             )
-            .label(format!("always {always}, or missing when the value is"))
+            .label(format!(
+                "both sides are the same: always {always} (or missing)"
+            ))
             .note(rhs.span, "the same expression as the left side")
             .help("compare with another value; to test for a missing value use is_missing(x)"),
         );

@@ -111,6 +111,7 @@ pub fn load_quantization_config(args: &ConfigArgs) -> Result<Config, Failure> {
     if let Some(path) = &args.config {
         config.name = path.display().to_string();
         config.text = Some(read_text(path)?.into());
+        config.from_user = true;
     }
     for s in &args.set {
         config.set(s).map_err(|e| Failure::problem(e.to_string()))?;

@@ -11,14 +11,24 @@ pub struct CellError {
     pub expected: &'static str,
 }
 
+/// A cell read as its field's type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// A null marker.
+    Missing,
+    /// A bool, int or float.
+    Value(Val),
+    /// Valid UTF-8 text of a string field: the row copies the bytes.
+    Text,
+}
+
 /// Parse a cell: a null marker is missing; otherwise the text must read as
-/// the field's type. Strings are returned as `Val::Missing` placeholders by
-/// [`parse_cell`]'s caller (they are copied into the row, not parsed).
-pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Val, CellError> {
+/// the field's type.
+pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Cell, CellError> {
     if field.is_null(cell) {
-        return Ok(Val::Missing);
+        return Ok(Cell::Missing);
     }
-    match field.ty {
+    let value = match field.ty {
         FieldType::Float => parse_float(cell).map(Val::Float).ok_or(CellError {
             expected: "a number (such as 24 or 24.5)",
         }),
@@ -28,13 +38,16 @@ pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Val, CellError> {
         FieldType::Bool => parse_bool_cell(cell).map(Val::Bool).ok_or(CellError {
             expected: "a bool (true/false, yes/no, 1/0, or a count where non-zero is true)",
         }),
-        FieldType::String => match std::str::from_utf8(cell) {
-            Ok(_) => Ok(Val::Missing),
-            Err(_) => Err(CellError {
-                expected: "UTF-8 text",
-            }),
-        },
-    }
+        FieldType::String => {
+            return match std::str::from_utf8(cell) {
+                Ok(_) => Ok(Cell::Text),
+                Err(_) => Err(CellError {
+                    expected: "UTF-8 text",
+                }),
+            };
+        }
+    };
+    value.map(Cell::Value)
 }
 
 fn text(cell: &[u8]) -> Option<&str> {
@@ -76,7 +89,7 @@ mod tests {
             name: "f".into(),
             ty,
             columns: vec!["f".into()],
-            nulls: nulls.iter().map(|s| s.to_string()).collect(),
+            nulls: crate::schema::Nulls::new(nulls),
         }
     }
 
@@ -93,19 +106,19 @@ mod tests {
         ] {
             assert_eq!(
                 parse_cell(&f, cell.as_bytes()),
-                Ok(Val::Bool(want)),
+                Ok(Cell::Value(Val::Bool(want))),
                 "{cell}"
             );
         }
         assert!(parse_cell(&f, b"maybe").is_err());
-        assert_eq!(parse_cell(&f, b""), Ok(Val::Missing));
+        assert_eq!(parse_cell(&f, b""), Ok(Cell::Missing));
     }
 
     #[test]
     fn ints_accept_integral_decimals_only() {
         let f = field(FieldType::Int, &[]);
-        assert_eq!(parse_cell(&f, b"6144.0"), Ok(Val::Int(6144)));
-        assert_eq!(parse_cell(&f, b" 42 "), Ok(Val::Int(42)));
+        assert_eq!(parse_cell(&f, b"6144.0"), Ok(Cell::Value(Val::Int(6144))));
+        assert_eq!(parse_cell(&f, b" 42 "), Ok(Cell::Value(Val::Int(42))));
         assert!(parse_cell(&f, b"2.5").is_err());
         assert!(parse_cell(&f, b"1e30").is_err());
     }
@@ -113,10 +126,10 @@ mod tests {
     #[test]
     fn floats_and_null_markers() {
         let f = field(FieldType::Float, &["", "NA", "0.0"]);
-        assert_eq!(parse_cell(&f, b"80.0"), Ok(Val::Float(80.0)));
-        assert_eq!(parse_cell(&f, b"na"), Ok(Val::Missing));
-        assert_eq!(parse_cell(&f, b"0.0"), Ok(Val::Missing));
-        assert_eq!(parse_cell(&f, b"0"), Ok(Val::Float(0.0)));
+        assert_eq!(parse_cell(&f, b"80.0"), Ok(Cell::Value(Val::Float(80.0))));
+        assert_eq!(parse_cell(&f, b"na"), Ok(Cell::Missing));
+        assert_eq!(parse_cell(&f, b"0.0"), Ok(Cell::Missing));
+        assert_eq!(parse_cell(&f, b"0"), Ok(Cell::Value(Val::Float(0.0))));
         assert!(parse_cell(&f, b"inf").is_err());
         assert!(parse_cell(&f, b"24GB").is_err());
         let s = field(FieldType::String, &[]);

@@ -2,7 +2,7 @@
 //! A reader thread splits the input into batches while this thread
 //! evaluates and writes, so parsing and evaluation use both cores.
 
-use super::cell::parse_cell;
+use super::cell::{Cell, parse_cell};
 use super::reader::{Batch, BatchReader, Fields};
 use crate::eval::{EvalError, Row, Value};
 use crate::heuristic::Heuristic;
@@ -307,14 +307,9 @@ fn fill_row(
         let cell = fields.get(col);
         let field = job.schema.field(slot);
         match parse_cell(field, cell) {
-            Ok(v) if field.ty == FieldType::String && !field.is_null(cell) => {
-                let _ = v;
-                row.set_text(slot, cell);
-            }
-            Ok(v) => {
-                any_missing |= v == crate::eval::value::Val::Missing;
-                row.set_slot(slot, v);
-            }
+            Ok(Cell::Text) => row.set_text(slot, cell),
+            Ok(Cell::Value(v)) => row.set_slot(slot, v),
+            Ok(Cell::Missing) => any_missing = true,
             Err(e) => {
                 let error = DataError::Cell {
                     file: job.input_name.clone(),

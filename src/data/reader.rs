@@ -236,6 +236,11 @@ impl<R: Read> BatchReader<R> {
                     }
                     Record => {
                         pos += nread;
+                        // csv_core ends a CRLF record at the CR: take the LF
+                        // too, so the record keeps its whole terminator.
+                        if batch.raw[pos - 1] == b'\r' && batch.raw.get(pos) == Some(&b'\n') {
+                            pos += 1;
+                        }
                         batch.raw_ends.push(pos as u32);
                         batch.record_ends.push(batch.field_ends.len() as u32);
                         continue 'records;

@@ -86,6 +86,12 @@ impl Row {
         Ok(self)
     }
 
+    /// Forget the results compiled rules computed for this row, so the next
+    /// evaluation computes them again (`set` and `clear` do this already).
+    pub fn forget_results(&mut self) {
+        self.scratch.get_mut().next_row();
+    }
+
     pub(crate) fn set_slot(&mut self, slot: usize, val: Val) {
         self.cells[slot] = val;
     }

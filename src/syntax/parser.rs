@@ -87,13 +87,37 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         "\n" | "\r" => "end of line".to_string(),
         s => format!("`{s}`"),
     };
-    let span = Span::new(file, pos, pos + found_len);
+    // When only whitespace and comments separate the error from the item's
+    // end (an unfinished item, or one cut off by the next `rule`), point at
+    // the last token written, where the text stopped, not at what follows.
+    let before = text[..pos].trim_end();
+    let trailing = &text[before.len()..pos];
+    let unfinished = found_len == 0 || trailing.contains('\n') || chunk_end_at(text, pos);
+    let (span, label) = match before.char_indices().last() {
+        Some((i, c)) if unfinished => (
+            Span::new(file, i, i + c.len_utf8()),
+            format!("expected {expected} after this"),
+        ),
+        _ => (
+            Span::new(file, pos, pos + found_len),
+            format!("expected {expected}"),
+        ),
+    };
     Diagnostic::new(
         Code::Syntax,
         span,
         format!("expected {expected}, found {found}"),
     )
-    .label(format!("expected {expected}"))
+    .label(label)
+}
+
+/// Whether `pos` starts a new item (`rule`, `let`, `enum` at a line start).
+fn chunk_end_at(text: &str, pos: usize) -> bool {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    line_start == pos
+        && ["rule ", "let ", "enum "]
+            .iter()
+            .any(|k| text[pos..].starts_with(k))
 }
 
 /// Turn pest's list of expected rules into words a user reads.
@@ -144,7 +168,7 @@ fn describe_expected(positives: &[Rule]) -> String {
             list => add("`[`"),
             cfg_key => add("a config key"),
             item | rule_def | let_def | enum_def | kw_rule | kw_let | kw_enum | doc => {
-                add("`rule`, `let` or `enum`")
+                add("a new item")
             }
             EOI => add("end of file"),
             _ => {}
@@ -571,7 +595,6 @@ impl Builder<'_> {
 
     /// `if c1 then a1 else if c2 then a2 ... else z`, nested right to left.
     fn if_expr(&mut self, p: Pair<Rule>) -> (Expr, u32) {
-        let end = self.span(&p).end;
         let mut arms: Vec<(Span, Built, Built)> = Vec::new();
         let mut exprs = Vec::new();
         let mut if_starts = Vec::new();
@@ -591,6 +614,8 @@ impl Builder<'_> {
                 arms.push((start, c, t));
             }
         }
+        // pest's pair may run over trailing whitespace: end at the last branch.
+        let end = otherwise.0.span.end;
         let (mut acc, mut depth) = otherwise;
         for (start, (cond, cd), (then, td)) in arms.into_iter().rev() {
             let span = Span { end, ..start };

@@ -1,0 +1,47 @@
+//! Check and compile time of large rule sets (parse + check + compile).
+//! `cargo bench --bench frontend`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use glyphsieve::config::QuantizationConfig;
+use glyphsieve::rules::RuleSet;
+use glyphsieve::schema::Schema;
+use std::hint::black_box;
+
+/// `n` rules, each reading fields, config, a let and the rule before it.
+fn rules(n: usize) -> String {
+    let mut text = String::from("let usable = max(vram_gb - cfg.overhead_gb, 0)\n");
+    for i in 0..n {
+        let prev = if i == 0 {
+            "0".to_string()
+        } else {
+            format!("r{}", i - 1)
+        };
+        text.push_str(&format!(
+            "## Rule {i}.\nrule r{i}: int default 0 = if vram_gb >= {v} and (tdp_watts <= cfg.max_tdp_watts or mig_support) then floor(usable / cfg.model_gb.7b) + {prev} % 7 else {prev}\n",
+            v = i % 97
+        ));
+    }
+    text
+}
+
+fn frontend(c: &mut Criterion) {
+    let config = QuantizationConfig::default().to_config();
+    let schema = Schema::listing();
+    let mut group = c.benchmark_group("check+compile");
+    group.sample_size(20);
+    for n in [10, 100, 1000, 10_000] {
+        let texts = vec![("bench.rule".to_string(), rules(n))];
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &texts, |b, texts| {
+            b.iter(|| {
+                let set = RuleSet::build(black_box(texts), &schema, &config);
+                assert!(!set.has_errors());
+                black_box(set.compiled.is_some())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frontend);
+criterion_main!(benches);
