@@ -337,6 +337,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     let mut out = String::new();
     for d in diags {
         let file = sources.get(d.span.file);
+        if spans_reach_far(d, sources) {
+            out.push_str(&render_plain(d, sources));
+            continue;
+        }
         let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
             Some(d.label.clone()).filter(|l| !l.is_empty()),
             (d.span.start as usize, d.span.len()),
@@ -374,9 +378,73 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     out
 }
 
+/// Columns past which miette's renderer cannot draw (it panics past 65535);
+/// such lines (a generated rule file on one line) get the plain report.
+const MAX_DRAWN_COLUMN: usize = 10_000;
+
+fn spans_reach_far(d: &Diagnostic, sources: &SourceMap) -> bool {
+    std::iter::once(d.span)
+        .chain(d.notes.iter().map(|(s, _)| *s))
+        .any(|span| {
+            let file = sources.get(span.file);
+            file.line_col(span.start as usize).1 > MAX_DRAWN_COLUMN
+                || file.line_col(span.end as usize).1 > MAX_DRAWN_COLUMN
+        })
+}
+
+/// A report without the source drawn: `file:line:col`, message, label, help.
+fn render_plain(d: &Diagnostic, sources: &SourceMap) -> String {
+    let j = to_json(d, sources);
+    let mut out = format!(
+        "{}[{}({})]: {}\n  --> {}:{}:{}\n",
+        match j.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+        j.code,
+        j.name,
+        j.message,
+        j.file,
+        j.line,
+        j.column
+    );
+    if !j.label.is_empty() {
+        out.push_str(&format!("  = {}\n", j.label));
+    }
+    for r in &j.related {
+        out.push_str(&format!(
+            "  = {} ({}:{}:{})\n",
+            r.message, r.file, r.line, r.column
+        ));
+    }
+    if let Some(h) = j.help {
+        out.push_str(&format!("  help: {h}\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_columns_get_a_plain_report_not_a_panic() {
+        let mut sources = SourceMap::new();
+        let text = format!("rule r: int = {}x", "1 + ".repeat(30_000));
+        let file = sources.add("long.rule", text.clone());
+        let at = text.len() - 1;
+        let d = Diagnostic::new(
+            Code::UnknownName,
+            Span::new(file, at, at + 1),
+            "unknown name `x`",
+        )
+        .label("not a field, rule or let");
+        let out = render_human(&[d], &sources, false);
+        assert!(
+            out.starts_with("error[E101(unknown-name)]: unknown name `x`\n  --> long.rule:1:"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn codes_are_unique() {

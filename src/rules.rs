@@ -81,6 +81,10 @@ pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>, LoadE
         .collect()
 }
 
+/// Stack of the thread that checks rules: virtual memory, touched only as deep
+/// as the input nests.
+const FRONTEND_STACK: usize = 64 << 20;
+
 /// A checked (and, when clean, compiled) rule set.
 pub struct RuleSet {
     pub sources: SourceMap,
@@ -92,7 +96,26 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Parse, check and compile rule texts against a schema and a config.
+    ///
+    /// Runs on a thread of its own with a large stack: every stage recurses
+    /// over the expression tree, and the nesting limits are sized so that no
+    /// input, however deep, can overflow it (see `syntax::MAX_NESTING`).
     pub fn build(texts: &[(String, String)], schema: &Schema, config: &Config) -> RuleSet {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("glyphsieve-check".into())
+                .stack_size(FRONTEND_STACK)
+                .spawn_scoped(scope, || RuleSet::build_here(texts, schema, config))
+                .map(|h| h.join())
+        })
+        .ok()
+        .and_then(Result::ok)
+        // Spawning can only fail when the system is out of threads or memory:
+        // check on this thread then, with its own stack.
+        .unwrap_or_else(|| RuleSet::build_here(texts, schema, config))
+    }
+
+    fn build_here(texts: &[(String, String)], schema: &Schema, config: &Config) -> RuleSet {
         let mut sources = SourceMap::new();
         let mut modules = Vec::new();
         let mut diagnostics = Vec::new();

@@ -56,7 +56,7 @@ const CASES: &[Case] = &[
         "E002",
         "too-deep",
         "e002_too_deep.rule",
-        (3, 105, 3, 106),
+        (3, 69, 3, 70),
         Some("split the expression into `let` helpers"),
     ),
     case(

@@ -66,6 +66,9 @@ pub struct OutputArgs {
     /// Count cells that do not parse as missing instead of stopping.
     #[arg(long)]
     pub lenient: bool,
+    /// Threads evaluating rows (default: one per core); output order is kept.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -165,6 +165,10 @@ fn tag(
         replace: out.replace,
         lenient: out.lenient,
         progress: Some(&tick),
+        threads: out.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            usize::from,
+        ),
     };
     let result = match &out.output {
         None => {

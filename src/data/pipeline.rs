@@ -8,9 +8,10 @@ use crate::eval::{EvalError, Row, Value};
 use crate::heuristic::Heuristic;
 use crate::schema::Schema;
 use crate::types::FieldType;
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
 /// What to run over a CSV stream.
 pub struct Job<'a> {
@@ -26,6 +27,8 @@ pub struct Job<'a> {
     pub lenient: bool,
     /// Called with the raw bytes consumed after each batch (for progress).
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Worker threads evaluating batches (at least one).
+    pub threads: usize,
 }
 
 /// Per-output tallies.
@@ -105,38 +108,112 @@ struct Layout {
     terminator: &'static [u8],
 }
 
-/// Run `job` over `input`, writing to `output`.
+/// One batch on its way through the pipeline: the input records, the
+/// output bytes a worker made of them, and their tallies. Slots are recycled,
+/// so the pipeline allocates nothing per batch once it runs.
+#[derive(Default)]
+struct Slot {
+    seq: u64,
+    batch: Batch,
+    out: Vec<u8>,
+    summary: Summary,
+    error: Option<DataError>,
+}
+
+/// Run `job` over `input`, writing to `output`. A reader thread splits the
+/// input into batches of whole records; `job.threads` workers evaluate
+/// batches in parallel; this thread writes their output in input order.
 pub fn run<R: Read + Send, W: Write>(
     input: R,
     output: &mut W,
     job: &Job,
 ) -> Result<Summary, DataError> {
-    let file = job.input_name.clone();
+    let workers = job.threads.max(1);
+    let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(workers + 1);
+    let (empty_tx, empty_rx) = sync_channel::<Slot>(2 * workers + 4);
     let io_err = |error| DataError::Io {
-        file: file.clone(),
+        file: job.input_name.clone(),
         error,
     };
-    let (full_tx, full_rx) = sync_channel::<io::Result<Batch>>(2);
-    let (empty_tx, empty_rx) = sync_channel::<Batch>(4);
     std::thread::scope(|scope| {
         scope.spawn(move || read_batches(input, full_tx, empty_rx));
-        let result = evaluate(full_rx, &empty_tx, output, job);
-        // Dropping the receivers (by returning) stops the reader.
-        result
-    })
-    .map_err(|e| match e {
-        Stop::Io(error) => io_err(error),
-        Stop::Data(d) => d,
+        // The header comes first: the layout it gives is shared by every worker.
+        let mut slot = match full_rx.recv() {
+            Ok(slot) => slot.map_err(io_err)?,
+            Err(_) => {
+                return Err(DataError::NoHeader {
+                    file: job.input_name.clone(),
+                });
+            }
+        };
+        let mut summary = Summary {
+            tallies: vec![Tally::default(); job.heuristics.len()],
+            ..Summary::default()
+        };
+        let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
+        let mut row = Row::new(job.schema.clone());
+        evaluate_batch(&mut slot, 1, &layout, job, &mut row);
+        finish(&mut slot, output, &mut summary, job)?;
+        let _ = empty_tx.try_send(slot);
+
+        let input = Arc::new(Mutex::new(full_rx));
+        let (done_tx, done_rx) = sync_channel::<Slot>(2 * workers);
+        for _ in 0..workers {
+            let (input, done, layout) = (input.clone(), done_tx.clone(), layout.clone());
+            scope.spawn(move || worker(&input, &done, &layout, job));
+        }
+        // Workers own the input now: when they stop, the reader stops too.
+        drop((input, done_tx));
+        let mut next = 1;
+        let mut pending: BTreeMap<u64, Slot> = BTreeMap::new();
+        for done in done_rx {
+            pending.insert(done.seq, done);
+            while let Some(mut slot) = pending.remove(&next) {
+                finish(&mut slot, output, &mut summary, job)?;
+                next += 1;
+                let _ = empty_tx.try_send(slot);
+            }
+        }
+        // Returning drops the receivers: blocked workers and the reader stop.
+        if !pending.is_empty() {
+            return Err(io_err(io::Error::other(
+                "a worker stopped before the end of the input",
+            )));
+        }
+        output.flush().map_err(io_err)?;
+        Ok(summary)
     })
 }
 
-fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Batch>>, empty: Receiver<Batch>) {
+/// Write one evaluated batch (or report its error), in input order.
+fn finish<W: Write>(
+    slot: &mut Slot,
+    output: &mut W,
+    summary: &mut Summary,
+    job: &Job,
+) -> Result<(), DataError> {
+    if let Some(e) = slot.error.take() {
+        return Err(e);
+    }
+    output.write_all(&slot.out).map_err(|error| DataError::Io {
+        file: job.input_name.clone(),
+        error,
+    })?;
+    summary.merge(&slot.summary);
+    if let Some(p) = job.progress {
+        p(slot.batch.raw.len() as u64);
+    }
+    Ok(())
+}
+
+fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Slot>>, empty: Receiver<Slot>) {
     let mut reader = BatchReader::new(input);
-    loop {
-        let mut batch = empty.try_recv().unwrap_or_default();
-        match reader.next_batch(&mut batch) {
+    for seq in 0.. {
+        let mut slot = empty.try_recv().unwrap_or_default();
+        slot.seq = seq;
+        match reader.next_batch(&mut slot.batch) {
             Ok(true) => {
-                if full.send(Ok(batch)).is_err() {
+                if full.send(Ok(slot)).is_err() {
                     return;
                 }
             }
@@ -149,71 +226,86 @@ fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Batch>>, empty: R
     }
 }
 
-enum Stop {
-    Io(io::Error),
-    Data(DataError),
-}
-
-impl From<DataError> for Stop {
-    fn from(d: DataError) -> Stop {
-        Stop::Data(d)
+fn worker(
+    input: &Mutex<Receiver<io::Result<Slot>>>,
+    done: &SyncSender<Slot>,
+    layout: &Layout,
+    job: &Job,
+) {
+    let mut row = Row::new(job.schema.clone());
+    loop {
+        let next = match input.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let mut slot = match next {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(error)) => Slot {
+                error: Some(DataError::Io {
+                    file: job.input_name.clone(),
+                    error,
+                }),
+                ..Slot::default()
+            },
+            Err(_) => return,
+        };
+        slot.out.clear();
+        evaluate_batch(&mut slot, 0, layout, job, &mut row);
+        if done.send(slot).is_err() {
+            return;
+        }
     }
 }
 
-fn evaluate<W: Write>(
-    batches: Receiver<io::Result<Batch>>,
-    recycle: &SyncSender<Batch>,
-    output: &mut W,
-    job: &Job,
-) -> Result<Summary, Stop> {
-    let mut summary = Summary {
+/// Evaluate records `first..` of the slot's batch, appending to its output
+/// buffer, stopping at the first error.
+fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row: &mut Row) {
+    let Slot {
+        batch,
+        out,
+        summary,
+        error,
+        ..
+    } = slot;
+    *summary = Summary {
         tallies: vec![Tally::default(); job.heuristics.len()],
         ..Summary::default()
     };
-    let mut row = Row::new(job.schema.clone());
-    let mut out = Vec::with_capacity(super::reader::BATCH_BYTES + (1 << 16));
-    let mut layout: Option<Layout> = None;
-    for batch in batches {
-        let batch = batch.map_err(Stop::Io)?;
-        let mut first = 0;
-        let layout = match &layout {
-            Some(l) => l,
-            None => {
-                let l = header(&batch, job, &mut out)?;
-                first = 1;
-                layout.insert(l)
-            }
-        };
-        for i in first..batch.len() {
-            let fields = batch.record(i);
-            if fields.len() != layout.columns {
-                return Err(DataError::Ragged {
-                    file: job.input_name.clone(),
-                    line: batch.line(i),
-                    expected: layout.columns,
-                    found: fields.len(),
-                }
-                .into());
-            }
-            fill_row(&mut row, fields, layout, job, &batch, i, &mut summary)?;
-            write_record(&row, &batch, i, fields, layout, job, &mut out, &mut summary)?;
-            summary.rows += 1;
+    for i in first..batch.len() {
+        let fields = batch.record(i);
+        if fields.len() != layout.columns {
+            *error = Some(DataError::Ragged {
+                file: job.input_name.clone(),
+                line: batch.line(i),
+                expected: layout.columns,
+                found: fields.len(),
+            });
+            return;
         }
-        output.write_all(&out).map_err(Stop::Io)?;
-        out.clear();
-        if let Some(p) = job.progress {
-            p(batch.raw.len() as u64);
+        let step = fill_row(row, fields, layout, job, batch, i, summary)
+            .and_then(|()| write_record(row, batch, i, fields, layout, job, out, summary));
+        if let Err(e) = step {
+            *error = Some(e);
+            return;
         }
-        let _ = recycle.try_send(batch);
+        summary.rows += 1;
     }
-    if layout.is_none() {
-        return Err(DataError::NoHeader {
-            file: job.input_name.clone(),
+}
+
+impl Summary {
+    fn merge(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        self.rows_missing_input += other.rows_missing_input;
+        self.bad_cells += other.bad_cells;
+        for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
+            a.trues += b.trues;
+            a.falses += b.falses;
+            a.missing += b.missing;
         }
-        .into());
+        let room = 5usize.saturating_sub(self.bad_examples.len());
+        self.bad_examples
+            .extend(other.bad_examples.iter().take(room).cloned());
     }
-    output.flush().map_err(Stop::Io)?;
-    Ok(summary)
 }
 
 fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataError> {

@@ -5,7 +5,7 @@
 use std::io::{self, Read};
 
 /// Raw input read per batch; a record longer than this grows the buffer.
-pub const BATCH_BYTES: usize = 1 << 20;
+pub const BATCH_BYTES: usize = 256 << 10;
 
 /// Whole records of the input, in order.
 #[derive(Debug, Default)]

@@ -280,6 +280,20 @@ impl Builder<'_> {
             Rule::neg_number => {
                 let inner = p.into_inner().next();
                 match inner {
+                    // Parse the sign with the digits, so i64::MIN is a valid default.
+                    Some(n) if n.as_rule() == Rule::int => {
+                        match format!("-{}", n.as_str().replace('_', "")).parse::<i64>() {
+                            Ok(i) => Expr {
+                                kind: ExprKind::Int(i),
+                                span,
+                            },
+                            Err(_) => {
+                                let mut e = self.primary(n).0;
+                                e.span = span;
+                                e
+                            }
+                        }
+                    }
                     Some(n) => {
                         let lit = self.primary(n).0;
                         let kind = match lit.kind {
