@@ -3,7 +3,7 @@
 //! in Rust implements the same trait.
 
 use crate::compile::Compiled;
-use crate::eval::{EvalError, Row, Value, eval_item};
+use crate::eval::{EvalError, Row, Value, eval_item, write_item};
 use crate::types::Type;
 use std::sync::Arc;
 
@@ -24,6 +24,34 @@ pub trait Heuristic: Send + Sync {
     fn output_type(&self) -> OutputType;
     /// This heuristic's value for one row.
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError>;
+
+    /// Evaluate and append the value as a CSV cell (quoted when it must be).
+    /// Compiled rules write straight from the evaluator, without a `Value`.
+    fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
+        let v = self.evaluate(row)?;
+        v.write_csv(out);
+        Ok(Written::of(&v))
+    }
+}
+
+/// What kind of value a heuristic wrote (for summaries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    True,
+    False,
+    Missing,
+    Other,
+}
+
+impl Written {
+    pub fn of(v: &Value) -> Written {
+        match v {
+            Value::Bool(true) => Written::True,
+            Value::Bool(false) => Written::False,
+            Value::Missing => Written::Missing,
+            _ => Written::Other,
+        }
+    }
 }
 
 /// A compiled rule as a heuristic. Rules of one program share their lets and
@@ -57,10 +85,6 @@ impl RuleHeuristic {
             })
             .collect()
     }
-
-    pub fn doc(&self) -> &str {
-        ""
-    }
 }
 
 impl Heuristic for RuleHeuristic {
@@ -74,5 +98,9 @@ impl Heuristic for RuleHeuristic {
 
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError> {
         eval_item(&self.program, row, self.item)
+    }
+
+    fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
+        write_item(&self.program, row, self.item, out)
     }
 }

@@ -1,4 +1,7 @@
 //! glyphsieve: typed, checked heuristic rules over CSV files of GPU listings.
+//!
+//! The README (included below) is the manual; its Rust example runs as a doctest.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod check;

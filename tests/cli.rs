@@ -1012,3 +1012,44 @@ fn output_columns_follow_sorted_rule_paths_then_source_order() {
         "vram_gb,last,zeta,alpha,middle\n24,12,false,true,1\n"
     );
 }
+
+/// Regression: `lint ... | head -1` panicked ("failed printing to stdout")
+/// and exited 101 when the reader closed the pipe early.
+#[test]
+fn lint_treats_a_closed_stdout_pipe_as_success() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("many.rule");
+    let text: String = (0..3000)
+        .map(|i| format!("rule r{i}: int = 1 + x{i}\n"))
+        .collect();
+    std::fs::write(&rules, text).expect("write rules");
+    for format in ["human", "json"] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("glyphsieve"))
+            .args(["lint", "--color", "never", "--format", format])
+            .arg(&rules)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn glyphsieve");
+        let mut first = [0u8; 1];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("some output");
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: errors found, no panic"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,1 +1,1642 @@
-//! placeholder
+//! Property tests: random, mutated and generated rule text never panics the
+//! front end; well-typed expressions check and evaluate like a reference
+//! interpreter of the documented semantics; nesting limits hold exactly; and
+//! the examples in docs/language.md check as the doc says.
+
+use crate::support::root;
+use glyphsieve::config::{Config, QuantizationConfig};
+use glyphsieve::diagnostic::{Code, Severity, render_human, to_json};
+use glyphsieve::eval::{EvalError, Listing, Row, Value};
+use glyphsieve::heuristic::{Heuristic, OutputType, Written};
+use glyphsieve::rules::RuleSet;
+use glyphsieve::schema::Schema;
+use glyphsieve::source::FileId;
+use glyphsieve::syntax::{self, MAX_DEPTH, MAX_NESTING};
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+use proptest::test_runner::Config as ProptestConfig;
+use std::sync::LazyLock;
+
+fn cases(n: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: n,
+        // Never write regression files into the tree; a failure prints its input.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn default_config() -> Config {
+    QuantizationConfig::default().to_config()
+}
+
+/// A generic config whose values rules cannot all read (a list, a null).
+fn odd_config() -> Config {
+    let yaml = "min_vram_gb: 24\nname: x\nlist: [1, 2]\nnothing: null\nnested:\n  a: 1\n  7b: { c: 2.5 }\n";
+    Config::from_yaml("odd.yaml", yaml).expect("odd.yaml parses")
+}
+
+fn build_with(text: &str, config: &Config) -> RuleSet {
+    let texts = [("fuzz.rule".to_string(), text.to_string())];
+    RuleSet::build(&texts, &Schema::listing(), config)
+}
+
+fn build(text: &str) -> RuleSet {
+    build_with(text, &default_config())
+}
+
+/// Rows with every field missing, every field present, and extreme values.
+fn sample_rows() -> Vec<Row> {
+    let h100 = Listing {
+        model: "NVIDIA H100 PCIe 80GB".into(),
+        condition: Some("New".into()),
+        seller: Some("Kestrel, \"Systems\"".into()),
+        price: Some(27500.0),
+        vram_gb: Some(80.0),
+        tdp_watts: Some(350.0),
+        mig_support: Some(true),
+        nvlink: Some(true),
+        slots: Some(2),
+        form_factor: Some("PCIe".into()),
+        generation: Some("Hopper".into()),
+        cuda_cores: Some(14592),
+        pcie_generation: Some(5),
+    };
+    let extreme = Listing {
+        model: "ÉÇ\u{0}".into(),
+        price: Some(-0.0),
+        vram_gb: Some(1e308),
+        tdp_watts: Some(f64::MIN_POSITIVE),
+        mig_support: Some(false),
+        slots: Some(0),
+        cuda_cores: Some(i64::MAX),
+        pcie_generation: Some(i64::MIN),
+        ..Listing::default()
+    };
+    vec![
+        Row::new(Schema::listing()),
+        Row::from_listing(&h100),
+        Row::from_listing(&extreme),
+    ]
+}
+
+/// What must hold for any rule set built from any text: well-formed spans
+/// and diagnostics, a render that does not panic, the same result twice, and
+/// compiled rules that evaluate every row to a value of their output type
+/// (or an overflow error), never a panic.
+fn check_invariants(text: &str, config: &Config) {
+    let set = build_with(text, config);
+    assert_eq!(
+        set.has_errors(),
+        set.diagnostics.iter().any(|d| d.is_error()),
+        "compiled iff there are no errors"
+    );
+    for d in &set.diagnostics {
+        assert!(!d.message.is_empty(), "empty message: {d:?}");
+        assert!(!d.label.is_empty(), "empty label: {d:?}");
+        for span in std::iter::once(d.span).chain(d.notes.iter().map(|(s, _)| *s)) {
+            let file = set.sources.get(span.file);
+            assert!(
+                span.start <= span.end
+                    && file
+                        .text
+                        .get(span.start as usize..span.end as usize)
+                        .is_some(),
+                "span {span:?} is not a char range of {} ({} bytes): {d:?}",
+                file.name,
+                file.text.len()
+            );
+        }
+        let json = to_json(d, &set.sources);
+        assert!(json.line >= 1 && json.column >= 1, "{d:?}");
+        assert!(
+            (json.end_line, json.end_column) >= (json.line, json.column),
+            "{d:?}"
+        );
+        serde_json::to_string(&json).expect("diagnostic serializes");
+    }
+    let rendered = render_human(&set.diagnostics, &set.sources, false);
+    for d in &set.diagnostics {
+        assert!(
+            rendered.contains(d.code.as_str()),
+            "render lacks {}",
+            d.code
+        );
+    }
+    let again = build_with(text, config);
+    assert_eq!(
+        set.diagnostics, again.diagnostics,
+        "diagnostics differ between two builds"
+    );
+    for (row, fresh) in sample_rows().iter().zip(sample_rows()) {
+        for h in set.heuristics() {
+            let evaluated = h.evaluate(row);
+            if let Err(e) = written_like_evaluated(&h, &fresh, &evaluated) {
+                panic!("{e}\n{text}");
+            }
+            let Ok(value) = evaluated else {
+                continue;
+            };
+            let fits = match (h.output_type(), &value) {
+                (_, Value::Missing) => true,
+                (OutputType::Bool, Value::Bool(_)) => true,
+                (OutputType::Int, Value::Int(_)) => true,
+                (OutputType::Float, Value::Float(f)) => f.is_finite(),
+                (OutputType::String, Value::Str(_)) => true,
+                (OutputType::Enum(vs), Value::Enum(v)) => vs.iter().any(|x| **x == **v),
+                _ => false,
+            };
+            assert!(
+                fits,
+                "rule {} gave {value:?} for {:?}",
+                h.name(),
+                h.output_type()
+            );
+        }
+    }
+}
+
+/// The data path writes a cell straight from the evaluator
+/// (`Heuristic::write_cell`): on a row it has not seen, that must give what
+/// `evaluate` gave, written as a CSV cell, or the same error.
+fn written_like_evaluated(
+    h: &dyn Heuristic,
+    fresh: &Row,
+    evaluated: &Result<Value, EvalError>,
+) -> Result<(), String> {
+    let mut cell = Vec::new();
+    match (h.write_cell(fresh, &mut cell), evaluated) {
+        (Ok(written), Ok(value)) => {
+            let mut want = Vec::new();
+            value.write_csv(&mut want);
+            if cell != want || written != Written::of(value) {
+                return Err(format!(
+                    "rule {}: write_cell gave {:?} ({written:?}), evaluate gave {value:?}",
+                    h.name(),
+                    String::from_utf8_lossy(&cell)
+                ));
+            }
+        }
+        (Err(a), Err(b)) if a == *b => {}
+        (w, e) => {
+            return Err(format!(
+                "rule {}: write_cell {w:?}, evaluate {e:?}",
+                h.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// (a) Arbitrary text.
+
+/// Tokens of the language (and near misses), for token soups and insertions.
+const VOCAB: &[&str] = &[
+    "rule",
+    "let",
+    "enum",
+    "default",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "in",
+    "true",
+    "false",
+    "cfg",
+    "cfg.min_vram_gb",
+    "cfg.model_gb.70b",
+    "cfg.model_gb",
+    "cfg.nope",
+    "cfg.require_mig",
+    "vram_gb",
+    "tdp_watts",
+    "mig_support",
+    "cuda_cores",
+    "model",
+    "price",
+    "slots",
+    "generation",
+    "min",
+    "max",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "clamp",
+    "coalesce",
+    "is_missing",
+    "lower",
+    "upper",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "0",
+    "1",
+    "-1",
+    "9223372036854775807",
+    "9223372036854775808",
+    "1e308",
+    "1e309",
+    "2.5",
+    "1_000",
+    "\"\"",
+    "\"a\\\"b\"",
+    "\"\\q\"",
+    "\"(\"",
+    "\"^H\\\\d+\"",
+    "\"unterminated",
+    "#",
+    "##",
+    "## doc\n",
+    "\n",
+    " ",
+    "\t",
+    "\r\n",
+    "bool",
+    "int",
+    "float",
+    "string",
+    "PowerClass",
+    "low",
+    "mid",
+    "high",
+    "x",
+    "_",
+    "é",
+    "\u{0}",
+    "\u{feff}",
+    "rule r: int = ",
+    "let l = ",
+    "enum E { a, b }\n",
+];
+
+fn token_soup() -> impl Strategy<Value = String> {
+    let sep = select(&["", " ", "\n", "  "][..]);
+    prop::collection::vec((select(VOCAB), sep), 0..80).prop_map(|parts| {
+        parts.into_iter().fold(String::new(), |mut s, (tok, sep)| {
+            s.push_str(tok);
+            s.push_str(sep);
+            s
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn arbitrary_text_never_panics_the_parser(text in any::<String>()) {
+        let (_, diags) = syntax::parse(FileId(0), &text);
+        for d in &diags {
+            prop_assert!(text.get(d.span.start as usize..d.span.end as usize).is_some(), "{d:?}");
+        }
+        check_invariants(&text, &default_config());
+    }
+
+    #[test]
+    fn control_characters_and_rule_prefixes_never_panic(
+        prefix in select(&["", "rule r: int = ", "rule r: bool = \"", "let x = (", "enum E { ", "## d\n"][..]),
+        body in "[\\x00-\\x1f\\x7f \"#\\\\(\\[a-z0-9é\u{10FFFF}]{0,60}",
+    ) {
+        check_invariants(&format!("{prefix}{body}"), &default_config());
+    }
+
+    #[test]
+    fn token_soups_never_panic(text in token_soup()) {
+        check_invariants(&text, &default_config());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (b) Mutations of valid rule files.
+
+/// Rule texts that use every construct of the language; they must compile.
+const RICH: &[&str] = &[
+    r#"# every construct in one file
+## Board power classes.
+enum PowerClass { low, mid, high, }
+enum Tier { budget, pro }
+
+## VRAM left for weights.
+let usable = max(vram_gb - cfg.overhead_gb, 0)
+let name = lower(coalesce(model, ""))
+
+rule power_class: PowerClass default mid =
+    if tdp_watts <= 150 then low
+    else if tdp_watts <= 300 then mid
+    else high
+rule tier: Tier = if power_class >= mid and usable > 20.5e0 then pro else budget
+rule capacity: int default -1 = floor(usable / cfg.model_gb.70b) + ceil(1_000 / 3) % 7
+rule fits: bool default false =
+    vram_gb >= cfg.min_vram_gb and tdp_watts <= cfg.max_tdp_watts
+    and (mig_support or not cfg.require_mig)
+rule odd: bool = cuda_cores % 2 != 0 and cuda_cores not in [1, 3, 5,] and -cuda_cores < 0
+rule named: bool =
+    contains(name, "h100") or starts_with(name, "a") or ends_with(name, "\"x\"\t\\")
+    or matches(name, "^(h|a)\\d+")
+rule up: string = upper(coalesce(generation, "n/a"))
+rule clamped: float = clamp(abs(price - 1.5), 0, 1e4) * round(2.5) / min(1, 2, 3)
+rule missing_any: bool =
+    is_missing(vram_gb) or is_missing(power_class) or generation in ["Hopper", "Ampere"]
+rule neg_default: float default -2.5 = price % 3 - cfg.model_gb.7b * cfg.model_gb.13b
+"#,
+    "rule a: int = b + 1\nrule b: int = c * 2\nlet c = coalesce(slots, 0)\n",
+    "enum E { x, y }\nrule e: E default y = if nvlink then x else y\nrule ord: bool = (e < y) == true\n",
+];
+
+static CORPUS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("rules"))
+        .expect("rules/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rule"))
+        .collect();
+    files.sort();
+    let mut texts: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable rule file"))
+        .collect();
+    assert!(
+        texts.len() >= 4,
+        "expected the shipped rules, found {files:?}"
+    );
+    texts.push(texts.concat());
+    texts.extend(RICH.iter().map(|s| s.to_string()));
+    texts
+});
+
+#[test]
+fn mutation_corpus_compiles() {
+    // Mutations start from valid programs, so they probe the near misses.
+    for text in CORPUS.iter() {
+        let set = build(text);
+        let errors: Vec<_> = set.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(Index, usize),
+    Insert(Index, String),
+    Duplicate(Index, usize),
+    Swap(Index, Index, usize),
+    Replace(Index, String),
+}
+
+fn insertion() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => select(VOCAB).prop_map(String::from),
+        1 => any::<char>().prop_map(String::from),
+        1 => "[\\x00-\\x7f]{1,4}",
+    ]
+}
+
+fn edit(max_len: usize) -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<Index>(), 1..max_len).prop_map(|(i, n)| Edit::Delete(i, n)),
+        (any::<Index>(), insertion()).prop_map(|(i, s)| Edit::Insert(i, s)),
+        (any::<Index>(), 1..max_len).prop_map(|(i, n)| Edit::Duplicate(i, n)),
+        (any::<Index>(), any::<Index>(), 1..max_len).prop_map(|(a, b, n)| Edit::Swap(a, b, n)),
+        (any::<Index>(), insertion()).prop_map(|(i, s)| Edit::Replace(i, s)),
+    ]
+}
+
+/// Apply edits to a sequence of units (chars or tokens); `unit` turns an
+/// inserted string into units.
+fn apply<T: Clone>(mut units: Vec<T>, edits: &[Edit], unit: impl Fn(&str) -> Vec<T>) -> Vec<T> {
+    for e in edits {
+        let len = units.len();
+        match e {
+            Edit::Delete(i, n) if len > 0 => {
+                let s = i.index(len);
+                units.drain(s..(s + n).min(len));
+            }
+            Edit::Insert(i, text) => {
+                let s = i.index(len + 1);
+                units.splice(s..s, unit(text));
+            }
+            Edit::Duplicate(i, n) if len > 0 => {
+                let s = i.index(len);
+                let copy: Vec<T> = units[s..(s + n).min(len)].to_vec();
+                units.splice(s..s, copy);
+            }
+            Edit::Swap(a, b, n) if len > 1 => {
+                let (a, b) = (a.index(len), b.index(len));
+                let (a, b) = (a.min(b), a.max(b));
+                let n = (*n).min(b - a).min(len - b);
+                if n > 0 {
+                    let mut out = units[..a].to_vec();
+                    out.extend_from_slice(&units[b..b + n]);
+                    out.extend_from_slice(&units[a + n..b]);
+                    out.extend_from_slice(&units[a..a + n]);
+                    out.extend_from_slice(&units[b + n..]);
+                    units = out;
+                }
+            }
+            Edit::Replace(i, text) if len > 0 => {
+                let s = i.index(len);
+                units.splice(s..s + 1, unit(text));
+            }
+            _ => {}
+        }
+    }
+    units
+}
+
+/// Split rule text into tokens: words, numbers, strings, comments, runs of
+/// whitespace, and single other characters. Joining them gives the text back.
+fn tokens(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        i += 1;
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+        } else if c.is_whitespace() {
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+        } else if c == '"' {
+            while i < chars.len() && chars[i] != '"' && chars[i] != '\n' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(chars.len());
+        } else if c == '#' {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        }
+        out.push(chars[start..i].iter().collect());
+    }
+    out
+}
+
+#[test]
+fn tokens_join_back_to_the_text() {
+    for text in CORPUS.iter() {
+        let toks = tokens(text);
+        assert!(toks.len() > 10);
+        assert_eq!(toks.concat(), *text);
+    }
+}
+
+fn which_config() -> impl Strategy<Value = u8> {
+    prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)]
+}
+
+fn config_of(n: u8) -> Config {
+    match n {
+        0 => default_config(),
+        1 => Config::empty(),
+        _ => odd_config(),
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn char_mutations_of_rule_files_never_panic(
+        text in select(CORPUS.clone()),
+        edits in prop::collection::vec(edit(24), 1..6),
+        config in which_config(),
+    ) {
+        let chars = apply(text.chars().collect(), &edits, |s| s.chars().collect());
+        let mutated: String = chars.into_iter().collect();
+        check_invariants(&mutated, &config_of(config));
+    }
+
+    #[test]
+    fn token_mutations_of_rule_files_never_panic(
+        text in select(CORPUS.clone()),
+        edits in prop::collection::vec(edit(8), 1..6),
+        config in which_config(),
+    ) {
+        let toks = apply(tokens(&text), &edits, |s| vec![s.to_string()]);
+        check_invariants(&toks.concat(), &config_of(config));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (c) Generated well-typed expressions against a reference interpreter.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ty {
+    Bool,
+    Int,
+    Float,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fun {
+    Min,
+    Max,
+    Abs,
+    Floor,
+    Ceil,
+    Round,
+    Clamp,
+    Coalesce,
+    IsMissing,
+}
+
+/// A generated expression over vram_gb, tdp_watts (float), mig_support
+/// (bool), cuda_cores (int) and the int let `k`.
+#[derive(Debug, Clone)]
+enum Ex {
+    Bool(bool),
+    /// The literal and whether to write it with `_` separators.
+    Int(i64, bool),
+    Float(f64),
+    Field(&'static str),
+    Let,
+    Paren(Box<Ex>),
+    Not(Box<Ex>),
+    Neg(Box<Ex>),
+    /// `and` when true, `or` when false.
+    Logic(bool, Box<Ex>, Box<Ex>),
+    Cmp(Cmp, Box<Ex>, Box<Ex>),
+    Arith(Op, Box<Ex>, Box<Ex>),
+    In(bool, Box<Ex>, Vec<Ex>),
+    If(Box<Ex>, Box<Ex>, Box<Ex>),
+    Call(Fun, Vec<Ex>),
+}
+
+fn join(a: Ty, b: Ty) -> Ty {
+    if a == b { a } else { Ty::Float }
+}
+
+fn ty(e: &Ex) -> Ty {
+    match e {
+        Ex::Bool(_) | Ex::Not(_) | Ex::Logic(..) | Ex::Cmp(..) | Ex::In(..) => Ty::Bool,
+        Ex::Int(..) | Ex::Let => Ty::Int,
+        Ex::Float(_) => Ty::Float,
+        Ex::Field(f) => match *f {
+            "mig_support" => Ty::Bool,
+            "cuda_cores" => Ty::Int,
+            _ => Ty::Float,
+        },
+        Ex::Paren(x) | Ex::Neg(x) => ty(x),
+        Ex::Arith(op, l, r) => {
+            if *op == Op::Div {
+                Ty::Float
+            } else {
+                join(ty(l), ty(r))
+            }
+        }
+        Ex::If(_, t, o) => join(ty(t), ty(o)),
+        Ex::Call(f, args) => match f {
+            Fun::Floor | Fun::Ceil | Fun::Round => Ty::Int,
+            Fun::IsMissing => Ty::Bool,
+            _ => args.iter().map(ty).reduce(join).unwrap_or(Ty::Int),
+        },
+    }
+}
+
+fn uses_let(e: &Ex) -> bool {
+    match e {
+        Ex::Let => true,
+        Ex::Bool(_) | Ex::Int(..) | Ex::Float(_) | Ex::Field(_) => false,
+        Ex::Paren(x) | Ex::Not(x) | Ex::Neg(x) => uses_let(x),
+        Ex::Logic(_, l, r) | Ex::Cmp(_, l, r) | Ex::Arith(_, l, r) => uses_let(l) || uses_let(r),
+        Ex::In(_, v, xs) => uses_let(v) || xs.iter().any(uses_let),
+        Ex::If(c, t, o) => uses_let(c) || uses_let(t) || uses_let(o),
+        Ex::Call(_, xs) => xs.iter().any(uses_let),
+    }
+}
+
+fn without_let(e: Ex) -> Ex {
+    let b = |x: Box<Ex>| Box::new(without_let(*x));
+    let v = |xs: Vec<Ex>| xs.into_iter().map(without_let).collect();
+    match e {
+        Ex::Let => Ex::Int(3, false),
+        Ex::Paren(x) => Ex::Paren(b(x)),
+        Ex::Not(x) => Ex::Not(b(x)),
+        Ex::Neg(x) => Ex::Neg(b(x)),
+        Ex::Logic(a, l, r) => Ex::Logic(a, b(l), b(r)),
+        Ex::Cmp(c, l, r) => Ex::Cmp(c, b(l), b(r)),
+        Ex::Arith(o, l, r) => Ex::Arith(o, b(l), b(r)),
+        Ex::In(n, x, xs) => Ex::In(n, b(x), v(xs)),
+        Ex::If(c, t, o) => Ex::If(b(c), b(t), b(o)),
+        Ex::Call(f, xs) => Ex::Call(f, v(xs)),
+        leaf => leaf,
+    }
+}
+
+fn int_text(i: i64, underscores: bool) -> String {
+    let digits = i.unsigned_abs().to_string();
+    let body = if underscores {
+        let n = digits.len();
+        digits
+            .chars()
+            .enumerate()
+            .fold(String::new(), |mut s, (k, c)| {
+                if k > 0 && (n - k).is_multiple_of(3) {
+                    s.push('_');
+                }
+                s.push(c);
+                s
+            })
+    } else {
+        digits
+    };
+    if i < 0 { format!("-{body}") } else { body }
+}
+
+/// The text of `e` and its precedence: 1 or, 2 and, 3 not, 4 comparison,
+/// 5 sum, 6 product, 7 unary minus, 8 primary; 0 for `if` (its `else` runs to
+/// the end, so it is parenthesised wherever something may follow it).
+fn render(e: &Ex) -> (String, u8) {
+    let wrap = |x: &Ex, min: u8| {
+        let (s, p) = render(x);
+        if p < min { format!("({s})") } else { s }
+    };
+    match e {
+        Ex::Bool(b) => (b.to_string(), 8),
+        Ex::Int(i, u) => (int_text(*i, *u), if *i < 0 { 7 } else { 8 }),
+        Ex::Float(f) => {
+            let s = format!("{f:?}");
+            let p = if s.starts_with('-') { 7 } else { 8 };
+            (s, p)
+        }
+        Ex::Field(f) => (f.to_string(), 8),
+        Ex::Let => ("k".into(), 8),
+        Ex::Paren(x) => (format!("({})", render(x).0), 8),
+        Ex::Not(x) => (format!("not {}", wrap(x, 3)), 3),
+        Ex::Neg(x) => (format!("-{}", wrap(x, 7)), 7),
+        Ex::Logic(and, l, r) => {
+            let (word, p) = if *and { ("and", 2) } else { ("or", 1) };
+            (format!("{} {word} {}", wrap(l, p), wrap(r, p + 1)), p)
+        }
+        Ex::Cmp(op, l, r) => {
+            let sym = match op {
+                Cmp::Eq => "==",
+                Cmp::Ne => "!=",
+                Cmp::Lt => "<",
+                Cmp::Le => "<=",
+                Cmp::Gt => ">",
+                Cmp::Ge => ">=",
+            };
+            (format!("{} {sym} {}", wrap(l, 5), wrap(r, 5)), 4)
+        }
+        Ex::Arith(op, l, r) => {
+            let (sym, p) = match op {
+                Op::Add => ("+", 5),
+                Op::Sub => ("-", 5),
+                Op::Mul => ("*", 6),
+                Op::Div => ("/", 6),
+                Op::Rem => ("%", 6),
+            };
+            (format!("{} {sym} {}", wrap(l, p), wrap(r, p + 1)), p)
+        }
+        Ex::In(neg, v, xs) => {
+            let items: Vec<String> = xs.iter().map(|x| render(x).0).collect();
+            let word = if *neg { "not in" } else { "in" };
+            (format!("{} {word} [{}]", wrap(v, 5), items.join(", ")), 4)
+        }
+        Ex::If(c, t, o) => (
+            format!(
+                "if {} then {} else {}",
+                render(c).0,
+                render(t).0,
+                render(o).0
+            ),
+            0,
+        ),
+        Ex::Call(f, xs) => {
+            let name = match f {
+                Fun::Min => "min",
+                Fun::Max => "max",
+                Fun::Abs => "abs",
+                Fun::Floor => "floor",
+                Fun::Ceil => "ceil",
+                Fun::Round => "round",
+                Fun::Clamp => "clamp",
+                Fun::Coalesce => "coalesce",
+                Fun::IsMissing => "is_missing",
+            };
+            let args: Vec<String> = xs.iter().map(|x| render(x).0).collect();
+            (format!("{name}({})", args.join(", ")), 8)
+        }
+    }
+}
+
+/// Strategies for bool, int and float expressions of one depth.
+#[derive(Clone)]
+struct Gen {
+    b: BoxedStrategy<Ex>,
+    i: BoxedStrategy<Ex>,
+    f: BoxedStrategy<Ex>,
+}
+
+fn int_literal() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        4 => -10i64..10,
+        1 => (i64::MIN + 1)..=i64::MAX,
+        1 => Just(i64::MAX),
+        1 => Just(i64::MIN + 1),
+        1 => Just(1i64 << 32),
+    ]
+}
+
+fn float_literal() -> impl Strategy<Value = f64> {
+    use prop::num::f64 as f;
+    prop_oneof![
+        4 => -100.0f64..100.0,
+        1 => select(&[0.0, -0.0, 0.5, 2.5, -2.5, 1e300, f64::MAX, 1e-300, 9.2e18, -9.3e18][..]),
+        1 => f::NORMAL | f::SUBNORMAL | f::ZERO,
+    ]
+}
+
+fn leaves() -> Gen {
+    Gen {
+        b: prop_oneof![
+            any::<bool>().prop_map(Ex::Bool),
+            Just(Ex::Field("mig_support")),
+        ]
+        .boxed(),
+        i: prop_oneof![
+            2 => (int_literal(), any::<bool>()).prop_map(|(i, u)| Ex::Int(i, u)),
+            1 => Just(Ex::Field("cuda_cores")),
+            1 => Just(Ex::Let),
+        ]
+        .boxed(),
+        f: prop_oneof![
+            2 => float_literal().prop_map(Ex::Float),
+            1 => Just(Ex::Field("vram_gb")),
+            1 => Just(Ex::Field("tdp_watts")),
+        ]
+        .boxed(),
+    }
+}
+
+fn bx(e: Ex) -> Box<Ex> {
+    Box::new(e)
+}
+
+/// Put a float operand first or second, so float-ness comes from either side.
+fn ordered(f: Ex, other: Ex, swap: bool) -> (Ex, Ex) {
+    if swap { (other, f) } else { (f, other) }
+}
+
+fn level(prev: &Gen, leaf: &Gen) -> Gen {
+    let (b, i, f) = (prev.b.clone(), prev.i.clone(), prev.f.clone());
+    let num = prop_oneof![i.clone(), f.clone()].boxed();
+    let any_ty = prop_oneof![b.clone(), i.clone(), f.clone()].boxed();
+    let cmp = select(&[Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge][..]);
+    let eq = select(&[Cmp::Eq, Cmp::Ne][..]);
+    let minmax = select(&[Fun::Min, Fun::Max][..]);
+    let rounding = select(&[Fun::Floor, Fun::Ceil, Fun::Round][..]);
+    let list = |s: BoxedStrategy<Ex>, n: std::ops::Range<usize>| prop::collection::vec(s, n);
+    let bools = prop_oneof![
+        3 => leaf.b.clone(),
+        1 => b.clone().prop_map(|x| Ex::Not(bx(x))),
+        2 => (any::<bool>(), b.clone(), b.clone()).prop_map(|(a, l, r)| Ex::Logic(a, bx(l), bx(r))),
+        2 => (cmp, num.clone(), num.clone()).prop_map(|(c, l, r)| Ex::Cmp(c, bx(l), bx(r))),
+        1 => (eq, b.clone(), b.clone()).prop_map(|(c, l, r)| Ex::Cmp(c, bx(l), bx(r))),
+        1 => any_ty.prop_map(|x| Ex::Call(Fun::IsMissing, vec![x])),
+        1 => (any::<bool>(), num.clone(), list(num.clone(), 0..4))
+            .prop_map(|(n, v, xs)| Ex::In(n, bx(v), xs)),
+        1 => (any::<bool>(), b.clone(), list(b.clone(), 0..3))
+            .prop_map(|(n, v, xs)| Ex::In(n, bx(v), xs)),
+        1 => (b.clone(), b.clone(), b.clone()).prop_map(|(c, t, o)| Ex::If(bx(c), bx(t), bx(o))),
+        1 => list(b.clone(), 1..4).prop_map(|xs| Ex::Call(Fun::Coalesce, xs)),
+        1 => b.clone().prop_map(|x| Ex::Paren(bx(x))),
+    ];
+    let ints = prop_oneof![
+        3 => leaf.i.clone(),
+        1 => i.clone().prop_map(|x| Ex::Neg(bx(x))),
+        3 => (select(&[Op::Add, Op::Sub, Op::Mul, Op::Rem][..]), i.clone(), i.clone())
+            .prop_map(|(o, l, r)| Ex::Arith(o, bx(l), bx(r))),
+        1 => (b.clone(), i.clone(), i.clone()).prop_map(|(c, t, o)| Ex::If(bx(c), bx(t), bx(o))),
+        1 => (minmax.clone(), list(i.clone(), 2..4)).prop_map(|(m, xs)| Ex::Call(m, xs)),
+        1 => i.clone().prop_map(|x| Ex::Call(Fun::Abs, vec![x])),
+        1 => list(i.clone(), 3..4).prop_map(|xs| Ex::Call(Fun::Clamp, xs)),
+        1 => list(i.clone(), 1..4).prop_map(|xs| Ex::Call(Fun::Coalesce, xs)),
+        2 => (rounding, num.clone()).prop_map(|(r, x)| Ex::Call(r, vec![x])),
+        1 => i.clone().prop_map(|x| Ex::Paren(bx(x))),
+    ];
+    let floats = prop_oneof![
+        3 => leaf.f.clone(),
+        1 => f.clone().prop_map(|x| Ex::Neg(bx(x))),
+        3 => (select(&[Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Rem][..]), f.clone(), num.clone(), any::<bool>())
+            .prop_map(|(o, x, y, s)| {
+                let (l, r) = ordered(x, y, s);
+                Ex::Arith(o, bx(l), bx(r))
+            }),
+        2 => (num.clone(), num.clone()).prop_map(|(l, r)| Ex::Arith(Op::Div, bx(l), bx(r))),
+        1 => (b.clone(), f.clone(), num.clone(), any::<bool>()).prop_map(|(c, x, y, s)| {
+            let (t, o) = ordered(x, y, s);
+            Ex::If(bx(c), bx(t), bx(o))
+        }),
+        1 => (minmax, f.clone(), list(num.clone(), 1..3), any::<Index>()).prop_map(|(m, x, mut xs, at)| {
+            xs.insert(at.index(xs.len() + 1), x);
+            Ex::Call(m, xs)
+        }),
+        1 => f.clone().prop_map(|x| Ex::Call(Fun::Abs, vec![x])),
+        1 => (f.clone(), list(num.clone(), 2..3), any::<Index>()).prop_map(|(x, mut xs, at)| {
+            xs.insert(at.index(xs.len() + 1), x);
+            Ex::Call(Fun::Clamp, xs)
+        }),
+        1 => (f.clone(), list(num.clone(), 0..3), any::<Index>()).prop_map(|(x, mut xs, at)| {
+            xs.insert(at.index(xs.len() + 1), x);
+            Ex::Call(Fun::Coalesce, xs)
+        }),
+        1 => f.clone().prop_map(|x| Ex::Paren(bx(x))),
+    ];
+    Gen {
+        b: bools.boxed(),
+        i: ints.boxed(),
+        f: floats.boxed(),
+    }
+}
+
+fn gen_at(depth: usize) -> Gen {
+    let leaf = leaves();
+    (0..depth).fold(leaf.clone(), |g, _| level(&g, &leaf))
+}
+
+/// One rule over the generated expression, with an int let `k` it may read.
+#[derive(Debug, Clone)]
+struct Program {
+    let_body: Ex,
+    expr: Ex,
+    declared: Ty,
+    default: Option<Ex>,
+}
+
+impl Program {
+    fn text(&self) -> String {
+        let ty = match self.declared {
+            Ty::Bool => "bool",
+            Ty::Int => "int",
+            Ty::Float => "float",
+        };
+        let default = self
+            .default
+            .as_ref()
+            .map(|d| format!(" default {}", render(d).0))
+            .unwrap_or_default();
+        format!(
+            "let k = {}\nrule out: {ty}{default} =\n    {}\n",
+            render(&self.let_body).0,
+            render(&self.expr).0
+        )
+    }
+}
+
+fn program() -> impl Strategy<Value = Program> {
+    let deep = gen_at(4);
+    let shallow = gen_at(2);
+    let expr = prop_oneof![deep.b, deep.i, deep.f];
+    (
+        expr,
+        shallow.i,
+        any::<bool>(),
+        any::<bool>(),
+        int_literal(),
+        float_literal(),
+    )
+        .prop_map(|(expr, let_body, widen, with_default, di, df)| {
+            let t = ty(&expr);
+            let declared = if t == Ty::Int && widen { Ty::Float } else { t };
+            let literal = match declared {
+                Ty::Bool => Ex::Bool(di % 2 == 0),
+                Ty::Int => Ex::Int(di, false),
+                Ty::Float if widen => Ex::Int(di, false),
+                Ty::Float => Ex::Float(df),
+            };
+            let default = with_default.then_some(literal);
+            Program {
+                let_body: without_let(let_body),
+                expr,
+                declared,
+                default,
+            }
+        })
+}
+
+/// One row's values of the four fields the expressions read.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    vram_gb: Option<f64>,
+    tdp_watts: Option<f64>,
+    mig_support: Option<bool>,
+    cuda_cores: Option<i64>,
+}
+
+fn fields() -> impl Strategy<Value = Fields> {
+    let num = || prop::option::weighted(0.8, float_literal());
+    let cores = prop::option::weighted(
+        0.8,
+        prop_oneof![4 => -100i64..100_000, 1 => any::<i64>(), 1 => select(&[i64::MIN, i64::MAX, 0][..])],
+    );
+    (
+        num(),
+        num(),
+        prop::option::weighted(0.8, any::<bool>()),
+        cores,
+    )
+        .prop_map(|(vram_gb, tdp_watts, mig_support, cuda_cores)| Fields {
+            vram_gb,
+            tdp_watts,
+            mig_support,
+            cuda_cores,
+        })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum V {
+    B(bool),
+    I(i64),
+    F(f64),
+}
+
+/// A runtime error: an integer or float overflow.
+#[derive(Debug, PartialEq)]
+struct Overflow;
+
+type R = Result<Option<V>, Overflow>;
+
+fn fl(v: V) -> f64 {
+    match v {
+        V::I(i) => i as f64,
+        V::F(f) => f,
+        V::B(_) => unreachable!("bools are not numbers"),
+    }
+}
+
+fn widened(v: Option<V>, to: Ty) -> Option<V> {
+    if to == Ty::Float {
+        v.map(|v| V::F(fl(v)))
+    } else {
+        v
+    }
+}
+
+fn finite(f: f64) -> R {
+    if f.is_finite() {
+        Ok(Some(V::F(f)))
+    } else {
+        Err(Overflow)
+    }
+}
+
+fn to_int(f: f64) -> R {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+        Ok(Some(V::I(f as i64)))
+    } else {
+        Err(Overflow)
+    }
+}
+
+/// Order two present values of one static type (ints and floats widened).
+fn order(a: V, b: V) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (V::B(x), V::B(y)) => Some(x.cmp(&y)),
+        (V::I(x), V::I(y)) => Some(x.cmp(&y)),
+        (x, y) => fl(x).partial_cmp(&fl(y)),
+    }
+}
+
+/// The documented semantics, written plainly: SQL missing values, Kleene
+/// logic, short-circuit `and`/`or`, `if` and `coalesce` evaluating only what
+/// they use, overflow as an error.
+fn reference(e: &Ex, row: &Fields, k: Option<V>) -> R {
+    let ev = |x: &Ex| reference(x, row, k);
+    Ok(match e {
+        Ex::Bool(b) => Some(V::B(*b)),
+        Ex::Int(i, _) => Some(V::I(*i)),
+        Ex::Float(f) => Some(V::F(*f)),
+        Ex::Field(name) => match *name {
+            "vram_gb" => row.vram_gb.map(V::F),
+            "tdp_watts" => row.tdp_watts.map(V::F),
+            "mig_support" => row.mig_support.map(V::B),
+            _ => row.cuda_cores.map(V::I),
+        },
+        Ex::Let => k,
+        Ex::Paren(x) => ev(x)?,
+        Ex::Not(x) => match ev(x)? {
+            Some(V::B(b)) => Some(V::B(!b)),
+            _ => None,
+        },
+        Ex::Neg(x) => match ev(x)? {
+            Some(V::I(i)) => Some(V::I(i.checked_neg().ok_or(Overflow)?)),
+            Some(V::F(f)) => Some(V::F(-f)),
+            _ => None,
+        },
+        Ex::Logic(and, l, r) => {
+            let a = ev(l)?;
+            if a == Some(V::B(!*and)) {
+                return Ok(a);
+            }
+            match (a, ev(r)?) {
+                (_, Some(V::B(x))) if x != *and => Some(V::B(x)),
+                (Some(V::B(_)), Some(V::B(x))) => Some(V::B(x)),
+                _ => None,
+            }
+        }
+        Ex::Cmp(op, l, r) => {
+            let (a, b) = (ev(l)?, ev(r)?);
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(None);
+            };
+            let o = order(a, b).expect("finite values are ordered");
+            use std::cmp::Ordering::*;
+            Some(V::B(match op {
+                Cmp::Eq => o == Equal,
+                Cmp::Ne => o != Equal,
+                Cmp::Lt => o == Less,
+                Cmp::Le => o != Greater,
+                Cmp::Gt => o == Greater,
+                Cmp::Ge => o != Less,
+            }))
+        }
+        Ex::Arith(op, l, r) => {
+            let (a, b) = (ev(l)?, ev(r)?);
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(None);
+            };
+            if ty(e) == Ty::Float {
+                let (x, y) = (fl(a), fl(b));
+                return match op {
+                    Op::Div | Op::Rem if y == 0.0 => Ok(None),
+                    Op::Add => finite(x + y),
+                    Op::Sub => finite(x - y),
+                    Op::Mul => finite(x * y),
+                    Op::Div => finite(x / y),
+                    Op::Rem => finite(x % y),
+                };
+            }
+            let (V::I(x), V::I(y)) = (a, b) else {
+                unreachable!("int operands")
+            };
+            match op {
+                Op::Add => Some(V::I(x.checked_add(y).ok_or(Overflow)?)),
+                Op::Sub => Some(V::I(x.checked_sub(y).ok_or(Overflow)?)),
+                Op::Mul => Some(V::I(x.checked_mul(y).ok_or(Overflow)?)),
+                Op::Rem if y == 0 => None,
+                Op::Rem => Some(V::I(x.wrapping_rem(y))),
+                Op::Div => unreachable!("division is float"),
+            }
+        }
+        Ex::In(neg, v, xs) => {
+            let float = ty(v) == Ty::Float || xs.iter().any(|x| ty(x) == Ty::Float);
+            let to = if float { Ty::Float } else { ty(v) };
+            let value = widened(ev(v)?, to);
+            let items = xs
+                .iter()
+                .map(|x| Ok(widened(ev(x)?, to)))
+                .collect::<Result<Vec<_>, Overflow>>()?;
+            let Some(value) = value else { return Ok(None) };
+            let mut result = Some(V::B(*neg));
+            for item in items {
+                match item {
+                    Some(x) if order(value, x) == Some(std::cmp::Ordering::Equal) => {
+                        return Ok(Some(V::B(!*neg)));
+                    }
+                    None => result = None,
+                    _ => {}
+                }
+            }
+            result
+        }
+        Ex::If(c, t, o) => match ev(c)? {
+            Some(V::B(true)) => widened(ev(t)?, ty(e)),
+            Some(V::B(false)) => widened(ev(o)?, ty(e)),
+            _ => None,
+        },
+        Ex::Call(Fun::IsMissing, xs) => Some(V::B(ev(&xs[0])?.is_none())),
+        Ex::Call(Fun::Coalesce, xs) => {
+            for x in xs {
+                if let Some(v) = ev(x)? {
+                    return Ok(widened(Some(v), ty(e)));
+                }
+            }
+            None
+        }
+        Ex::Call(f, xs) => {
+            let float = xs.iter().any(|x| ty(x) == Ty::Float);
+            let args = xs.iter().map(ev).collect::<Result<Vec<_>, Overflow>>()?;
+            let Some(args) = args.into_iter().collect::<Option<Vec<V>>>() else {
+                return Ok(None);
+            };
+            let ints = || {
+                args.iter()
+                    .map(|v| if let V::I(i) = v { *i } else { unreachable!() })
+            };
+            let floats = || args.iter().map(|v| fl(*v));
+            match (f, float) {
+                (Fun::Floor | Fun::Ceil | Fun::Round, false) => Some(args[0]),
+                (Fun::Floor, true) => return to_int(fl(args[0]).floor()),
+                (Fun::Ceil, true) => return to_int(fl(args[0]).ceil()),
+                (Fun::Round, true) => return to_int(fl(args[0]).round()),
+                (Fun::Min, false) => ints().min().map(V::I),
+                (Fun::Max, false) => ints().max().map(V::I),
+                (Fun::Min, true) => Some(V::F(floats().fold(f64::INFINITY, f64::min))),
+                (Fun::Max, true) => Some(V::F(floats().fold(f64::NEG_INFINITY, f64::max))),
+                (Fun::Abs, false) => Some(V::I(
+                    ints().next().unwrap_or(0).checked_abs().ok_or(Overflow)?,
+                )),
+                (Fun::Abs, true) => Some(V::F(fl(args[0]).abs())),
+                (Fun::Clamp, false) => {
+                    let v: Vec<i64> = ints().collect();
+                    Some(V::I(v[0].max(v[1]).min(v[2])))
+                }
+                (Fun::Clamp, true) => {
+                    let v: Vec<f64> = floats().collect();
+                    Some(V::F(v[0].max(v[1]).min(v[2])))
+                }
+                (Fun::Coalesce | Fun::IsMissing, _) => unreachable!("handled above"),
+            }
+        }
+    })
+}
+
+fn run_reference(p: &Program, row: &Fields) -> R {
+    let k = if uses_let(&p.expr) {
+        reference(&p.let_body, row, None)?
+    } else {
+        None
+    };
+    let v = reference(&p.expr, row, k)?;
+    let default = p
+        .default
+        .as_ref()
+        .map(|d| reference(d, row, None).expect("literal"));
+    Ok(widened(v.or(default.flatten()), p.declared))
+}
+
+fn set_row(row: &mut Row, f: &Fields) {
+    row.clear();
+    row.set("vram_gb", f.vram_gb).expect("float field");
+    row.set("tdp_watts", f.tdp_watts).expect("float field");
+    row.set("mig_support", f.mig_support).expect("bool field");
+    row.set("cuda_cores", f.cuda_cores).expect("int field");
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn generated_expressions_check_and_evaluate_like_the_reference(
+        p in program(),
+        rows in prop::collection::vec(fields(), 1..5),
+    ) {
+        let text = p.text();
+        let set = build(&text);
+        let errors: Vec<_> = set.diagnostics.iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "{text}\n{errors:#?}");
+        let heuristics = set.heuristics();
+        let out = heuristics.iter().find(|h| h.name() == "out").expect("rule `out`");
+        // One row reused, as the data path does: nothing may leak between rows.
+        let mut row = Row::new(Schema::listing());
+        let mut fresh = Row::new(Schema::listing());
+        for f in &rows {
+            set_row(&mut row, f);
+            set_row(&mut fresh, f);
+            let want = run_reference(&p, f);
+            let got = out.evaluate(&row);
+            if let Err(e) = written_like_evaluated(out, &fresh, &got) {
+                prop_assert!(false, "{e}\n{text}\nrow {f:?}");
+            }
+            let same = match (&want, &got) {
+                // The error names the item it happened in: the rule or its let.
+                (Err(Overflow), Err(e)) => {
+                    e.message.ends_with("overflow") && ["out", "k"].contains(&&*e.rule)
+                }
+                (Ok(None), Ok(Value::Missing)) => true,
+                (Ok(Some(V::B(a))), Ok(Value::Bool(b))) => a == b,
+                (Ok(Some(V::I(a))), Ok(Value::Int(b))) => a == b,
+                (Ok(Some(V::F(a))), Ok(Value::Float(b))) => a == b,
+                _ => false,
+            };
+            prop_assert!(same, "{text}\nrow {f:?}\nreference {want:?}\nglyphsieve {got:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Deep nesting: a result or E002, exactly at the documented limits.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wrap {
+    Paren,
+    /// `not` in a bool expression, unary `-` in an int one.
+    Prefix,
+    /// `if true then X else ...`, left open until after X.
+    If,
+}
+
+/// Wrap a base literal in `wraps` (innermost first). Returns the text, the
+/// nesting the prescan sees, and the expression depth the parser counts.
+fn nest(wraps: &[Wrap], boolean: bool) -> (String, usize, u32) {
+    let mut text = if boolean {
+        "true".to_string()
+    } else {
+        "7".to_string()
+    };
+    let (mut nesting, mut depth) = (0, 1);
+    for w in wraps {
+        text = match (w, boolean) {
+            (Wrap::Paren, _) => format!("({text})"),
+            (Wrap::Prefix, true) => format!("not {text}"),
+            (Wrap::Prefix, false) => format!("-{text}"),
+            (Wrap::If, true) => format!("if true then {text} else false"),
+            (Wrap::If, false) => format!("if true then {text} else 0"),
+        };
+        nesting += matches!(w, Wrap::Paren | Wrap::If) as usize;
+        depth += matches!(w, Wrap::Prefix | Wrap::If) as u32;
+    }
+    (text, nesting, depth)
+}
+
+/// Build `rule r: TY = BODY`: either exactly one diagnostic, an E002, or none
+/// and the rule's value.
+fn result_or_too_deep(ty: &str, body: &str) -> Result<Value, String> {
+    let set = build(&format!("rule r: {ty} = {body}\n"));
+    match set.diagnostics.as_slice() {
+        [] => {
+            let h = set.heuristics().into_iter().next().expect("one rule");
+            Ok(h.evaluate(&Row::new(Schema::listing()))
+                .expect("no overflow"))
+        }
+        [d] if d.code == Code::TooDeep => Err(d.message.clone()),
+        other => panic!("expected a value or one E002, got {other:#?}"),
+    }
+}
+
+fn wraps() -> impl Strategy<Value = Vec<Wrap>> {
+    let w = prop_oneof![1 => Just(Wrap::Paren), 6 => Just(Wrap::Prefix), 1 => Just(Wrap::If)];
+    prop::collection::vec(w, 0..=300)
+}
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    #[test]
+    fn deep_nesting_gives_a_result_or_e002(ws in wraps(), boolean in any::<bool>()) {
+        let (text, nesting, depth) = nest(&ws, boolean);
+        let prefixes = ws.iter().filter(|w| **w == Wrap::Prefix).count();
+        let (ty, want) = if boolean {
+            ("bool", Value::Bool(prefixes % 2 == 0))
+        } else {
+            ("int", Value::Int(if prefixes % 2 == 0 { 7 } else { -7 }))
+        };
+        match result_or_too_deep(ty, &text) {
+            Ok(v) => {
+                prop_assert!(nesting <= MAX_NESTING && depth <= MAX_DEPTH, "{nesting} {depth}");
+                prop_assert_eq!(v, want);
+            }
+            Err(message) if nesting > MAX_NESTING => {
+                prop_assert_eq!(message, format!("expression nests deeper than {MAX_NESTING} levels"));
+            }
+            Err(message) => {
+                prop_assert!(depth > MAX_DEPTH, "E002 at depth {depth}: {message}");
+                prop_assert_eq!(message, format!("expression is more than {MAX_DEPTH} operators deep"));
+            }
+        }
+    }
+
+    #[test]
+    fn long_else_if_chains_give_a_result_or_e002(conds in prop::collection::vec(any::<bool>(), 1..400)) {
+        let arms: String = conds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("if {c} then {i} else "))
+            .collect();
+        let want = conds.iter().position(|c| *c).map_or(1000, |i| i as i64);
+        // Each arm is one level; the final `else` literal is one more.
+        match result_or_too_deep("int", &format!("{arms}1000")) {
+            Ok(v) => {
+                prop_assert!(conds.len() < MAX_DEPTH as usize);
+                prop_assert_eq!(v, Value::Int(want));
+            }
+            Err(_) => prop_assert!(conds.len() >= MAX_DEPTH as usize),
+        }
+    }
+}
+
+fn parens(k: usize) -> String {
+    format!("{}1{}", "(".repeat(k), ")".repeat(k))
+}
+
+fn nested_ifs(k: usize) -> String {
+    format!("{}1{}", "if true then ".repeat(k), " else 0".repeat(k))
+}
+
+fn sum(ops: usize) -> String {
+    format!("1{}", " + 1".repeat(ops))
+}
+
+fn nots(k: usize) -> String {
+    format!("{}true", "not ".repeat(k))
+}
+
+#[test]
+fn nesting_and_depth_limits_are_exact() {
+    let n = MAX_NESTING;
+    assert_eq!(result_or_too_deep("int", &parens(n)), Ok(Value::Int(1)));
+    assert!(result_or_too_deep("int", &parens(n + 1)).is_err());
+    assert_eq!(result_or_too_deep("int", &nested_ifs(n)), Ok(Value::Int(1)));
+    assert!(result_or_too_deep("int", &nested_ifs(n + 1)).is_err());
+    // Brackets count too: a list inside parentheses.
+    let mixed = format!("{}1 in [1]{}", "(".repeat(n - 1), ")".repeat(n - 1));
+    assert_eq!(result_or_too_deep("bool", &mixed), Ok(Value::Bool(true)));
+    let over = format!("{}1 in [1]{}", "(".repeat(n), ")".repeat(n));
+    assert!(result_or_too_deep("bool", &over).is_err());
+
+    let d = MAX_DEPTH as usize;
+    // A literal is depth 1 and every operator in a chain adds one.
+    assert_eq!(
+        result_or_too_deep("int", &sum(d - 1)),
+        Ok(Value::Int(d as i64))
+    );
+    assert!(result_or_too_deep("int", &sum(d)).is_err());
+    assert_eq!(
+        result_or_too_deep("bool", &nots(d - 1)),
+        Ok(Value::Bool(d % 2 == 1))
+    );
+    assert!(result_or_too_deep("bool", &nots(d)).is_err());
+    // Far past the limits: still one diagnostic, no stack overflow.
+    assert!(result_or_too_deep("int", &sum(50_000)).is_err());
+    assert!(result_or_too_deep("int", &parens(50_000)).is_err());
+    assert!(result_or_too_deep("bool", &nots(50_000)).is_err());
+}
+
+/// The limits exist so that no input overflows the stack: input just inside
+/// them must parse and check on a thread with Rust's default 2 MiB stack
+/// (test threads, `std::thread::spawn`), in this unoptimised build too.
+/// Regression: 100 nested `if`s used to overflow such a thread.
+#[test]
+fn input_at_the_limits_parses_on_a_default_thread() {
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let d = MAX_DEPTH as usize;
+            for (ty, body) in [
+                ("int", parens(MAX_NESTING)),
+                ("int", nested_ifs(MAX_NESTING)),
+                ("int", sum(d - 1)),
+                ("bool", nots(d - 1)),
+            ] {
+                let text = format!("rule r: {ty} = {body}\n");
+                let (_, diags) = syntax::parse(FileId(0), &text);
+                assert!(diags.is_empty(), "{body}: {diags:?}");
+                assert!(result_or_too_deep(ty, &body).is_ok(), "{body}");
+            }
+        })
+        .expect("thread starts");
+    assert!(handle.join().is_ok());
+}
+
+/// A diagnostic far along a long line must render, not panic (Rust's
+/// formatter refuses widths above 65535). Regression: miette panicked.
+#[test]
+fn diagnostics_on_very_long_lines_render() {
+    let text = format!("rule r: bool = {}\n", nots(50_000));
+    let set = build(&text);
+    assert_eq!(set.diagnostics.len(), 1);
+    let rendered = render_human(&set.diagnostics, &set.sources, false);
+    assert!(rendered.contains("E002"), "{rendered}");
+}
+
+// ---------------------------------------------------------------------------
+// docs/language.md: its examples are checked.
+
+struct Block {
+    info: String,
+    body: String,
+    /// 1-based line of the opening fence.
+    line: usize,
+}
+
+fn doc() -> String {
+    let path = root().join("docs/language.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The fenced code blocks of a Markdown text, in order.
+fn blocks(md: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<Block> = None;
+    for (i, line) in md.lines().enumerate() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => {
+                open = Some(Block {
+                    info: info.trim().to_string(),
+                    body: String::new(),
+                    line: i + 1,
+                })
+            }
+            (Some(_), Some("")) => out.extend(open.take()),
+            (Some(b), _) => {
+                b.body.push_str(line);
+                b.body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    assert!(
+        open.is_none(),
+        "docs/language.md has an unclosed code block"
+    );
+    out
+}
+
+#[test]
+fn language_doc_examples_check_cleanly() {
+    let examples: Vec<Block> = blocks(&doc())
+        .into_iter()
+        .filter(|b| b.info == "rule")
+        .collect();
+    assert!(
+        examples.len() >= 10,
+        "only {} ```rule examples",
+        examples.len()
+    );
+    let mut failures = Vec::new();
+    for b in &examples {
+        let set = build(&b.body);
+        let problems: Vec<String> = set
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        if !problems.is_empty() {
+            failures.push(format!("line {}:\n{}{problems:#?}", b.line, b.body));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn language_doc_documents_every_code() {
+    let doc = doc();
+    for code in Code::ALL {
+        assert!(doc.contains(code.as_str()), "docs/language.md lacks {code}");
+        assert!(
+            doc.contains(&format!("`{}`", code.name())),
+            "docs/language.md lacks the name of {code}, `{}`",
+            code.name()
+        );
+    }
+}
+
+#[test]
+fn language_doc_states_the_current_limits() {
+    let doc = doc();
+    for stated in [
+        format!("`MAX_NESTING` = {MAX_NESTING}"),
+        format!("`MAX_DEPTH` = {MAX_DEPTH}"),
+    ] {
+        assert!(doc.contains(&stated), "docs/language.md must say {stated}");
+    }
+}
+
+/// Every ```rule,diagnostic=CODE block gives CODE (against the ```yaml block
+/// right before it as `--config`, if there is one), and the ```text block after
+/// it shows the first lines `lint` prints (blank lines aside): `CODE(name)`,
+/// `  × message` (or `  ⚠` for a warning) and, when shown, `  help: ...`.
+#[test]
+fn language_doc_diagnostic_examples_give_their_message() {
+    let all = blocks(&doc());
+    let mut documented = Vec::new();
+    for (i, b) in all.iter().enumerate() {
+        let Some(code) = b.info.strip_prefix("rule,diagnostic=") else {
+            continue;
+        };
+        let code = Code::ALL
+            .into_iter()
+            .find(|c| c.as_str() == code)
+            .unwrap_or_else(|| panic!("line {}: unknown code {code}", b.line));
+        documented.push(code);
+        // A ```yaml block right before the example is its `--config` file.
+        let set = match i.checked_sub(1).map(|p| &all[p]) {
+            Some(y) if y.info == "yaml" => {
+                let config = Config::from_yaml("config.yaml", &y.body).expect("the yaml parses");
+                build_with(&b.body, &config)
+            }
+            _ => build(&b.body),
+        };
+        let found: Vec<_> = set.diagnostics.iter().filter(|d| d.code == code).collect();
+        assert!(
+            !found.is_empty(),
+            "line {}: no {code} from\n{}{:#?}",
+            b.line,
+            b.body,
+            set.diagnostics
+        );
+        let shown = all.get(i + 1).filter(|n| n.info == "text");
+        let shown =
+            shown.unwrap_or_else(|| panic!("line {}: no ```text block after the example", b.line));
+        let lines: Vec<&str> = shown
+            .body
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.first().copied(),
+            Some(format!("{code}({})", code.name()).as_str()),
+            "line {}",
+            shown.line
+        );
+        let symbol = match code.severity() {
+            Severity::Error => "  × ",
+            Severity::Warning => "  ⚠ ",
+        };
+        let message = lines
+            .get(1)
+            .and_then(|l| l.strip_prefix(symbol))
+            .unwrap_or_else(|| {
+                panic!(
+                    "line {}: second line must start with {symbol:?}",
+                    shown.line
+                )
+            });
+        let d = found
+            .iter()
+            .find(|d| d.message == message)
+            .unwrap_or_else(|| {
+                panic!(
+                    "line {}: no {code} says {message:?}; got {found:#?}",
+                    shown.line
+                )
+            });
+        if let Some(help) = lines.iter().find_map(|l| l.strip_prefix("  help: ")) {
+            assert_eq!(d.help.as_deref(), Some(help), "line {}", shown.line);
+        }
+    }
+    for code in Code::ALL {
+        // An overflow happens while evaluating rows; lint cannot show it.
+        if code != Code::Overflow {
+            assert!(
+                documented.contains(&code),
+                "no ```rule,diagnostic={code} example"
+            );
+        }
+    }
+}
+
+/// The smallest int is a valid default, as E003's help says it is in range.
+#[test]
+fn smallest_int_is_a_valid_default_literal() {
+    let set = build("rule r: int default -9223372036854775808 = cuda_cores\n");
+    assert!(set.diagnostics.is_empty(), "{:#?}", set.diagnostics);
+    let h = set.heuristics().into_iter().next().expect("one rule");
+    assert_eq!(
+        h.evaluate(&Row::new(Schema::listing())),
+        Ok(Value::Int(i64::MIN))
+    );
+}

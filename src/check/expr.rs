@@ -206,7 +206,6 @@ impl Checker<'_, '_> {
         }
         let full = segs.join(".");
         let value = self.config.get(&segs).cloned();
-        self.cfg_used.insert(full.clone());
         let (c, ty) = match value {
             Some(CfgValue::Bool(b)) => (Const::Bool(b), Type::Bool),
             Some(CfgValue::Int(i)) => (Const::Int(i), Type::Int),
@@ -226,6 +225,7 @@ impl Checker<'_, '_> {
                 return TExpr::error(span);
             }
         };
+        self.cfg_used.insert(full);
         TExpr {
             kind: TKind::Const(c),
             ty,

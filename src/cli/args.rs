@@ -73,9 +73,12 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Rule files or folders, then the CSV file (`-` for stdin).
-    #[arg(required = true, num_args = 2.., value_name = "RULES... DATA")]
-    pub paths: Vec<PathBuf>,
+    /// Rule files, or folders of .rule files.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -1,7 +1,7 @@
 //! `glyphsieve lint`: every diagnostic of a rule set, human or JSON.
 
 use super::args::{Deny, Format, LintArgs};
-use super::{Failure, OK, PROBLEMS, load_config, load_schema};
+use super::{Failure, OK, PROBLEMS, load_config, load_schema, print_stdout};
 use crate::diagnostic::{Severity, render_human, to_json};
 use crate::rules::{RuleSet, read_rule_files, rule_files};
 
@@ -19,16 +19,17 @@ pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
     let warnings = set.diagnostics.len() - errors;
     match args.format {
         Format::Human => {
-            print!("{}", render_human(&set.diagnostics, &set.sources, color));
+            let mut text = render_human(&set.diagnostics, &set.sources, color);
             let rules = set.program.outputs.len();
-            println!(
-                "{} file{}, {rules} rule{}: {errors} error{}, {warnings} warning{}",
+            text += &format!(
+                "{} file{}, {rules} rule{}: {errors} error{}, {warnings} warning{}\n",
                 files.len(),
                 plural(files.len()),
                 plural(rules),
                 plural(errors),
                 plural(warnings)
             );
+            print_stdout(&text)?;
         }
         Format::Json => {
             let json: Vec<_> = set
@@ -38,7 +39,7 @@ pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
                 .collect();
             let text =
                 serde_json::to_string_pretty(&json).map_err(|e| Failure::usage(e.to_string()))?;
-            println!("{text}");
+            print_stdout(&(text + "\n"))?;
         }
     }
     let failing = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);

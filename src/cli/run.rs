@@ -15,11 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
-    let mut paths = args.paths;
-    let data = paths
-        .pop()
-        .ok_or_else(|| Failure::usage("eval needs rule files and a data file"))?;
-    let files = rule_files(&paths).map_err(|e| Failure::usage(e.to_string()))?;
+    let data = args.data;
+    let files = rule_files(&args.rules).map_err(|e| Failure::usage(e.to_string()))?;
     let texts = read_rule_files(&files).map_err(|e| Failure::usage(e.to_string()))?;
     let schema = load_schema(args.schema.as_deref())?;
     let config = load_config(&args.config)?;

@@ -4,8 +4,9 @@
 
 use super::cell::{Cell, parse_cell};
 use super::reader::{Batch, BatchReader, Fields};
+use crate::eval::value::write_quoted;
 use crate::eval::{EvalError, Row, Value};
-use crate::heuristic::Heuristic;
+use crate::heuristic::{Heuristic, Written};
 use crate::schema::Schema;
 use crate::types::FieldType;
 use std::collections::BTreeMap;
@@ -37,6 +38,17 @@ pub struct Tally {
     pub trues: u64,
     pub falses: u64,
     pub missing: u64,
+}
+
+impl Tally {
+    fn add(&mut self, w: Written) {
+        match w {
+            Written::True => self.trues += 1,
+            Written::False => self.falses += 1,
+            Written::Missing => self.missing += 1,
+            Written::Other => {}
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,8 +141,14 @@ pub fn run<R: Read + Send, W: Write>(
     job: &Job,
 ) -> Result<Summary, DataError> {
     let workers = job.threads.max(1);
-    let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(workers + 1);
-    let (empty_tx, empty_rx) = sync_channel::<Slot>(2 * workers + 4);
+    // A fixed set of slots circulates: memory stays flat whatever the input
+    // size, even when one worker falls behind the others.
+    let slots = 2 * workers + 4;
+    let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(slots);
+    let (empty_tx, empty_rx) = sync_channel::<Slot>(slots);
+    for _ in 0..slots {
+        let _ = empty_tx.try_send(Slot::default());
+    }
     let io_err = |error| DataError::Io {
         file: job.input_name.clone(),
         error,
@@ -154,7 +172,7 @@ pub fn run<R: Read + Send, W: Write>(
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
         finish(&mut slot, output, &mut summary, job)?;
-        let _ = empty_tx.try_send(slot);
+        let _ = empty_tx.send(slot);
 
         let input = Arc::new(Mutex::new(full_rx));
         let (done_tx, done_rx) = sync_channel::<Slot>(2 * workers);
@@ -171,7 +189,7 @@ pub fn run<R: Read + Send, W: Write>(
             while let Some(mut slot) = pending.remove(&next) {
                 finish(&mut slot, output, &mut summary, job)?;
                 next += 1;
-                let _ = empty_tx.try_send(slot);
+                let _ = empty_tx.send(slot);
             }
         }
         // Returning drops the receivers: blocked workers and the reader stop.
@@ -209,7 +227,8 @@ fn finish<W: Write>(
 fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Slot>>, empty: Receiver<Slot>) {
     let mut reader = BatchReader::new(input);
     for seq in 0.. {
-        let mut slot = empty.try_recv().unwrap_or_default();
+        // Waits for a slot to come back: this is what bounds memory.
+        let Ok(mut slot) = empty.recv() else { return };
         slot.seq = seq;
         match reader.next_batch(&mut slot.batch) {
             Ok(true) => {
@@ -439,74 +458,39 @@ fn write_record(
 ) -> Result<(), DataError> {
     let replacing = layout.replaces.iter().any(Option::is_some);
     let mut values: Vec<Value> = Vec::new();
-    let mut eval = |k: usize, h: &dyn Heuristic| -> Result<Value, DataError> {
-        let v = h.evaluate(row).map_err(|error| DataError::Eval {
-            file: job.input_name.clone(),
-            line: batch.line(i),
-            error,
-        })?;
-        let t = &mut summary.tallies[k];
-        match v {
-            Value::Missing => t.missing += 1,
-            Value::Bool(true) => t.trues += 1,
-            Value::Bool(false) => t.falses += 1,
-            _ => {}
-        }
-        Ok(v)
+    let located = |error| DataError::Eval {
+        file: job.input_name.clone(),
+        line: batch.line(i),
+        error,
     };
     if !replacing {
         out.extend_from_slice(batch.raw_record(i));
-        for (k, h) in job.heuristics.iter().enumerate() {
-            let v = eval(k, *h)?;
+        for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
-            write_value(&v, out);
+            tally.add(h.write_cell(row, out).map_err(located)?);
         }
     } else {
-        for (k, h) in job.heuristics.iter().enumerate() {
-            values.push(eval(k, *h)?);
+        for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
+            let v = h.evaluate(row).map_err(located)?;
+            tally.add(Written::of(&v));
+            values.push(v);
         }
         for (c, f) in fields.iter().enumerate() {
             if c > 0 {
                 out.push(b',');
             }
             match layout.replaces.iter().position(|r| *r == Some(c)) {
-                Some(k) => write_value(&values[k], out),
+                Some(k) => values[k].write_csv(out),
                 None => write_quoted(f, out),
             }
         }
         for (k, v) in values.iter().enumerate() {
             if layout.replaces[k].is_none() {
                 out.push(b',');
-                write_value(v, out);
+                v.write_csv(out);
             }
         }
     }
     out.extend_from_slice(layout.terminator);
     Ok(())
-}
-
-fn write_value(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Str(s) => write_quoted(s.as_bytes(), out),
-        _ => v.write_cell(out),
-    }
-}
-
-/// Write a cell, quoting it only when it must be (RFC 4180).
-pub fn write_quoted(cell: &[u8], out: &mut Vec<u8>) {
-    let needs = cell
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
-    if !needs {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for &b in cell {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
 }

@@ -7,4 +7,4 @@ mod vm;
 
 pub use row::{Listing, Row, RowError};
 pub use value::{Value, write_float};
-pub use vm::{EvalError, eval_item};
+pub use vm::{EvalError, eval_item, write_item};

@@ -65,6 +65,36 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Write the value as a CSV cell: [`Value::write_cell`], with strings
+    /// quoted when they must be.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Str(s) => write_quoted(s.as_bytes(), out),
+            other => other.write_cell(out),
+        }
+    }
+}
+
+/// Write a cell, quoting it only when it must be (RFC 4180).
+pub fn write_quoted(cell: &[u8], out: &mut Vec<u8>) {
+    let needs = cell
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    if !needs {
+        out.extend_from_slice(cell);
+        return;
+    }
+    out.push(b'"');
+    for &b in cell {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
 /// The shortest decimal that parses back to `f` (`12` for 12.0, `0.1`, `1e21`).
 pub fn write_float(f: f64, out: &mut Vec<u8>) {
     let mut buf = ryu::Buffer::new();

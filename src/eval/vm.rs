@@ -3,8 +3,9 @@
 //! explicit stack and memoised per row.
 
 use super::row::Row;
-use super::value::{Pool, StrRef, Val, Value};
+use super::value::{Pool, StrRef, Val, Value, write_float, write_quoted};
 use crate::compile::{Arith, CmpOp, Compiled, Func, Instr};
+use crate::heuristic::Written;
 use crate::source::Span;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -61,6 +62,46 @@ pub fn eval_item(prog: &Compiled, row: &Row, item: u32) -> Result<Value, EvalErr
     s.adopt(prog);
     let val = resolve(prog, row, s, item)?;
     Ok(to_value(prog, row, s, val))
+}
+
+/// Evaluate one item and append its value as a CSV cell, without building
+/// a [`Value`] (the data path's hot loop).
+pub fn write_item(
+    prog: &Compiled,
+    row: &Row,
+    item: u32,
+    out: &mut Vec<u8>,
+) -> Result<Written, EvalError> {
+    let mut scratch = row.scratch.borrow_mut();
+    let s = &mut *scratch;
+    s.adopt(prog);
+    Ok(match resolve(prog, row, s, item)? {
+        Val::Missing => Written::Missing,
+        Val::Bool(true) => {
+            out.extend_from_slice(b"true");
+            Written::True
+        }
+        Val::Bool(false) => {
+            out.extend_from_slice(b"false");
+            Written::False
+        }
+        Val::Int(i) => {
+            out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+            Written::Other
+        }
+        Val::Float(f) => {
+            write_float(f, out);
+            Written::Other
+        }
+        Val::Str(r) => {
+            write_quoted(bytes(prog, row, &s.text, r), out);
+            Written::Other
+        }
+        Val::Enum(e) => {
+            out.extend_from_slice(prog.variant_names[e as usize].as_bytes());
+            Written::Other
+        }
+    })
 }
 
 fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<Val, EvalError> {
