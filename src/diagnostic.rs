@@ -221,27 +221,23 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// The JSON shape of a diagnostic: stable, documented in docs/language.md.
-/// Lines and columns are 1-based; columns count characters.
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic<'a> {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
     pub message: &'a str,
-    pub file: &'a str,
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
+    #[serde(flatten)]
+    pub place: JsonPlace<'a>,
     pub label: &'a str,
     pub help: Option<&'a str>,
     /// Secondary places: a first definition, each step of a cycle.
     pub related: Vec<JsonRelated<'a>>,
 }
 
+/// Where a span is: 1-based lines and columns, columns counting characters.
 #[derive(Debug, Serialize)]
-pub struct JsonRelated<'a> {
-    pub message: &'a str,
+pub struct JsonPlace<'a> {
     pub file: &'a str,
     pub line: usize,
     pub column: usize,
@@ -249,39 +245,41 @@ pub struct JsonRelated<'a> {
     pub end_column: usize,
 }
 
+#[derive(Debug, Serialize)]
+pub struct JsonRelated<'a> {
+    pub message: &'a str,
+    #[serde(flatten)]
+    pub place: JsonPlace<'a>,
+}
+
+fn place(span: Span, sources: &SourceMap) -> JsonPlace<'_> {
+    let file = sources.get(span.file);
+    let (line, column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    JsonPlace {
+        file: &file.name,
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
 pub fn to_json<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a> {
-    let place = |span: Span| {
-        let file = sources.get(span.file);
-        let (line, column) = file.line_col(span.start as usize);
-        let (end_line, end_column) = file.line_col(span.end as usize);
-        (file.name.as_str(), line, column, end_line, end_column)
-    };
-    let (file, line, column, end_line, end_column) = place(d.span);
     JsonDiagnostic {
         code: d.code.as_str(),
         name: d.code.name(),
         severity: d.severity(),
         message: &d.message,
-        file,
-        line,
-        column,
-        end_line,
-        end_column,
+        place: place(d.span, sources),
         label: &d.label,
         help: d.help.as_deref(),
         related: d
             .notes
             .iter()
-            .map(|(span, message)| {
-                let (file, line, column, end_line, end_column) = place(*span);
-                JsonRelated {
-                    message,
-                    file,
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                }
+            .map(|(span, message)| JsonRelated {
+                message,
+                place: place(*span, sources),
             })
             .collect(),
     }
@@ -404,9 +402,9 @@ fn render_plain(d: &Diagnostic, sources: &SourceMap) -> String {
         j.code,
         j.name,
         j.message,
-        j.file,
-        j.line,
-        j.column
+        j.place.file,
+        j.place.line,
+        j.place.column
     );
     if !j.label.is_empty() {
         out.push_str(&format!("  = {}\n", j.label));
@@ -414,7 +412,7 @@ fn render_plain(d: &Diagnostic, sources: &SourceMap) -> String {
     for r in &j.related {
         out.push_str(&format!(
             "  = {} ({}:{}:{})\n",
-            r.message, r.file, r.line, r.column
+            r.message, r.place.file, r.place.line, r.place.column
         ));
     }
     if let Some(h) = j.help {

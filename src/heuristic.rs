@@ -18,12 +18,19 @@ pub enum OutputType {
     Enum(Vec<String>),
 }
 
+/// The strategy: given a typed row, a heuristic gives its output column's
+/// name and value (bool, int, float, string, enum variant, or missing).
 pub trait Heuristic: Send + Sync {
     /// The output column's name.
     fn name(&self) -> &str;
     fn output_type(&self) -> OutputType;
     /// This heuristic's value for one row.
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError>;
+
+    /// The output column's name and this row's value, in one call.
+    fn output(&self, row: &Row) -> Result<(&str, Value), EvalError> {
+        Ok((self.name(), self.evaluate(row)?))
+    }
 
     /// Evaluate and append the value as a CSV cell (quoted when it must be).
     /// Compiled rules write straight from the evaluator, without a `Value`.
@@ -102,5 +109,42 @@ impl Heuristic for RuleHeuristic {
 
     fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
         write_item(&self.program, row, self.item, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuantizationConfig;
+    use crate::eval::Listing;
+    use crate::rules::{QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet};
+    use crate::schema::Schema;
+
+    #[test]
+    fn a_compiled_rule_gives_its_name_and_value() {
+        let texts = [(
+            QUANTIZATION_RULE_NAME.to_string(),
+            QUANTIZATION_RULE.to_string(),
+        )];
+        let set = RuleSet::build(
+            &texts,
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        let rule = &set.heuristics()[0];
+        let row = Row::from_listing(&Listing {
+            vram_gb: Some(80.0),
+            tdp_watts: Some(300.0),
+            mig_support: Some(true),
+            ..Listing::default()
+        });
+        assert_eq!(
+            rule.output(&row),
+            Ok(("quantization_capable", Value::Bool(true)))
+        );
+        assert_eq!(rule.output_type(), OutputType::Bool);
+        let mut cell = Vec::new();
+        assert_eq!(rule.write_cell(&row, &mut cell), Ok(Written::True));
+        assert_eq!(cell, b"true");
     }
 }

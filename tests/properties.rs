@@ -108,9 +108,9 @@ fn check_invariants(text: &str, config: &Config) {
             );
         }
         let json = to_json(d, &set.sources);
-        assert!(json.line >= 1 && json.column >= 1, "{d:?}");
+        assert!(json.place.line >= 1 && json.place.column >= 1, "{d:?}");
         assert!(
-            (json.end_line, json.end_column) >= (json.line, json.column),
+            (json.place.end_line, json.place.end_column) >= (json.place.line, json.place.column),
             "{d:?}"
         );
         serde_json::to_string(&json).expect("diagnostic serializes");
