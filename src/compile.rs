@@ -64,18 +64,20 @@ pub enum Instr {
         b: Reg,
         and: bool,
     },
+    /// Operands are read in place (a register, a field, a constant), so
+    /// `vram_gb >= 24` is one instruction.
     Arith {
         op: Arith,
         dst: Reg,
-        a: Reg,
-        b: Reg,
+        a: Src,
+        b: Src,
         at: u32,
     },
     Cmp {
         op: CmpOp,
         dst: Reg,
-        a: Reg,
-        b: Reg,
+        a: Src,
+        b: Src,
     },
     /// If `cond` is missing, `dst` is missing and jump to `end`; if false,
     /// jump to `otherwise`.
@@ -110,6 +112,14 @@ pub enum Instr {
     },
 }
 
+/// Where an operand is read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Src {
+    Reg(Reg),
+    Field(u32),
+    Const(Val),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arith {
     AddInt,
@@ -131,6 +141,22 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+}
+
+impl CmpOp {
+    /// Whether two values ordered `o` satisfy this comparison.
+    #[inline]
+    pub fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => o == Equal,
+            CmpOp::Ne => o != Equal,
+            CmpOp::Lt => o == Less,
+            CmpOp::Le => o != Greater,
+            CmpOp::Gt => o == Greater,
+            CmpOp::Ge => o != Less,
+        }
+    }
 }
 
 /// A builtin with its argument type settled.
@@ -293,6 +319,20 @@ impl Compiler {
         }
     }
 
+    /// An operand read in place when it is a field or a constant, else
+    /// evaluated into a fresh register.
+    fn operand(&mut self, e: &TExpr) -> Src {
+        match &e.kind {
+            TKind::Const(c) => Src::Const(self.constant(c)),
+            TKind::Field(slot) => Src::Field(*slot as u32),
+            _ => {
+                let r = self.alloc();
+                self.expr(e, r);
+                Src::Reg(r)
+            }
+        }
+    }
+
     /// Evaluate `e` into `dst`.
     fn expr(&mut self, e: &TExpr, dst: Reg) {
         match &e.kind {
@@ -354,10 +394,8 @@ impl Compiler {
                 }
             }
             TKind::Binary { op, lhs, rhs } => {
-                let a = self.alloc();
-                let b = self.alloc();
-                self.expr(lhs, a);
-                self.expr(rhs, b);
+                let a = self.operand(lhs);
+                let b = self.operand(rhs);
                 if op.is_arithmetic() {
                     let float = lhs.ty == Type::Float;
                     let op = match (op, float) {

@@ -3,7 +3,7 @@
 //! evaluates and writes, so parsing and evaluation use both cores.
 
 use super::cell::{Cell, parse_cell};
-use super::reader::{Batch, BatchReader, Fields};
+use super::reader::{BOM, Batch, BatchReader, Fields};
 use crate::eval::value::write_quoted;
 use crate::eval::{EvalError, Row, Value};
 use crate::heuristic::{Heuristic, Written};
@@ -383,6 +383,9 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
         names,
         terminator,
     };
+    if batch.bom {
+        out.extend_from_slice(BOM);
+    }
     if layout.replaces.iter().any(Option::is_some) {
         for (c, f) in fields.iter().enumerate() {
             if c > 0 {

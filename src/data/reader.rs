@@ -22,7 +22,13 @@ pub struct Batch {
     pub record_ends: Vec<u32>,
     /// Input line of the batch's first byte (1-based).
     pub first_line: u64,
+    /// The input starts with a UTF-8 byte order mark, which `raw[..3]`
+    /// holds; record 0 starts after it (first batch only).
+    pub bom: bool,
 }
+
+/// The UTF-8 byte order mark.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
 
 impl Batch {
     pub fn len(&self) -> usize {
@@ -39,16 +45,22 @@ impl Batch {
         self.fields.clear();
         self.field_ends.clear();
         self.record_ends.clear();
+        self.bom = false;
+    }
+
+    /// Record `i`'s bytes as read: blank lines before it, its text, its terminator.
+    fn span(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 if self.bom => BOM.len(),
+            0 => 0,
+            _ => self.raw_ends[i - 1] as usize,
+        };
+        &self.raw[start..self.raw_ends[i] as usize]
     }
 
     /// Record `i`'s raw bytes, without blank lines before it or its terminator.
     pub fn raw_record(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.raw_ends[i - 1] as usize
-        };
-        let r = &self.raw[start..self.raw_ends[i] as usize];
+        let r = self.span(i);
         let lead = r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
         let r = &r[lead..];
         let r = r.strip_suffix(b"\n").unwrap_or(r);
@@ -58,12 +70,7 @@ impl Batch {
     /// Record `i`'s line terminator as written in the input (empty at the
     /// end of a file that does not end with a newline).
     pub fn terminator(&self, i: usize) -> &'static [u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.raw_ends[i - 1] as usize
-        };
-        let r = &self.raw[start..self.raw_ends[i] as usize];
+        let r = self.span(i);
         if r.ends_with(b"\r\n") {
             b"\r\n"
         } else if r.ends_with(b"\n") {
@@ -77,13 +84,9 @@ impl Batch {
 
     /// The input line record `i` starts on.
     pub fn line(&self, i: usize) -> u64 {
-        let start = if i == 0 {
-            0
-        } else {
-            self.raw_ends[i - 1] as usize
-        };
-        let r = &self.raw[start..self.raw_ends[i] as usize];
+        let r = self.span(i);
         let lead = r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+        let start = r.as_ptr() as usize - self.raw.as_ptr() as usize;
         self.first_line + memchr::memchr_iter(b'\n', &self.raw[..start + lead]).count() as u64
     }
 
@@ -148,6 +151,8 @@ pub struct BatchReader<R> {
     eof: bool,
     line: u64,
     batch_bytes: usize,
+    /// Whether the first batch (where a BOM may stand) has been read.
+    started: bool,
 }
 
 impl<R: Read> BatchReader<R> {
@@ -163,6 +168,7 @@ impl<R: Read> BatchReader<R> {
             eof: false,
             line: 1,
             batch_bytes: batch_bytes.max(1),
+            started: false,
         }
     }
 
@@ -193,6 +199,7 @@ impl<R: Read> BatchReader<R> {
             self.carry.extend_from_slice(&batch.raw[consumed..]);
             batch.raw.truncate(consumed);
             self.line += memchr::memchr_iter(b'\n', &batch.raw).count() as u64;
+            self.started = true;
             return Ok(!batch.is_empty());
         }
     }
@@ -203,9 +210,20 @@ impl<R: Read> BatchReader<R> {
         use csv_core::ReadRecordResult::*;
         // Unescaped fields are never longer than their raw text.
         batch.fields.resize(batch.raw.len() + 64, 0);
-        self.core = csv_core::Reader::new();
-        let mut ends = [0usize; 64];
+        // Each batch starts at a record boundary. `reset` also re-arms
+        // csv_core's BOM stripping, which must not apply past the file's
+        // start: reading one blank line disarms it again. The file's own BOM
+        // is skipped here and kept in `batch.raw` for the output.
+        self.core.reset();
+        let _ = self.core.read_record(b"\n", &mut [], &mut []);
         let mut pos = 0;
+        if !self.started {
+            batch.bom = batch.raw.starts_with(BOM);
+            if batch.bom {
+                pos = BOM.len();
+            }
+        }
+        let mut ends = [0usize; 64];
         let mut out = 0;
         'records: loop {
             let record_fields = batch.field_ends.len();
@@ -235,12 +253,23 @@ impl<R: Read> BatchReader<R> {
                         batch.fields.resize(len * 2, 0);
                     }
                     Record => {
-                        pos += nread;
+                        let end = pos + nread;
                         // csv_core ends a CRLF record at the CR: take the LF
-                        // too, so the record keeps its whole terminator.
-                        if batch.raw[pos - 1] == b'\r' && batch.raw.get(pos) == Some(&b'\n') {
-                            pos += 1;
+                        // too, so the record keeps its whole terminator; if
+                        // the LF is not read yet, leave the record for the
+                        // next batch.
+                        if batch.raw[end - 1] == b'\r' {
+                            match batch.raw.get(end) {
+                                Some(b'\n') => nread += 1,
+                                None if !self.eof => {
+                                    batch.field_ends.truncate(record_fields);
+                                    out = record_out;
+                                    break 'records;
+                                }
+                                _ => {}
+                            }
                         }
+                        pos += nread;
                         batch.raw_ends.push(pos as u32);
                         batch.record_ends.push(batch.field_ends.len() as u32);
                         continue 'records;

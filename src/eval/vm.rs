@@ -4,7 +4,7 @@
 
 use super::row::Row;
 use super::value::{Pool, StrRef, Val, Value, write_float, write_quoted};
-use crate::compile::{Arith, CmpOp, Compiled, Func, Instr};
+use crate::compile::{Arith, Compiled, Func, Instr, Src};
 use crate::heuristic::Written;
 use crate::source::Span;
 use std::cmp::Ordering;
@@ -106,38 +106,48 @@ pub fn write_item(
 
 fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<Val, EvalError> {
     let generation = s.generation;
-    if s.memo_gen[target as usize] == generation {
+    let ready = |s: &Scratch, i: u32| s.memo_gen[i as usize] == generation;
+    if ready(s, target) {
         return Ok(s.memo[target as usize]);
+    }
+    // Most items read only fields, or items computed already: no stack.
+    if prog.items[target as usize]
+        .deps
+        .iter()
+        .all(|&d| ready(s, d))
+    {
+        return compute(prog, row, s, target as usize);
     }
     s.stack.clear();
     s.stack.push(target);
     while let Some(&it) = s.stack.last() {
-        let i = it as usize;
-        if s.memo_gen[i] == generation {
+        if ready(s, it) {
             s.stack.pop();
             continue;
         }
-        let item = &prog.items[i];
-        if let Some(&dep) = item
-            .deps
-            .iter()
-            .find(|&&d| s.memo_gen[d as usize] != generation)
-        {
+        if let Some(&dep) = prog.items[it as usize].deps.iter().find(|&&d| !ready(s, d)) {
             s.stack.push(dep);
             continue;
         }
-        run(prog, row, s, item.code.start, item.code.end, i)?;
-        let mut v = s.regs[item.result as usize];
-        if v == Val::Missing
-            && let Some(d) = item.default
-        {
-            v = d;
-        }
-        s.memo[i] = v;
-        s.memo_gen[i] = generation;
+        compute(prog, row, s, it as usize)?;
         s.stack.pop();
     }
     Ok(s.memo[target as usize])
+}
+
+/// Run one item whose dependencies are computed; memoise its value.
+fn compute(prog: &Compiled, row: &Row, s: &mut Scratch, i: usize) -> Result<Val, EvalError> {
+    let item = &prog.items[i];
+    run(prog, row, s, item.code.start, item.code.end, i)?;
+    let mut v = s.regs[item.result as usize];
+    if v == Val::Missing
+        && let Some(d) = item.default
+    {
+        v = d;
+    }
+    s.memo[i] = v;
+    s.memo_gen[i] = s.generation;
+    Ok(v)
 }
 
 fn to_value(prog: &Compiled, row: &Row, s: &Scratch, v: Val) -> Value {
@@ -243,20 +253,20 @@ fn run(
                 }
             }
             Instr::Arith { op, dst, a, b, at } => {
-                regs[dst as usize] = arith(prog, item, op, regs[a as usize], regs[b as usize], at)?;
+                let (a, b) = (load(regs, row, a), load(regs, row, b));
+                regs[dst as usize] = arith(prog, item, op, a, b, at)?;
             }
             Instr::Cmp { op, dst, a, b } => {
-                let ord = compare(prog, row, &s.text, regs[a as usize], regs[b as usize]);
+                let (a, b) = (load(regs, row, a), load(regs, row, b));
+                // Numbers first: nearly every comparison in real rules.
+                let ord = match (a, b) {
+                    (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+                    (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
+                    _ => compare(prog, row, &s.text, a, b),
+                };
                 regs[dst as usize] = match ord {
                     None => Val::Missing,
-                    Some(o) => Val::Bool(match op {
-                        CmpOp::Eq => o == Ordering::Equal,
-                        CmpOp::Ne => o != Ordering::Equal,
-                        CmpOp::Lt => o == Ordering::Less,
-                        CmpOp::Le => o != Ordering::Greater,
-                        CmpOp::Gt => o == Ordering::Greater,
-                        CmpOp::Ge => o != Ordering::Less,
-                    }),
+                    Some(o) => Val::Bool(op.holds(o)),
                 };
             }
             Instr::Branch {
@@ -330,6 +340,16 @@ fn run(
     Ok(())
 }
 
+#[inline(always)]
+fn load(regs: &[Val], row: &Row, src: Src) -> Val {
+    match src {
+        Src::Reg(r) => regs[r as usize],
+        Src::Field(slot) => row.cell(slot as usize),
+        Src::Const(v) => v,
+    }
+}
+
+#[inline]
 fn arith(
     prog: &Compiled,
     item: usize,
@@ -363,6 +383,7 @@ fn arith(
 }
 
 /// Order two values of one type; `None` when either is missing.
+#[inline]
 fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option<Ordering> {
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
@@ -402,14 +423,17 @@ fn call(
             Err(overflow(prog, item, at, "integer"))
         }
     };
-    let ints = || {
-        args.iter()
-            .map(|v| if let Val::Int(i) = v { *i } else { 0 })
+    // The checker settled the types: these read what it promised.
+    let int = |i: usize| match args[i] {
+        Val::Int(x) => x,
+        _ => 0,
     };
-    let floats = || {
-        args.iter()
-            .map(|v| if let Val::Float(f) = v { *f } else { 0.0 })
+    let float = |i: usize| match args[i] {
+        Val::Float(x) => x,
+        _ => 0.0,
     };
+    let ints = || (0..args.len()).map(int);
+    let floats = || (0..args.len()).map(float);
     Ok(match func {
         Func::MinInt => Val::Int(ints().min().unwrap_or(0)),
         Func::MaxInt => Val::Int(ints().max().unwrap_or(0)),
@@ -422,23 +446,12 @@ fn call(
             ),
             _ => Val::Missing,
         },
-        Func::AbsFloat => Val::Float(floats().next().unwrap_or(0.0).abs()),
-        Func::Floor => to_int(floats().next().unwrap_or(0.0).floor())?,
-        Func::Ceil => to_int(floats().next().unwrap_or(0.0).ceil())?,
-        Func::Round => to_int(floats().next().unwrap_or(0.0).round())?,
-        Func::ClampInt => {
-            let v: Vec<i64> = ints().collect();
-            Val::Int(v[0].max(v[1]).min(v[2]))
-        }
-        Func::ClampFloat => {
-            let mut it = floats();
-            let (x, lo, hi) = (
-                it.next().unwrap_or(0.0),
-                it.next().unwrap_or(0.0),
-                it.next().unwrap_or(0.0),
-            );
-            Val::Float(x.max(lo).min(hi))
-        }
+        Func::AbsFloat => Val::Float(float(0).abs()),
+        Func::Floor => to_int(float(0).floor())?,
+        Func::Ceil => to_int(float(0).ceil())?,
+        Func::Round => to_int(float(0).round())?,
+        Func::ClampInt => Val::Int(int(0).max(int(1)).min(int(2))),
+        Func::ClampFloat => Val::Float(float(0).max(float(1)).min(float(2))),
         Func::IsMissing => Val::Bool(false),
         Func::Lower | Func::Upper => {
             let Val::Str(r) = args[0] else {
