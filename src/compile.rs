@@ -194,6 +194,8 @@ pub struct ItemCode {
     pub result: Reg,
     /// Items this one reads directly.
     pub deps: Vec<u32>,
+    /// Schema slots of the fields this item reads directly.
+    pub fields: Vec<usize>,
     pub span: Span,
 }
 
@@ -216,6 +218,27 @@ pub struct Compiled {
     pub fields_read: Vec<usize>,
 }
 
+impl Compiled {
+    /// Schema slots of the fields `items` read, directly or through the
+    /// items they depend on (for `--only`: parse only what those need).
+    pub fn fields_read_by(&self, items: impl IntoIterator<Item = u32>) -> Vec<usize> {
+        let mut seen = vec![false; self.items.len()];
+        let mut stack: Vec<u32> = items.into_iter().collect();
+        let mut fields = Vec::new();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i as usize], true) {
+                continue;
+            }
+            let item = &self.items[i as usize];
+            fields.extend_from_slice(&item.fields);
+            stack.extend(item.deps.iter().copied());
+        }
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    }
+}
+
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
 /// Compile a checked program (which must have no errors).
@@ -233,10 +256,12 @@ pub fn compile(p: &Program) -> Compiled {
         variant_base,
         next_reg: 0,
         max_reg: 0,
+        fields: Vec::new(),
     };
     let mut items = Vec::with_capacity(p.items.len());
     for item in &p.items {
         c.next_reg = 0;
+        c.fields.clear();
         let start = c.code.len() as u32;
         let result = c.alloc();
         c.expr(&item.body, result);
@@ -253,6 +278,11 @@ pub fn compile(p: &Program) -> Compiled {
             code: start..c.code.len() as u32,
             result,
             deps: item.deps.iter().map(|d: &ItemId| d.0).collect(),
+            fields: {
+                c.fields.sort_unstable();
+                c.fields.dedup();
+                c.fields.clone()
+            },
             span: item.span,
         });
     }
@@ -277,6 +307,8 @@ struct Compiler {
     variant_base: Vec<u32>,
     next_reg: Reg,
     max_reg: Reg,
+    /// Fields the item being compiled reads.
+    fields: Vec<usize>,
 }
 
 impl Compiler {
@@ -324,7 +356,10 @@ impl Compiler {
     fn operand(&mut self, e: &TExpr) -> Src {
         match &e.kind {
             TKind::Const(c) => Src::Const(self.constant(c)),
-            TKind::Field(slot) => Src::Field(*slot as u32),
+            TKind::Field(slot) => {
+                self.fields.push(*slot);
+                Src::Field(*slot as u32)
+            }
             _ => {
                 let r = self.alloc();
                 self.expr(e, r);
@@ -341,6 +376,7 @@ impl Compiler {
                 self.emit(Instr::Const { dst, val });
             }
             TKind::Field(slot) => {
+                self.fields.push(*slot);
                 self.emit(Instr::Field {
                     dst,
                     slot: *slot as u32,

@@ -49,9 +49,11 @@ impl CfgValue {
         use serde_yaml::Value as Y;
         match v {
             Y::Bool(b) => CfgValue::Bool(*b),
-            Y::Number(n) => match n.as_i64() {
-                Some(i) => CfgValue::Int(i),
-                None => CfgValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Y::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => CfgValue::Int(i),
+                (None, Some(f)) if f.is_finite() => CfgValue::Float(f),
+                // .nan and .inf: no rule could compare with them sensibly.
+                _ => CfgValue::Unsupported("a non-finite number"),
             },
             Y::String(s) => CfgValue::Str(s.clone()),
             Y::Mapping(m) => CfgValue::Map(
@@ -86,7 +88,11 @@ impl CfgValue {
         let t = text.trim();
         Some(match self {
             CfgValue::Bool(_) => CfgValue::Bool(parse_bool(t)?),
-            CfgValue::Int(_) => CfgValue::Int(t.parse().ok()?),
+            // An int key takes a decimal too: ints widen to floats in rules.
+            CfgValue::Int(_) => match t.parse() {
+                Ok(i) => CfgValue::Int(i),
+                Err(_) => CfgValue::Float(t.parse::<f64>().ok().filter(|f| f.is_finite())?),
+            },
             CfgValue::Float(_) => CfgValue::Float(t.parse::<f64>().ok().filter(|f| f.is_finite())?),
             CfgValue::Str(_) => CfgValue::Str(text.to_string()),
             CfgValue::Map(_) | CfgValue::Unsupported(_) => return None,
@@ -163,8 +169,10 @@ impl Config {
             file: name.to_string(),
             message,
         };
-        let value: serde_yaml::Value =
+        let mut value: serde_yaml::Value =
             serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+        // `<<: *anchor` merge keys, as YAML 1.1 readers apply them.
+        value.apply_merge().map_err(|e| err(e.to_string()))?;
         let root = match CfgValue::from_yaml(&value) {
             CfgValue::Map(m) => m,
             CfgValue::Unsupported("null") => Vec::new(),

@@ -94,6 +94,13 @@ impl RuleHeuristic {
     }
 }
 
+impl RuleHeuristic {
+    /// The compiled item this heuristic evaluates.
+    pub fn item(&self) -> u32 {
+        self.item
+    }
+}
+
 impl Heuristic for RuleHeuristic {
     fn name(&self) -> &str {
         &self.program.items[self.item as usize].name

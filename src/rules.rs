@@ -27,7 +27,9 @@ pub enum LoadError {
 }
 
 /// The `.rule` files named by `paths`: files as given, folders searched for
-/// `*.rule` (recursively, sorted by path, so output order is stable).
+/// `*.rule` (recursively, sorted by path, so output order is stable). A file
+/// named twice (`rules/ rules/power.rule`) is read once, where it first
+/// comes; links to folders are not followed, so a link loop cannot hang.
 pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for p in paths {
@@ -48,6 +50,8 @@ pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
             out.push(p.clone());
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     Ok(out)
 }
 
@@ -57,10 +61,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         error,
     };
     for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        // `file_type` does not follow links: a linked folder is skipped, a
+        // linked file counts.
+        let ty = entry.file_type().map_err(io)?;
+        if ty.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rule") {
+        } else if path.extension().is_some_and(|e| e == "rule") && path.is_file() {
             out.push(path);
         }
     }

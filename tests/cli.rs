@@ -336,7 +336,7 @@ fn golden_outputs_start_each_line_with_the_input_line_and_a_comma() {
 const LISTINGS_SUMMARY: &str = "rows          41
 flagged       7
 not flagged   34
-missing data  3  (no VRAM, TDP or MIG value: not flagged)
+missing data  3  (rows lacking VRAM, TDP or MIG)
 ";
 
 #[test]
@@ -440,7 +440,7 @@ fn seed_missing_vram_tdp_or_mig_is_not_flagged_and_counted() {
     r.code(0);
     assert_eq!(
         r.stderr,
-        "rows          3\nflagged       0\nnot flagged   3\nmissing data  3  (no VRAM, TDP or MIG value: not flagged)\n"
+        "rows          3\nflagged       0\nnot flagged   3\nmissing data  3  (rows lacking VRAM, TDP or MIG)\n"
     );
 }
 
@@ -1052,4 +1052,226 @@ fn lint_treats_a_closed_stdout_pipe_as_success() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Regression: an error after more batches than the pipeline has slots left
+/// the reader thread waiting for a slot forever, and the run never ended.
+#[test]
+fn an_error_deep_into_a_large_input_ends_the_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("big.csv");
+    let mut text = String::from("model,vram_gb,tdp_watts,mig_support\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("card with a long enough name {i},80,300,True\n"));
+    }
+    text.push_str("broken,abc,300,True\n");
+    // Far more batches after the error than the pipeline has slots.
+    for i in 0..150_000 {
+        text.push_str(&format!("late card {i},80,300,True\n"));
+    }
+    std::fs::write(&input, &text).expect("write input");
+    let out = dir.path().join("out.csv");
+    for threads in ["1", "2"] {
+        let assert = crate::support::glyphsieve()
+            .args(["tag-quantization", "--threads", threads, "-o"])
+            .arg(&out)
+            .arg(&input)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.contains(":20002: column `vram_gb`"), "{stderr}");
+        assert!(!out.exists(), "no output file after a failed run");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Regressions from review
+
+/// The binary as a std `Command`, for wiring files to stdin or stdout.
+fn plain_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("glyphsieve"));
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// `--only` needs (and parses) only what the chosen rules read: here the
+/// input has no price column and a bad `generation` cell, neither of which
+/// `quantization_capable` reads.
+#[test]
+fn only_parses_just_what_the_chosen_rules_read() {
+    let input = "model,vram_gb,tdp_watts,mig_support,generation\nA30,24,165,True,Ampere\n";
+    let r = run_stdin(
+        &["eval", "rules/", "-", "--only", "quantization_capable"],
+        input.as_bytes(),
+    );
+    r.code(0);
+    assert_eq!(
+        r.stdout(),
+        "model,vram_gb,tdp_watts,mig_support,generation,quantization_capable\nA30,24,165,True,Ampere,true\n"
+    );
+    // The full rule set reads price, which this input lacks.
+    run_stdin(&["eval", "rules/", "-"], input.as_bytes())
+        .code(1)
+        .stderr_has("field `price`");
+}
+
+#[test]
+fn only_naming_a_rule_twice_is_refused() {
+    run(&[
+        "eval",
+        "rules/",
+        "examples/listings.csv",
+        "--only",
+        "power_class,power_class",
+    ])
+    .code(2)
+    .no_stdout()
+    .stderr_has("--only names `power_class` twice");
+}
+
+/// `- -o FILE < FILE` would replace the input it is still reading.
+#[test]
+fn stdin_input_is_not_overwritten_through_o() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("in.csv");
+    let text = format!("{SEED_HEADER}A30,24,165,True\n");
+    std::fs::write(&path, &text).expect("write input");
+    let file = std::fs::File::open(&path).expect("open input");
+    let out = plain_command()
+        .args(["tag-quantization", "-", "-o"])
+        .arg(&path)
+        .stdin(file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("refusing to write the output over the input")
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("input"), text);
+}
+
+#[test]
+fn o_dash_writes_to_stdout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let r = finish(
+        glyphsieve()
+            .current_dir(dir.path())
+            .args(["tag-quantization", "-", "-o", "-"])
+            .write_stdin(format!("{SEED_HEADER}A30,24,165,True\n"))
+            .output(),
+    );
+    r.code(0);
+    assert!(
+        r.stdout().ends_with("A30,24,165,True,true\n"),
+        "{}",
+        r.stdout()
+    );
+    assert!(!dir.path().join("-").exists(), "no file named `-`");
+}
+
+/// A failed write names the output, not the input, and is exit 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_names_the_output_and_exits_2() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = plain_command()
+        .args(["tag-quantization", "examples/listings.csv"])
+        .stdout(full)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write <stdout>"), "{stderr}");
+    assert!(!stderr.contains("listings.csv"), "{stderr}");
+}
+
+/// A link from a rule folder to itself is not followed (it used to loop).
+#[cfg(unix)]
+#[test]
+fn rule_folders_do_not_follow_links_and_files_count_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        root().join("rules/power.rule"),
+        dir.path().join("power.rule"),
+    )
+    .expect("copy");
+    std::os::unix::fs::symlink(".", dir.path().join("self")).expect("link");
+    std::os::unix::fs::symlink("..", dir.path().join("up")).expect("link");
+    let r = finish(
+        glyphsieve()
+            .args(["lint", "--color", "never"])
+            .arg(dir.path())
+            .arg(dir.path().join("power.rule"))
+            .timeout(std::time::Duration::from_secs(20))
+            .output(),
+    );
+    r.code(0);
+    assert_eq!(r.stdout(), "1 file, 3 rules: 0 errors, 0 warnings\n");
+}
+
+#[test]
+fn non_finite_config_values_are_rejected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("nan.yaml");
+    std::fs::write(&config, "min_vram_gb: .nan\n").expect("write config");
+    run_stdin(
+        &[
+            OsString::from("tag-quantization"),
+            "-".into(),
+            "--config".into(),
+            config.into(),
+        ],
+        format!("{SEED_HEADER}A30,24,165,True\n").as_bytes(),
+    )
+    .code(1)
+    .stderr_has("key `min_vram_gb` expects a float, found a non-finite number");
+}
+
+/// The shipped config passed explicitly types `min_vram_gb: 24` as an int;
+/// `--set` may still give it a decimal, since ints widen to floats.
+#[test]
+fn set_gives_an_int_key_a_decimal() {
+    let r = run(&[
+        "eval",
+        "rules/quantization_capable.rule",
+        "examples/listings.csv",
+        "--config",
+        "resources/quantization_heuristic.yaml",
+        "--set",
+        "min_vram_gb=24.5",
+    ]);
+    r.code(0);
+    // The 24 GB boundary card is no longer flagged; the 40 GB A100 still is.
+    let out = r.stdout();
+    let flag = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .and_then(|l| l.rsplit(',').next())
+            .map(str::to_string)
+    };
+    assert_eq!(flag("boundary: 24 GB, 300 W").as_deref(), Some("false"));
+    assert_eq!(flag("NVIDIA A100 PCIe 40GB").as_deref(), Some("true"));
+}
+
+/// The summary's "missing data" is about the input, whatever the config.
+#[test]
+fn summary_missing_data_does_not_claim_not_flagged() {
+    let r = run_stdin(
+        &["tag-quantization", "-", "--set", "require_mig=false"],
+        format!("{SEED_HEADER}A,24,300,\n").as_bytes(),
+    );
+    r.code(0);
+    assert!(r.stdout().ends_with("A,24,300,,true\n"), "{}", r.stdout());
+    assert!(r.stderr.contains("flagged       1\n"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("missing data  1  (rows lacking VRAM, TDP or MIG)\n"),
+        "{}",
+        r.stderr
+    );
 }

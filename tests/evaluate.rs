@@ -349,6 +349,37 @@ mod defaults {
 mod widening {
     use super::*;
 
+    /// Regression: `==` between an int and a float widened the int first,
+    /// so ints above 2^53 compared equal to their nearest float.
+    #[test]
+    fn int_and_float_compare_by_exact_value() {
+        let big = [("cuda_cores", i(9_007_199_254_740_993))];
+        assert_eq!(
+            one("bool", "cuda_cores == 9007199254740992.0", &big),
+            b(false)
+        );
+        assert_eq!(
+            one("bool", "cuda_cores > 9007199254740992.0", &big),
+            b(true)
+        );
+        assert_eq!(
+            one("bool", "9007199254740992.0 < cuda_cores", &big),
+            b(true)
+        );
+        let small = [("cuda_cores", i(24))];
+        assert_eq!(one("bool", "cuda_cores == 24.0", &small), b(true));
+        assert_eq!(one("bool", "cuda_cores < 24.5", &small), b(true));
+        assert_eq!(one("bool", "cuda_cores >= 24.5", &small), b(false));
+        assert_eq!(
+            one(
+                "bool",
+                "cuda_cores != 24.0",
+                &[("cuda_cores", Value::Missing)]
+            ),
+            Value::Missing
+        );
+    }
+
     #[test]
     fn int_plus_float_is_float() {
         assert_eq!(one("float", "slots + 0.5", &[("slots", i(2))]), f(2.5));

@@ -393,6 +393,35 @@ impl Checker<'_, '_> {
             let float = l.ty == Type::Float || r.ty == Type::Float || op == BinaryOp::Div;
             let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
             let ty = if float { Type::Float } else { Type::Int };
+            if let (TKind::Const(a), TKind::Const(b)) = (&l.kind, &r.kind) {
+                match fold(op, a, b) {
+                    Some(Ok(c)) => {
+                        return TExpr {
+                            kind: TKind::Const(c),
+                            ty,
+                            span,
+                        };
+                    }
+                    Some(Err(())) => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Overflow,
+                                span,
+                                "this constant expression overflows",
+                            )
+                            .label(if float {
+                                "float overflow"
+                            } else {
+                                "integer overflow"
+                            })
+                            .help("every row would fail here; use smaller numbers or floats"),
+                        );
+                        return TExpr::error(span);
+                    }
+                    // Division by zero: missing at run time (W401 says so).
+                    None => {}
+                }
+            }
             return TExpr {
                 kind: TKind::Binary {
                     op,
@@ -406,7 +435,9 @@ impl Checker<'_, '_> {
         // Comparisons.
         let (l, r) = match (l.ty, r.ty) {
             (a, b) if a == b => (l, r),
-            (a, b) if a.is_numeric() && b.is_numeric() => (widen(l), widen(r)),
+            // An int and a float compare by value, exactly: not widened,
+            // since a float cannot hold every int above 2^53.
+            (a, b) if a.is_numeric() && b.is_numeric() => (l, r),
             (a, b) => {
                 let (sa, sb) = (self.show(a), self.show(b));
                 self.error(
@@ -555,7 +586,11 @@ impl Checker<'_, '_> {
                 Some(m) => format!("{min} to {m}"),
                 None => format!("at least {min}"),
             };
-            let s = if want == "1" { "" } else { "s" };
+            let s = if want == "1" || want.ends_with(" 1") {
+                ""
+            } else {
+                "s"
+            };
             self.error(
                 Diagnostic::new(
                     Code::WrongArity,
@@ -687,6 +722,33 @@ impl Checker<'_, '_> {
             ty: f.result(arg_ty),
             span,
         }
+    }
+}
+
+/// Fold arithmetic on two constants as the evaluator would: `Some(Err)` on
+/// overflow, `None` when the result is missing (division by zero).
+fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
+    let int = |r: Option<i64>| Some(r.map(Const::Int).ok_or(()));
+    let float = |f: f64| {
+        Some(if f.is_finite() {
+            Ok(Const::Float(f))
+        } else {
+            Err(())
+        })
+    };
+    match (op, a, b) {
+        (BinaryOp::Add, Const::Int(x), Const::Int(y)) => int(x.checked_add(*y)),
+        (BinaryOp::Sub, Const::Int(x), Const::Int(y)) => int(x.checked_sub(*y)),
+        (BinaryOp::Mul, Const::Int(x), Const::Int(y)) => int(x.checked_mul(*y)),
+        (BinaryOp::Rem, Const::Int(_), Const::Int(0)) => None,
+        (BinaryOp::Rem, Const::Int(x), Const::Int(y)) => int(Some(x.wrapping_rem(*y))),
+        (BinaryOp::Div | BinaryOp::Rem, Const::Float(_), Const::Float(y)) if *y == 0.0 => None,
+        (BinaryOp::Add, Const::Float(x), Const::Float(y)) => float(x + y),
+        (BinaryOp::Sub, Const::Float(x), Const::Float(y)) => float(x - y),
+        (BinaryOp::Mul, Const::Float(x), Const::Float(y)) => float(x * y),
+        (BinaryOp::Div, Const::Float(x), Const::Float(y)) => float(x / y),
+        (BinaryOp::Rem, Const::Float(x), Const::Float(y)) => float(x % y),
+        _ => None,
     }
 }
 

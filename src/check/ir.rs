@@ -95,7 +95,8 @@ pub enum TKind {
     Not(Box<TExpr>),
     And(Box<TExpr>, Box<TExpr>),
     Or(Box<TExpr>, Box<TExpr>),
-    /// Arithmetic or comparison; both operands have the same type.
+    /// Arithmetic (both operands of one type) or comparison (one type, or
+    /// an int and a float, compared by value).
     Binary {
         op: BinaryOp,
         lhs: Box<TExpr>,

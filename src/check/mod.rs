@@ -156,9 +156,20 @@ impl<'a, 'm> Checker<'a, 'm> {
                 let ItemKind::Enum(e) = &item.kind else {
                     continue;
                 };
-                if let Some(prev) = self.enum_by_name.get(&e.name.name) {
+                if ["bool", "int", "float", "string"].contains(&e.name.name.as_str()) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            e.name.span,
+                            format!("`{}` is a built-in type", e.name.name),
+                        )
+                        .label("the name of a built-in type")
+                        .help("give the enum another name"),
+                    );
+                    continue;
+                }
+                if self.enum_by_name.contains_key(&e.name.name) {
                     let prev_span = first_span.get(&e.name.name).copied().unwrap_or_default();
-                    let _ = prev;
                     self.duplicate(&e.name, prev_span, "enum");
                     continue;
                 }

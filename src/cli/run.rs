@@ -4,7 +4,7 @@ use super::args::{EvalArgs, OutputArgs, TagArgs};
 use super::{Failure, OK, PROBLEMS, load_config, load_quantization_config, load_schema};
 use crate::data::pipeline::{DataError, Job, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
-use crate::heuristic::Heuristic;
+use crate::heuristic::{Heuristic, RuleHeuristic};
 use crate::rules::{
     QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet, read_rule_files, rule_files,
 };
@@ -22,11 +22,14 @@ pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
     let config = load_config(&args.config)?;
     let set = build(&texts, &schema, &config, color)?;
     let all = set.heuristics();
-    let mut chosen: Vec<&dyn Heuristic> = Vec::new();
+    let mut chosen: Vec<&RuleHeuristic> = Vec::new();
     if args.only.is_empty() {
-        chosen.extend(all.iter().map(|h| h as &dyn Heuristic));
+        chosen.extend(all.iter());
     } else {
-        for name in &args.only {
+        for (k, name) in args.only.iter().enumerate() {
+            if args.only[..k].contains(name) {
+                return Err(Failure::usage(format!("--only names `{name}` twice")));
+            }
             match all.iter().find(|h| h.name() == name) {
                 Some(h) => chosen.push(h),
                 None => {
@@ -40,8 +43,15 @@ pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
             }
         }
     }
-    let summary = tag(&data, &args.output, chosen, &schema, &set, color)?;
-    report_lenient(&summary);
+    // Only what the chosen rules read (with what they depend on) is parsed.
+    let fields = match &set.compiled {
+        Some(c) => c.fields_read_by(chosen.iter().map(|h| h.item())),
+        None => Vec::new(),
+    };
+    let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
+    if let Some(summary) = tag(&data, &args.output, chosen, fields, &schema, &set, color)? {
+        report_lenient(&summary);
+    }
     Ok(OK)
 }
 
@@ -55,13 +65,26 @@ pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
     let set = build(&texts, &schema, &config, color)?;
     let all = set.heuristics();
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
-    let summary = tag(&args.input, &args.output, chosen, &schema, &set, color)?;
+    let fields = set.program.fields_read.clone();
+    let Some(summary) = tag(
+        &args.input,
+        &args.output,
+        chosen,
+        fields,
+        &schema,
+        &set,
+        color,
+    )?
+    else {
+        // stdout was closed early (`| head`): no summary of a partial run.
+        return Ok(OK);
+    };
     let t = summary.tallies.first().cloned().unwrap_or_default();
     eprintln!("rows          {}", summary.rows);
     eprintln!("flagged       {}", t.trues);
     eprintln!("not flagged   {}", t.falses);
     eprintln!(
-        "missing data  {}  (no VRAM, TDP or MIG value: not flagged)",
+        "missing data  {}  (rows lacking VRAM, TDP or MIG)",
         summary.rows_missing_input
     );
     report_lenient(&summary);
@@ -111,14 +134,17 @@ fn report_lenient(summary: &Summary) {
 }
 
 /// Run heuristics over `data` into stdout or `-o FILE` (atomically).
+/// Run heuristics over `data` into stdout or `-o FILE` (atomically).
+/// `None`: stdout was closed before the end (a broken pipe is not an error).
 fn tag(
     data: &Path,
     out: &OutputArgs,
     heuristics: Vec<&dyn Heuristic>,
+    fields: Vec<usize>,
     schema: &Arc<Schema>,
     set: &RuleSet,
     color: bool,
-) -> Result<Summary, Failure> {
+) -> Result<Option<Summary>, Failure> {
     let stdin = data == Path::new("-");
     let input_name = if stdin {
         "<stdin>".to_string()
@@ -133,6 +159,8 @@ fn tag(
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
+    // `-o -` is stdout, as `-` is stdin on the input side.
+    let output = out.output.as_deref().filter(|p| *p != Path::new("-"));
     let progress = size
         .filter(|&s| s > 32 << 20 && io::stderr().is_terminal())
         .map(|s| {
@@ -149,16 +177,12 @@ fn tag(
             p.inc(n);
         }
     };
-    let fields = set
-        .compiled
-        .as_ref()
-        .map(|c| c.fields_read.clone())
-        .unwrap_or_default();
     let job = Job {
         heuristics,
         schema: schema.clone(),
         fields,
         input_name,
+        output_name: output.map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string()),
         replace: out.replace,
         lenient: out.lenient,
         progress: Some(&tick),
@@ -167,19 +191,24 @@ fn tag(
             usize::from,
         ),
     };
-    let result = match &out.output {
+    let result = match output {
         None => {
             let stdout = io::stdout();
             let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
             match run(input, &mut w, &job) {
-                Err(DataError::Io { error, .. }) if error.kind() == io::ErrorKind::BrokenPipe => {
-                    Ok(Summary::default())
+                Err(DataError::Write { error, .. })
+                    if error.kind() == io::ErrorKind::BrokenPipe =>
+                {
+                    Ok(None)
                 }
-                other => other,
+                other => other.map(Some),
             }
             .map_err(OutputError::Data)
         }
-        Some(path) => write_atomically(path, (!stdin).then_some(data), |w| run(input, w, &job)),
+        Some(path) => {
+            let named_input = (!stdin).then_some(data);
+            write_atomically(path, named_input, |w| run(input, w, &job)).map(Some)
+        }
     };
     if let Some(p) = &progress {
         p.finish_and_clear();
@@ -193,12 +222,14 @@ fn write_atomically<F>(path: &Path, input: Option<&Path>, body: F) -> Result<Sum
 where
     F: FnOnce(&mut BufWriter<&mut tempfile::NamedTempFile>) -> Result<Summary, DataError>,
 {
-    if let Some(input) = input
-        && same_file(input, path)
-    {
+    let over_input = match input {
+        Some(input) => same_file(input, path),
+        None => stdin_is(path),
+    };
+    if over_input {
         return Err(OutputError::Usage(format!(
             "refusing to write the output over the input {}; choose another -o",
-            input.display()
+            input.unwrap_or(path).display()
         )));
     }
     let dir = match path.parent() {
@@ -236,6 +267,21 @@ enum OutputError {
     Data(DataError),
 }
 
+/// Whether standard input is the file at `path` (`glyphsieve ... - -o f < f`).
+#[cfg(unix)]
+fn stdin_is(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata("/dev/stdin"), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn stdin_is(_path: &Path) -> bool {
+    false
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
@@ -255,6 +301,10 @@ fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
                 rendered: Some(render_human(&[d], &set.sources, color)),
                 code: PROBLEMS,
             }
+        }
+        // Reading or writing failed: the command could not run (exit 2).
+        OutputError::Data(e @ (DataError::Io { .. } | DataError::Write { .. })) => {
+            Failure::usage(e.to_string())
         }
         OutputError::Data(other) => Failure::problem(other.to_string()),
     }

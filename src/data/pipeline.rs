@@ -22,6 +22,8 @@ pub struct Job<'a> {
     pub fields: Vec<usize>,
     /// Names the input in errors.
     pub input_name: String,
+    /// Names the output in errors.
+    pub output_name: String,
     /// Overwrite input columns named like an output instead of failing.
     pub replace: bool,
     /// Count unparseable cells as missing instead of failing.
@@ -68,8 +70,12 @@ pub struct Summary {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
+    /// Reading the input failed.
     #[error("{file}: {error}")]
     Io { file: String, error: io::Error },
+    /// Writing the output failed.
+    #[error("cannot write {target}: {error}")]
+    Write { target: String, error: io::Error },
     #[error("{file}: the input is empty; a header line naming the columns is required")]
     NoHeader { file: String },
     #[error(
@@ -144,16 +150,19 @@ pub fn run<R: Read + Send, W: Write>(
     // A fixed set of slots circulates: memory stays flat whatever the input
     // size, even when one worker falls behind the others.
     let slots = 2 * workers + 4;
-    let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(slots);
-    let (empty_tx, empty_rx) = sync_channel::<Slot>(slots);
-    for _ in 0..slots {
-        let _ = empty_tx.try_send(Slot::default());
-    }
     let io_err = |error| DataError::Io {
         file: job.input_name.clone(),
         error,
     };
     std::thread::scope(|scope| {
+        // The channels live in this closure: returning early (an error)
+        // drops them, which stops the reader and the workers, so the scope
+        // can end.
+        let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(slots);
+        let (empty_tx, empty_rx) = sync_channel::<Slot>(slots);
+        for _ in 0..slots {
+            let _ = empty_tx.try_send(Slot::default());
+        }
         scope.spawn(move || read_batches(input, full_tx, empty_rx));
         // The header comes first: the layout it gives is shared by every worker.
         let mut slot = match full_rx.recv() {
@@ -198,7 +207,10 @@ pub fn run<R: Read + Send, W: Write>(
                 "a worker stopped before the end of the input",
             )));
         }
-        output.flush().map_err(io_err)?;
+        output.flush().map_err(|error| DataError::Write {
+            target: job.output_name.clone(),
+            error,
+        })?;
         Ok(summary)
     })
 }
@@ -213,10 +225,12 @@ fn finish<W: Write>(
     if let Some(e) = slot.error.take() {
         return Err(e);
     }
-    output.write_all(&slot.out).map_err(|error| DataError::Io {
-        file: job.input_name.clone(),
-        error,
-    })?;
+    output
+        .write_all(&slot.out)
+        .map_err(|error| DataError::Write {
+            target: job.output_name.clone(),
+            error,
+        })?;
     summary.merge(&slot.summary);
     if let Some(p) = job.progress {
         p(slot.batch.raw.len() as u64);

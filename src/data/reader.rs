@@ -87,7 +87,7 @@ impl Batch {
         let r = self.span(i);
         let lead = r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
         let start = r.as_ptr() as usize - self.raw.as_ptr() as usize;
-        self.first_line + memchr::memchr_iter(b'\n', &self.raw[..start + lead]).count() as u64
+        self.first_line + count_lines(&self.raw[..start + lead])
     }
 
     /// Record `i`'s fields.
@@ -198,7 +198,7 @@ impl<R: Read> BatchReader<R> {
             }
             self.carry.extend_from_slice(&batch.raw[consumed..]);
             batch.raw.truncate(consumed);
-            self.line += memchr::memchr_iter(b'\n', &batch.raw).count() as u64;
+            self.line += count_lines(&batch.raw);
             self.started = true;
             return Ok(!batch.is_empty());
         }
@@ -286,6 +286,13 @@ impl<R: Read> BatchReader<R> {
         batch.fields.truncate(out);
         pos
     }
+}
+
+/// Lines in `bytes`, counted by LF as the csv crate and most tools count
+/// them (a lone CR, inside a quoted cell or as an old Mac line end, is not
+/// counted).
+fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 fn read_some<R: Read>(src: &mut R, buf: &mut [u8]) -> io::Result<usize> {

@@ -261,6 +261,8 @@ fn run(
                 // Numbers first: nearly every comparison in real rules.
                 let ord = match (a, b) {
                     (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+                    (Val::Int(x), Val::Float(y)) => Some(int_float(x, y)),
+                    (Val::Float(x), Val::Int(y)) => Some(int_float(y, x).reverse()),
                     (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
                     _ => compare(prog, row, &s.text, a, b),
                 };
@@ -382,12 +384,37 @@ fn arith(
     })
 }
 
+/// Order an int and a float by their exact values (floats are finite).
+fn int_float(x: i64, y: f64) -> Ordering {
+    // 2^63 as f64: every float at or past it is beyond any i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if y >= LIMIT {
+        return Ordering::Less;
+    }
+    if y < -LIMIT {
+        return Ordering::Greater;
+    }
+    let whole = y.trunc();
+    x.cmp(&(whole as i64)).then_with(|| {
+        let frac = y - whole;
+        if frac > 0.0 {
+            Ordering::Less
+        } else if frac < 0.0 {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        }
+    })
+}
+
 /// Order two values of one type; `None` when either is missing.
 #[inline]
 fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option<Ordering> {
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+        (Val::Int(x), Val::Float(y)) => Some(int_float(x, y)),
+        (Val::Float(x), Val::Int(y)) => Some(int_float(y, x).reverse()),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
         (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
         (Val::Str(x), Val::Str(y)) => {
@@ -490,4 +517,24 @@ fn call(
             Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row, &s.text, a)))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::int_float;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn ints_and_floats_compare_exactly() {
+        assert_eq!(int_float(24, 24.0), Equal);
+        assert_eq!(int_float(24, 24.5), Less);
+        assert_eq!(int_float(-3, -3.5), Greater);
+        assert_eq!(
+            int_float(9_007_199_254_740_993, 9_007_199_254_740_992.0),
+            Greater
+        );
+        assert_eq!(int_float(i64::MAX, 9.3e18), Less);
+        assert_eq!(int_float(i64::MIN, -9.3e18), Greater);
+        assert_eq!(int_float(i64::MIN, -9_223_372_036_854_775_808.0), Equal);
+    }
 }

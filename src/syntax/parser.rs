@@ -91,8 +91,7 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     // end (an unfinished item, or one cut off by the next `rule`), point at
     // the last token written, where the text stopped, not at what follows.
     let before = text[..pos].trim_end();
-    let trailing = &text[before.len()..pos];
-    let unfinished = found_len == 0 || trailing.contains('\n') || chunk_end_at(text, pos);
+    let unfinished = found_len == 0 || chunk_end_at(text, pos);
     let (span, label) = match before.char_indices().last() {
         Some((i, c)) if unfinished => (
             Span::new(file, i, i + c.len_utf8()),
@@ -129,7 +128,12 @@ fn describe_expected(positives: &[Rule]) -> String {
             words.push(w);
         }
     };
+    // After a complete operand, `not` can only begin `not in`: an operator.
+    let after_operand = positives.contains(&cmp_op);
     let expr_start = positives.iter().any(|r| {
+        if *r == kw_not && after_operand {
+            return false;
+        }
         matches!(
             r,
             expr | or_expr
@@ -163,6 +167,16 @@ fn describe_expected(positives: &[Rule]) -> String {
             default_value | neg_number => add("a literal"),
             kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in => add("an operator"),
             kw_then => add("`then`"),
+            colon => add("`:`"),
+            assign => add("`=`"),
+            comma => add("`,`"),
+            lparen => add("`(`"),
+            rparen => add("`)`"),
+            lbracket => add("`[`"),
+            rbracket => add("`]`"),
+            lbrace => add("`{`"),
+            rbrace => add("`}`"),
+            file => add("a new item (`rule`, `let` or `enum`)"),
             kw_else => add("`else`"),
             kw_default => add("`default`"),
             list => add("`[`"),
@@ -384,7 +398,10 @@ impl Builder<'_> {
 
     fn expr(&mut self, p: Pair<Rule>) -> (Expr, u32) {
         match p.as_rule() {
-            Rule::expr | Rule::paren | Rule::primary => match p.into_inner().next() {
+            Rule::expr | Rule::paren | Rule::primary => match p
+                .into_inner()
+                .find(|c| !matches!(c.as_rule(), Rule::lparen | Rule::rparen))
+            {
                 Some(inner) => self.expr(inner),
                 None => (self.error_expr(), 0),
             },
@@ -467,7 +484,7 @@ impl Builder<'_> {
                 let list_span = self.span(&rhs);
                 let mut depth = ldepth;
                 let mut list = Vec::new();
-                for e in rhs.into_inner() {
+                for e in rhs.into_inner().filter(|e| e.as_rule() == Rule::expr) {
                     let (e, d) = self.expr(e);
                     depth = depth.max(d);
                     list.push(e);
@@ -599,7 +616,7 @@ impl Builder<'_> {
         };
         let mut depth = 0;
         let mut args = Vec::new();
-        for a in inner {
+        for a in inner.filter(|a| a.as_rule() == Rule::expr) {
             let (a, d) = self.expr(a);
             depth = depth.max(d);
             args.push(a);
