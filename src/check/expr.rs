@@ -436,8 +436,10 @@ impl Checker<'_, '_> {
         let (l, r) = match (l.ty, r.ty) {
             (a, b) if a == b => (l, r),
             // An int and a float compare by value, exactly: not widened,
-            // since a float cannot hold every int above 2^53.
-            (a, b) if a.is_numeric() && b.is_numeric() => (l, r),
+            // since a float cannot hold every int above 2^53. An int
+            // constant a float holds exactly is widened (`vram_gb >= 24`),
+            // which is the same comparison, made faster.
+            (a, b) if a.is_numeric() && b.is_numeric() => (exact_widen(l), exact_widen(r)),
             (a, b) => {
                 let (sa, sb) = (self.show(a), self.show(b));
                 self.error(
@@ -749,6 +751,14 @@ fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
         (BinaryOp::Div, Const::Float(x), Const::Float(y)) => float(x / y),
         (BinaryOp::Rem, Const::Float(x), Const::Float(y)) => float(x % y),
         _ => None,
+    }
+}
+
+/// An int constant that a float represents exactly, as that float.
+fn exact_widen(t: TExpr) -> TExpr {
+    match t.kind {
+        TKind::Const(Const::Int(i)) if i.unsigned_abs() <= 1 << 53 => widen(t),
+        _ => t,
     }
 }
 

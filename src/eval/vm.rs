@@ -138,7 +138,7 @@ fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<V
 /// Run one item whose dependencies are computed; memoise its value.
 fn compute(prog: &Compiled, row: &Row, s: &mut Scratch, i: usize) -> Result<Val, EvalError> {
     let item = &prog.items[i];
-    run(prog, row, s, item.code.start, item.code.end, i)?;
+    run(prog, row, s, item.code.start, item.code.end).map_err(|f| f.into_error(prog, i))?;
     let mut v = s.regs[item.result as usize];
     if v == Val::Missing
         && let Some(d) = item.default
@@ -172,30 +172,43 @@ fn bytes<'a>(prog: &'a Compiled, row: &'a Row, scratch: &'a [u8], r: StrRef) -> 
     &pool[r.start as usize..(r.start + r.len) as usize]
 }
 
-fn overflow(prog: &Compiled, item: usize, at: u32, what: &str) -> EvalError {
-    EvalError {
-        rule: prog.items[item].name.clone(),
-        span: prog.spans[at as usize],
-        message: format!("{what} overflow"),
+/// An overflow inside the evaluation loop: small, so the loop's results
+/// stay small; [`Fault::into_error`] builds the full error off the hot path.
+#[derive(Debug, Clone, Copy)]
+struct Fault {
+    at: u32,
+    float: bool,
+}
+
+impl Fault {
+    fn int(at: u32) -> Fault {
+        Fault { at, float: false }
+    }
+
+    #[cold]
+    fn into_error(self, prog: &Compiled, item: usize) -> EvalError {
+        EvalError {
+            rule: prog.items[item].name.clone(),
+            span: prog.spans[self.at as usize],
+            message: if self.float {
+                "float overflow"
+            } else {
+                "integer overflow"
+            }
+            .to_string(),
+        }
     }
 }
 
-fn float(prog: &Compiled, item: usize, at: u32, f: f64) -> Result<Val, EvalError> {
+fn float(at: u32, f: f64) -> Result<Val, Fault> {
     if f.is_finite() {
         Ok(Val::Float(f))
     } else {
-        Err(overflow(prog, item, at, "float"))
+        Err(Fault { at, float: true })
     }
 }
 
-fn run(
-    prog: &Compiled,
-    row: &Row,
-    s: &mut Scratch,
-    start: u32,
-    end: u32,
-    item: usize,
-) -> Result<(), EvalError> {
+fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Result<(), Fault> {
     let mut pc = start;
     while pc < end {
         let regs = &mut s.regs;
@@ -216,10 +229,7 @@ fn run(
                 at,
             } => {
                 regs[dst as usize] = match regs[src as usize] {
-                    Val::Int(i) => Val::Int(
-                        i.checked_neg()
-                            .ok_or_else(|| overflow(prog, item, at, "integer"))?,
-                    ),
+                    Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| Fault::int(at))?),
                     Val::Float(f) => Val::Float(-f),
                     _ => Val::Missing,
                 }
@@ -254,7 +264,7 @@ fn run(
             }
             Instr::Arith { op, dst, a, b, at } => {
                 let (a, b) = (load(regs, row, a), load(regs, row, b));
-                regs[dst as usize] = arith(prog, item, op, a, b, at)?;
+                regs[dst as usize] = arith(op, a, b, at)?;
             }
             Instr::Cmp { op, dst, a, b } => {
                 let (a, b) = (load(regs, row, a), load(regs, row, b));
@@ -333,7 +343,7 @@ fn run(
                 count,
                 at,
             } => {
-                let v = call(prog, row, s, item, func, first, count, at)?;
+                let v = call(prog, row, s, func, first, count, at)?;
                 s.regs[dst as usize] = v;
             }
         }
@@ -352,15 +362,8 @@ fn load(regs: &[Val], row: &Row, src: Src) -> Val {
 }
 
 #[inline]
-fn arith(
-    prog: &Compiled,
-    item: usize,
-    op: Arith,
-    a: Val,
-    b: Val,
-    at: u32,
-) -> Result<Val, EvalError> {
-    let int_overflow = || overflow(prog, item, at, "integer");
+fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
+    let int_overflow = || Fault::int(at);
     Ok(match (op, a, b) {
         (Arith::AddInt, Val::Int(x), Val::Int(y)) => {
             Val::Int(x.checked_add(y).ok_or_else(int_overflow)?)
@@ -375,11 +378,11 @@ fn arith(
         // i64::MIN % -1 is 0 mathematically; wrapping_rem gives exactly that.
         (Arith::RemInt, Val::Int(x), Val::Int(y)) => Val::Int(x.wrapping_rem(y)),
         (Arith::DivFloat | Arith::RemFloat, Val::Float(_), Val::Float(0.0)) => Val::Missing,
-        (Arith::AddFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x + y)?,
-        (Arith::SubFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x - y)?,
-        (Arith::MulFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x * y)?,
-        (Arith::DivFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x / y)?,
-        (Arith::RemFloat, Val::Float(x), Val::Float(y)) => float(prog, item, at, x % y)?,
+        (Arith::AddFloat, Val::Float(x), Val::Float(y)) => float(at, x + y)?,
+        (Arith::SubFloat, Val::Float(x), Val::Float(y)) => float(at, x - y)?,
+        (Arith::MulFloat, Val::Float(x), Val::Float(y)) => float(at, x * y)?,
+        (Arith::DivFloat, Val::Float(x), Val::Float(y)) => float(at, x / y)?,
+        (Arith::RemFloat, Val::Float(x), Val::Float(y)) => float(at, x % y)?,
         _ => Val::Missing,
     })
 }
@@ -429,12 +432,11 @@ fn call(
     prog: &Compiled,
     row: &Row,
     s: &mut Scratch,
-    item: usize,
     func: Func,
     first: u32,
     count: u32,
     at: u32,
-) -> Result<Val, EvalError> {
+) -> Result<Val, Fault> {
     let args = &s.regs[first as usize..(first + count) as usize];
     if func == Func::IsMissing {
         return Ok(Val::Bool(args[0] == Val::Missing));
@@ -442,12 +444,12 @@ fn call(
     if args.contains(&Val::Missing) {
         return Ok(Val::Missing);
     }
-    let to_int = |f: f64| -> Result<Val, EvalError> {
+    let to_int = |f: f64| -> Result<Val, Fault> {
         // i64::MAX as f64 rounds up to 2^63, which does not fit.
         if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
             Ok(Val::Int(f as i64))
         } else {
-            Err(overflow(prog, item, at, "integer"))
+            Err(Fault::int(at))
         }
     };
     // The checker settled the types: these read what it promised.
@@ -467,10 +469,7 @@ fn call(
         Func::MinFloat => Val::Float(floats().fold(f64::INFINITY, f64::min)),
         Func::MaxFloat => Val::Float(floats().fold(f64::NEG_INFINITY, f64::max)),
         Func::AbsInt => match args[0] {
-            Val::Int(i) => Val::Int(
-                i.checked_abs()
-                    .ok_or_else(|| overflow(prog, item, at, "integer"))?,
-            ),
+            Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(|| Fault::int(at))?),
             _ => Val::Missing,
         },
         Func::AbsFloat => Val::Float(float(0).abs()),
