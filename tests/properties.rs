@@ -1042,6 +1042,28 @@ fn to_int(f: f64) -> R {
 }
 
 /// Order two present values of one static type (ints and floats widened).
+/// `==`, `<`, ...: an int and a float compare by exact value (in i128,
+/// where every i64 and every float's integer part below 1e38 is exact).
+fn exact_order(a: V, b: V) -> Option<std::cmp::Ordering> {
+    fn int_float(x: i64, y: f64) -> std::cmp::Ordering {
+        use std::cmp::Ordering::*;
+        if y.abs() >= 1e38 {
+            return if y > 0.0 { Less } else { Greater };
+        }
+        let whole = y.floor();
+        match i128::from(x).cmp(&(whole as i128)) {
+            Equal if y > whole => Less,
+            o => o,
+        }
+    }
+    match (a, b) {
+        (V::I(x), V::F(y)) => Some(int_float(x, y)),
+        (V::F(x), V::I(y)) => Some(int_float(y, x).reverse()),
+        (a, b) => order(a, b),
+    }
+}
+
+/// `in` lists and everything else: ints widened to float when mixed.
 fn order(a: V, b: V) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (V::B(x), V::B(y)) => Some(x.cmp(&y)),
@@ -1092,7 +1114,7 @@ fn reference(e: &Ex, row: &Fields, k: Option<V>) -> R {
             let (Some(a), Some(b)) = (a, b) else {
                 return Ok(None);
             };
-            let o = order(a, b).expect("finite values are ordered");
+            let o = exact_order(a, b).expect("finite values are ordered");
             use std::cmp::Ordering::*;
             Some(V::B(match op {
                 Cmp::Eq => o == Equal,
