@@ -4,6 +4,7 @@
 
 use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind};
 use crate::eval::value::{Pool, StrRef, Val};
+use crate::schema::Schema;
 use crate::source::Span;
 use crate::syntax::ast::BinaryOp;
 use crate::types::Type;
@@ -216,6 +217,8 @@ pub struct Compiled {
     /// Registers one item needs at most.
     pub registers: usize,
     pub fields_read: Vec<usize>,
+    /// The fields (name, type) of the schema the rules were checked against.
+    pub schema: Vec<(String, crate::types::FieldType)>,
 }
 
 impl Compiled {
@@ -241,8 +244,9 @@ impl Compiled {
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
-/// Compile a checked program (which must have no errors).
-pub fn compile(p: &Program) -> Compiled {
+/// Compile a checked program (which must have no errors), checked against
+/// `schema`: rows it evaluates must have that schema's fields.
+pub fn compile(p: &Program, schema: &Schema) -> Compiled {
     let mut variant_base = Vec::with_capacity(p.enums.len());
     let mut variant_names = Vec::new();
     for e in &p.enums {
@@ -297,6 +301,11 @@ pub fn compile(p: &Program) -> Compiled {
         variant_names,
         registers: c.max_reg as usize,
         fields_read: p.fields_read.clone(),
+        schema: schema
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty))
+            .collect(),
     }
 }
 

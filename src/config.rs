@@ -248,6 +248,11 @@ impl Config {
         let (key, value) = assignment
             .split_once('=')
             .ok_or_else(|| err(format!("`{assignment}` is not of the form key=value")))?;
+        if let Some(rest) = key.trim().strip_prefix("cfg.") {
+            return Err(err(format!(
+                "`--set` takes the key without `cfg.`: `--set {rest}={value}`"
+            )));
+        }
         let path: Vec<&str> = key.trim().split('.').collect();
         let mut map = &mut self.root;
         for (i, seg) in path.iter().enumerate() {

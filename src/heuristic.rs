@@ -154,4 +154,23 @@ mod tests {
         assert_eq!(rule.write_cell(&row, &mut cell), Ok(Written::True));
         assert_eq!(cell, b"true");
     }
+
+    #[test]
+    fn a_row_of_another_schema_is_an_error_not_a_wrong_answer() {
+        let schema = Schema::from_yaml(
+            "s.yaml",
+            "fields:\n  a: { type: int }\n  b: { type: int }\n",
+        )
+        .expect("schema");
+        let texts = [("r.rule".to_string(), "rule r: int = b + 1\n".to_string())];
+        let set = RuleSet::build(&texts, &schema, &crate::config::Config::empty());
+        let rule = &set.heuristics()[0];
+        let err = rule
+            .evaluate(&Row::from_listing(&Listing::default()))
+            .unwrap_err();
+        assert!(err.message.contains("schema"), "{err}");
+        let mut row = Row::new(std::sync::Arc::new(schema));
+        row.set("b", 41).expect("set b");
+        assert_eq!(rule.evaluate(&row), Ok(Value::Int(42)));
+    }
 }

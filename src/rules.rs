@@ -142,7 +142,7 @@ impl RuleSet {
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program)));
+        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, schema)));
         RuleSet {
             sources,
             diagnostics,

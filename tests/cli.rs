@@ -522,13 +522,14 @@ fn config_with_wrong_type_names_key_expected_and_found() {
         .stderr_has("maybe");
 }
 
+/// A bad `--set` is a bad argument: exit 2, like any other.
 #[test]
 fn set_with_a_value_of_the_wrong_type_fails() {
     let r = run_stdin(
         &["tag-quantization", "-", "--set", "require_mig=perhaps"],
         format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
     );
-    r.code(1).no_stdout();
+    r.code(2).no_stdout();
     r.stderr_has("--set")
         .stderr_has("`require_mig` expects a bool")
         .stderr_has("perhaps");
@@ -540,14 +541,14 @@ fn set_with_an_unknown_key_fails_naming_it() {
         &["tag-quantization", "-", "--set", "nope=1"],
         format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
     );
-    r.code(1).no_stdout();
+    r.code(2).no_stdout();
     r.stderr_has("--set")
         .stderr_has("unknown config key `nope`");
     let r = run_stdin(
         &["tag-quantization", "-", "--set", "min_vram=30"],
         format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
     );
-    r.code(1).no_stdout();
+    r.code(2).no_stdout();
     r.stderr_has("did you mean `min_vram_gb`?");
 }
 
@@ -1274,4 +1275,51 @@ fn summary_missing_data_does_not_claim_not_flagged() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn a_duplicated_column_that_a_rule_reads_is_an_error() {
+    run_stdin(
+        &["tag-quantization", "-"],
+        b"model,vram_gb,vram_gb,tdp_watts,mig_support\nA,24,30,300,True\n",
+    )
+    .code(1)
+    .no_stdout()
+    .stderr_has("more than one column `vram_gb`");
+    // A duplicated column no rule reads passes through.
+    let r = run_stdin(
+        &["tag-quantization", "-"],
+        b"model,x,x,vram_gb,tdp_watts,mig_support\nA,1,2,24,300,True\n",
+    );
+    r.code(0);
+    assert!(
+        r.stdout().ends_with("A,1,2,24,300,True,true\n"),
+        "{}",
+        r.stdout()
+    );
+}
+
+#[test]
+fn only_naming_a_let_says_lets_are_not_columns() {
+    run(&[
+        "eval",
+        "rules/",
+        "examples/listings.csv",
+        "--only",
+        "usable_vram_gb",
+    ])
+    .code(2)
+    .stderr_has("`usable_vram_gb` is a let, not a rule");
+}
+
+#[test]
+fn set_with_a_cfg_prefix_says_to_drop_it() {
+    run(&[
+        "tag-quantization",
+        "examples/listings.csv",
+        "--set",
+        "cfg.min_vram_gb=32",
+    ])
+    .code(2)
+    .stderr_has("`--set min_vram_gb=32`");
 }

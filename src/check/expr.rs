@@ -442,6 +442,21 @@ impl Checker<'_, '_> {
             (a, b) if a.is_numeric() && b.is_numeric() => (exact_widen(l), exact_widen(r)),
             (a, b) => {
                 let (sa, sb) = (self.show(a), self.show(b));
+                // `power_class == "low"`: the variant is written bare.
+                let variant = [(&l, b), (&r, a)].into_iter().find_map(|(side, other)| {
+                    match (&side.kind, other) {
+                        (TKind::Const(Const::Str(text)), Type::Enum(id)) => self.enums
+                            [id.0 as usize]
+                            .variants
+                            .contains(text)
+                            .then(|| text.clone()),
+                        _ => None,
+                    }
+                });
+                let help = match variant {
+                    Some(v) => format!("variants are written bare, without quotes: `{v}`"),
+                    None => "both sides must have the same type (ints and floats mix)".to_string(),
+                };
                 self.error(
                     Diagnostic::new(
                         Code::TypeMismatch,
@@ -451,7 +466,7 @@ impl Checker<'_, '_> {
                     .label("these types do not compare")
                     .note(l.span, format!("this is {}", article(&sa)))
                     .note(r.span, format!("this is {}", article(&sb)))
-                    .help("both sides must have the same type (ints and floats mix)"),
+                    .help(help),
                 );
                 return TExpr::error(span);
             }

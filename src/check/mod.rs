@@ -349,6 +349,42 @@ impl<'a, 'm> Checker<'a, 'm> {
 
     fn default_value(&mut self, e: &Expr, ty: Type) -> Option<Const> {
         let checked = self.expr(e, Some(ty));
+        let fits = checked.ty == ty
+            || checked.ty == Type::Error
+            || (checked.ty, ty) == (Type::Int, Type::Float);
+        if !fits {
+            let (found, want) = (self.show(checked.ty), self.show(ty));
+            let example = match ty {
+                Type::Bool => "default false".to_string(),
+                Type::Int => "default 0".to_string(),
+                Type::Float => "default 0.0".to_string(),
+                Type::Str => "default \"\"".to_string(),
+                Type::Enum(id) => format!(
+                    "default {}",
+                    self.enums[id.0 as usize]
+                        .variants
+                        .first()
+                        .map_or("", String::as_str)
+                ),
+                Type::Error => String::new(),
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    e.span,
+                    format!(
+                        "the default is {}, but the rule is {}",
+                        expr::article(&found),
+                        expr::article(&want)
+                    ),
+                )
+                .label(format!("this is {}", expr::article(&found)))
+                .help(format!(
+                    "write a literal of the rule's type, such as `{example}`"
+                )),
+            );
+            return None;
+        }
         let checked = self.coerce(checked, ty, "the rule's declared type");
         match checked.kind {
             TKind::Const(c) => Some(c),

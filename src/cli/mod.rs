@@ -92,7 +92,7 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, Failure> {
             .to_config(),
     };
     for s in &args.set {
-        config.set(s).map_err(|e| Failure::problem(e.to_string()))?;
+        config.set(s).map_err(|e| Failure::usage(e.to_string()))?;
     }
     Ok(config)
 }
@@ -114,7 +114,7 @@ pub fn load_quantization_config(args: &ConfigArgs) -> Result<Config, Failure> {
         config.from_user = true;
     }
     for s in &args.set {
-        config.set(s).map_err(|e| Failure::problem(e.to_string()))?;
+        config.set(s).map_err(|e| Failure::usage(e.to_string()))?;
     }
     Ok(config)
 }

@@ -32,10 +32,19 @@ pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
             }
             match all.iter().find(|h| h.name() == name) {
                 Some(h) => chosen.push(h),
+                None if set.program.items.iter().any(|i| i.name == *name) => {
+                    return Err(Failure::usage(format!(
+                        "--only: `{name}` is a let, not a rule: lets are not written as columns"
+                    )));
+                }
                 None => {
                     let names: Vec<&str> = all.iter().map(|h| h.name()).collect();
-                    let hint = did_you_mean(name, names.iter().copied())
-                        .unwrap_or_else(|| format!("the rules are {}", names.join(", ")));
+                    let hint = did_you_mean(name, names.iter().copied()).unwrap_or_else(|| {
+                        match names.is_empty() {
+                            true => "these rule files define no rules".to_string(),
+                            false => format!("the rules are {}", names.join(", ")),
+                        }
+                    });
                     return Err(Failure::usage(format!(
                         "--only: no rule named `{name}`; {hint}"
                     )));

@@ -91,6 +91,10 @@ pub enum DataError {
         "{file}: output column `{column}` already exists in the input; pass --replace to overwrite it"
     )]
     OutputExists { file: String, column: String },
+    #[error(
+        "{file}: the header has more than one column `{column}`; rename one so it is clear which is meant"
+    )]
+    DuplicateColumn { file: String, column: String },
     #[error("{file}:{line}: the record has {found} fields, but the header has {expected}")]
     Ragged {
         file: String,
@@ -126,6 +130,9 @@ struct Layout {
     terminator: &'static [u8],
 }
 
+/// Unreadable cells described under `--lenient` (the rest are counted).
+pub const MAX_BAD_EXAMPLES: usize = 5;
+
 /// One batch on its way through the pipeline: the input records, the
 /// output bytes a worker made of them, and their tallies. Slots are recycled,
 /// so the pipeline allocates nothing per batch once it runs.
@@ -158,15 +165,19 @@ pub fn run<R: Read + Send, W: Write>(
         // The channels live in this closure: returning early (an error)
         // drops them, which stops the reader and the workers, so the scope
         // can end.
-        let (full_tx, full_rx) = sync_channel::<io::Result<Slot>>(slots);
+        let (full_tx, full_rx) = sync_channel::<Slot>(slots);
         let (empty_tx, empty_rx) = sync_channel::<Slot>(slots);
         for _ in 0..slots {
             let _ = empty_tx.try_send(Slot::default());
         }
-        scope.spawn(move || read_batches(input, full_tx, empty_rx));
+        let file = job.input_name.as_str();
+        scope.spawn(move || read_batches(input, full_tx, empty_rx, file));
         // The header comes first: the layout it gives is shared by every worker.
         let mut slot = match full_rx.recv() {
-            Ok(slot) => slot.map_err(io_err)?,
+            Ok(mut slot) => match slot.error.take() {
+                Some(e) => return Err(e),
+                None => slot,
+            },
             Err(_) => {
                 return Err(DataError::NoHeader {
                     file: job.input_name.clone(),
@@ -238,52 +249,49 @@ fn finish<W: Write>(
     Ok(())
 }
 
-fn read_batches<R: Read>(input: R, full: SyncSender<io::Result<Slot>>, empty: Receiver<Slot>) {
+fn read_batches<R: Read>(input: R, full: SyncSender<Slot>, empty: Receiver<Slot>, file: &str) {
     let mut reader = BatchReader::new(input);
     for seq in 0.. {
         // Waits for a slot to come back: this is what bounds memory.
         let Ok(mut slot) = empty.recv() else { return };
         slot.seq = seq;
+        slot.error = None;
         match reader.next_batch(&mut slot.batch) {
             Ok(true) => {
-                if full.send(Ok(slot)).is_err() {
+                if full.send(slot).is_err() {
                     return;
                 }
             }
             Ok(false) => return,
-            Err(e) => {
-                let _ = full.send(Err(e));
+            Err(error) => {
+                // In its slot, so the writer reports it in input order.
+                slot.batch = Batch::default();
+                slot.error = Some(DataError::Io {
+                    file: file.to_string(),
+                    error,
+                });
+                let _ = full.send(slot);
                 return;
             }
         }
     }
 }
 
-fn worker(
-    input: &Mutex<Receiver<io::Result<Slot>>>,
-    done: &SyncSender<Slot>,
-    layout: &Layout,
-    job: &Job,
-) {
+fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layout, job: &Job) {
     let mut row = Row::new(job.schema.clone());
     loop {
         let next = match input.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let mut slot = match next {
-            Ok(Ok(slot)) => slot,
-            Ok(Err(error)) => Slot {
-                error: Some(DataError::Io {
-                    file: job.input_name.clone(),
-                    error,
-                }),
-                ..Slot::default()
-            },
-            Err(_) => return,
-        };
+        let Ok(mut slot) = next else { return };
         slot.out.clear();
-        evaluate_batch(&mut slot, 0, layout, job, &mut row);
+        if slot.out.capacity() > 4 * super::reader::BATCH_BYTES {
+            slot.out.shrink_to(2 * super::reader::BATCH_BYTES);
+        }
+        if slot.error.is_none() {
+            evaluate_batch(&mut slot, 0, layout, job, &mut row);
+        }
         if done.send(slot).is_err() {
             return;
         }
@@ -335,7 +343,7 @@ impl Summary {
             a.falses += b.falses;
             a.missing += b.missing;
         }
-        let room = 5usize.saturating_sub(self.bad_examples.len());
+        let room = MAX_BAD_EXAMPLES.saturating_sub(self.bad_examples.len());
         self.bad_examples
             .extend(other.bad_examples.iter().take(room).cloned());
     }
@@ -364,7 +372,16 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
             .iter()
             .find_map(|c| names.iter().position(|n| n == c))
         {
-            Some(col) => reads.push((slot, col)),
+            Some(col) => {
+                // Two columns of that name: which one the rule means is a guess.
+                if names.iter().filter(|n| **n == names[col]).count() > 1 {
+                    return Err(DataError::DuplicateColumn {
+                        file,
+                        column: names[col].clone(),
+                    });
+                }
+                reads.push((slot, col));
+            }
             None => {
                 return Err(DataError::MissingColumn {
                     file,
@@ -378,6 +395,12 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
     let mut replaces = Vec::with_capacity(job.heuristics.len());
     for h in &job.heuristics {
         let existing = names.iter().position(|n| n == h.name());
+        if existing.is_some() && names.iter().filter(|n| *n == h.name()).count() > 1 {
+            return Err(DataError::DuplicateColumn {
+                file,
+                column: h.name().to_string(),
+            });
+        }
         if existing.is_some() && !job.replace {
             return Err(DataError::OutputExists {
                 file,
@@ -439,21 +462,24 @@ fn fill_row(
             Ok(Cell::Value(v)) => row.set_slot(slot, v),
             Ok(Cell::Missing) => any_missing = true,
             Err(e) => {
-                let error = DataError::Cell {
-                    file: job.input_name.clone(),
-                    line: batch.line(i),
-                    column: layout.names[col].clone(),
-                    value: String::from_utf8_lossy(cell).into_owned(),
-                    ty: field.ty,
-                    expected: e.expected,
-                };
-                if !job.lenient {
-                    return Err(error);
-                }
-                summary.bad_cells += 1;
-                if summary.bad_examples.len() < 5 {
+                // Under --lenient only the first few are described: finding a
+                // line number costs a scan of the batch.
+                let describe = !job.lenient || summary.bad_examples.len() < MAX_BAD_EXAMPLES;
+                if describe {
+                    let error = DataError::Cell {
+                        file: job.input_name.clone(),
+                        line: batch.line(i),
+                        column: layout.names[col].clone(),
+                        value: String::from_utf8_lossy(cell).into_owned(),
+                        ty: field.ty,
+                        expected: e.expected,
+                    };
+                    if !job.lenient {
+                        return Err(error);
+                    }
                     summary.bad_examples.push(error.to_string());
                 }
+                summary.bad_cells += 1;
                 any_missing = true;
             }
         }
@@ -510,4 +536,66 @@ fn write_record(
     }
     out.extend_from_slice(layout.terminator);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuantizationConfig;
+    use crate::rules::{QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet};
+
+    /// Gives `good` bytes of listings, then fails.
+    struct FailingAfter {
+        good: Vec<u8>,
+        at: usize,
+    }
+
+    impl Read for FailingAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.at == self.good.len() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.good.len() - self.at);
+            buf[..n].copy_from_slice(&self.good[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Regression: a read error after the first batch was reported as "a
+    /// worker stopped", losing its cause.
+    #[test]
+    fn a_read_error_mid_stream_is_reported_as_itself() {
+        let mut good = b"model,vram_gb,tdp_watts,mig_support\n".to_vec();
+        while good.len() < 3 * super::super::reader::BATCH_BYTES {
+            good.extend_from_slice(b"A30,24,165,True\n");
+        }
+        let texts = [(
+            QUANTIZATION_RULE_NAME.to_string(),
+            QUANTIZATION_RULE.to_string(),
+        )];
+        let schema = Schema::listing();
+        let set = RuleSet::build(&texts, &schema, &QuantizationConfig::default().to_config());
+        let rules = set.heuristics();
+        for threads in [1, 2, 4] {
+            let job = Job {
+                heuristics: rules.iter().map(|h| h as &dyn Heuristic).collect(),
+                schema: schema.clone(),
+                fields: set.program.fields_read.clone(),
+                input_name: "in.csv".into(),
+                output_name: "out.csv".into(),
+                replace: false,
+                lenient: false,
+                progress: None,
+                threads,
+            };
+            let input = FailingAfter {
+                good: good.clone(),
+                at: 0,
+            };
+            let mut out = Vec::new();
+            let err = run(input, &mut out, &job).expect_err("the read fails");
+            assert_eq!(err.to_string(), "in.csv: disk on fire", "threads {threads}");
+        }
+    }
 }

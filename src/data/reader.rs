@@ -48,6 +48,16 @@ impl Batch {
         self.bom = false;
     }
 
+    /// Give back memory a very long record left behind, so one huge cell
+    /// does not keep every later batch large.
+    pub fn trim(&mut self, batch_bytes: usize) {
+        for buf in [&mut self.raw, &mut self.fields] {
+            if buf.capacity() > 4 * batch_bytes {
+                buf.shrink_to(2 * batch_bytes);
+            }
+        }
+    }
+
     /// Record `i`'s bytes as read: blank lines before it, its text, its terminator.
     fn span(&self, i: usize) -> &[u8] {
         let start = match i {
@@ -175,12 +185,15 @@ impl<R: Read> BatchReader<R> {
     /// Fill `batch` with the next whole records; `false` at end of input.
     pub fn next_batch(&mut self, batch: &mut Batch) -> io::Result<bool> {
         batch.clear();
+        batch.trim(self.batch_bytes);
         batch.first_line = self.line;
         std::mem::swap(&mut batch.raw, &mut self.carry);
         self.carry.clear();
+        // Grows for one record longer than a batch, for this batch only.
+        let mut limit = self.batch_bytes;
         loop {
             // Fill up to the batch size (more if one record is longer).
-            let want = self.batch_bytes.max(batch.raw.len() + self.batch_bytes / 4);
+            let want = limit.max(batch.raw.len() + limit / 4);
             while !self.eof && batch.raw.len() < want {
                 let old = batch.raw.len();
                 batch.raw.resize(want, 0);
@@ -193,7 +206,7 @@ impl<R: Read> BatchReader<R> {
             let consumed = self.parse(batch);
             if batch.is_empty() && !self.eof {
                 // One record longer than the batch: read more and parse again.
-                self.batch_bytes *= 2;
+                limit *= 2;
                 continue;
             }
             self.carry.extend_from_slice(&batch.raw[consumed..]);

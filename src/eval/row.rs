@@ -22,6 +22,8 @@ pub struct Row {
 pub enum RowError {
     #[error("the row schema has no field `{0}`")]
     UnknownField(String),
+    #[error("field `{field}`: {value} is not a finite number")]
+    NotFinite { field: String, value: f64 },
     #[error("field `{field}` is {expected}, not {found:?}")]
     WrongType {
         field: String,
@@ -62,7 +64,16 @@ impl Row {
             .slot(field)
             .ok_or_else(|| RowError::UnknownField(field.to_string()))?;
         let ty = self.schema.field(slot).ty;
-        let val = match (ty, value.into()) {
+        let value = value.into();
+        if let Value::Float(f) = value
+            && !f.is_finite()
+        {
+            return Err(RowError::NotFinite {
+                field: field.to_string(),
+                value: f,
+            });
+        }
+        let val = match (ty, value) {
             (_, Value::Missing) => Val::Missing,
             (FieldType::Bool, Value::Bool(b)) => Val::Bool(b),
             (FieldType::Int, Value::Int(i)) => Val::Int(i),
@@ -212,6 +223,10 @@ mod tests {
         assert!(matches!(
             row.set("mig_support", 3.5),
             Err(RowError::WrongType { .. })
+        ));
+        assert!(matches!(
+            row.set("vram_gb", f64::NAN),
+            Err(RowError::NotFinite { .. })
         ));
         row.clear();
         assert_eq!(row.get("vram_gb"), Some(Value::Missing));

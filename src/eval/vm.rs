@@ -31,6 +31,7 @@ pub struct Scratch {
     memo_gen: Vec<u32>,
     text: Vec<u8>,
     stack: Vec<u32>,
+    schema_ok: bool,
 }
 
 impl Scratch {
@@ -44,14 +45,23 @@ impl Scratch {
         self.text.clear();
     }
 
-    fn adopt(&mut self, prog: &Compiled) {
+    /// Make room for `prog`; whether `row` has the schema `prog` was checked
+    /// against (a row of another schema would read the wrong slots).
+    fn adopt(&mut self, prog: &Compiled, row: &Row) -> bool {
         if self.owner != prog.id {
             self.owner = prog.id;
             self.regs = vec![Val::Missing; prog.registers.max(1)];
             self.memo = vec![Val::Missing; prog.items.len()];
             self.memo_gen = vec![0; prog.items.len()];
             self.generation = 1;
+            let fields = &row.schema().fields;
+            self.schema_ok = fields.len() == prog.schema.len()
+                && fields
+                    .iter()
+                    .zip(&prog.schema)
+                    .all(|(f, (name, ty))| f.name == *name && f.ty == *ty);
         }
+        self.schema_ok
     }
 }
 
@@ -59,7 +69,9 @@ impl Scratch {
 pub fn eval_item(prog: &Compiled, row: &Row, item: u32) -> Result<Value, EvalError> {
     let mut scratch = row.scratch.borrow_mut();
     let s = &mut *scratch;
-    s.adopt(prog);
+    if !s.adopt(prog, row) {
+        return Err(schema_mismatch(prog, item));
+    }
     let val = resolve(prog, row, s, item)?;
     Ok(to_value(prog, row, s, val))
 }
@@ -74,7 +86,9 @@ pub fn write_item(
 ) -> Result<Written, EvalError> {
     let mut scratch = row.scratch.borrow_mut();
     let s = &mut *scratch;
-    s.adopt(prog);
+    if !s.adopt(prog, row) {
+        return Err(schema_mismatch(prog, item));
+    }
     Ok(match resolve(prog, row, s, item)? {
         Val::Missing => Written::Missing,
         Val::Bool(true) => {
@@ -170,6 +184,16 @@ fn bytes<'a>(prog: &'a Compiled, row: &'a Row, scratch: &'a [u8], r: StrRef) -> 
         Pool::Const => &prog.const_text,
     };
     &pool[r.start as usize..(r.start + r.len) as usize]
+}
+
+#[cold]
+fn schema_mismatch(prog: &Compiled, item: u32) -> EvalError {
+    let it = &prog.items[item as usize];
+    EvalError {
+        rule: it.name.clone(),
+        span: it.span,
+        message: "the row's schema is not the one the rules were checked against".into(),
+    }
 }
 
 /// An overflow inside the evaluation loop: small, so the loop's results
