@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+/// The command line (used by the `glyphsieve` binary; not a library API).
+#[doc(hidden)]
 pub mod cli;
 pub mod compile;
 pub mod config;

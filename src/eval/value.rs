@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// Where the bytes of a string value live.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pool {
     /// The row's field text.
@@ -15,6 +16,7 @@ pub enum Pool {
     Const,
 }
 
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StrRef {
     pub pool: Pool,
@@ -22,8 +24,9 @@ pub struct StrRef {
     pub len: u32,
 }
 
-/// A value during evaluation: `Copy`, no heap. Enum variants are global
+/// A value during evaluation (internal to the evaluator): `Copy`, no heap. Enum variants are global
 /// variant ids, in declaration order within each enum.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val {
     Missing,
