@@ -28,10 +28,6 @@ pub enum Instr {
         dst: Reg,
         item: u32,
     },
-    Move {
-        dst: Reg,
-        src: Reg,
-    },
     ToFloat {
         dst: Reg,
         src: Reg,
@@ -39,7 +35,6 @@ pub enum Instr {
     Neg {
         dst: Reg,
         src: Reg,
-        float: bool,
         at: u32,
     },
     Not {
@@ -134,6 +129,23 @@ pub enum Arith {
     RemFloat,
 }
 
+impl Arith {
+    /// The typed operation for an arithmetic operator (`/` is always float).
+    pub fn of(op: BinaryOp, float: bool) -> Arith {
+        match (op, float) {
+            (BinaryOp::Add, false) => Arith::AddInt,
+            (BinaryOp::Sub, false) => Arith::SubInt,
+            (BinaryOp::Mul, false) => Arith::MulInt,
+            (BinaryOp::Rem, false) => Arith::RemInt,
+            (BinaryOp::Add, true) => Arith::AddFloat,
+            (BinaryOp::Sub, true) => Arith::SubFloat,
+            (BinaryOp::Mul, true) => Arith::MulFloat,
+            (BinaryOp::Rem, true) => Arith::RemFloat,
+            _ => Arith::DivFloat,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
     Eq,
@@ -188,7 +200,6 @@ pub enum Func {
 pub struct ItemCode {
     pub name: Arc<str>,
     pub ty: Type,
-    pub is_rule: bool,
     /// The rule's `default`, used when the result is missing.
     pub default: Option<Val>,
     pub code: std::ops::Range<u32>,
@@ -216,7 +227,6 @@ pub struct Compiled {
     pub variant_names: Vec<Arc<str>>,
     /// Registers one item needs at most.
     pub registers: usize,
-    pub fields_read: Vec<usize>,
     /// The fields (name, type) of the schema the rules were checked against.
     pub schema: Vec<(String, crate::types::FieldType)>,
 }
@@ -277,7 +287,6 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         items.push(ItemCode {
             name: item.name.as_str().into(),
             ty: item.ty,
-            is_rule: item.rule.is_some(),
             default,
             code: start..c.code.len() as u32,
             result,
@@ -300,7 +309,6 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         regexes: p.regexes.clone(),
         variant_names,
         registers: c.max_reg as usize,
-        fields_read: p.fields_read.clone(),
         schema: schema
             .fields
             .iter()
@@ -401,12 +409,7 @@ impl Compiler {
             TKind::Neg(inner) => {
                 self.expr(inner, dst);
                 let at = self.at(e.span);
-                self.emit(Instr::Neg {
-                    dst,
-                    src: dst,
-                    float: e.ty == Type::Float,
-                    at,
-                });
+                self.emit(Instr::Neg { dst, src: dst, at });
             }
             TKind::Not(inner) => {
                 self.expr(inner, dst);
@@ -443,17 +446,7 @@ impl Compiler {
                 let b = self.operand(rhs);
                 if op.is_arithmetic() {
                     let float = lhs.ty == Type::Float;
-                    let op = match (op, float) {
-                        (BinaryOp::Add, false) => Arith::AddInt,
-                        (BinaryOp::Sub, false) => Arith::SubInt,
-                        (BinaryOp::Mul, false) => Arith::MulInt,
-                        (BinaryOp::Rem, false) => Arith::RemInt,
-                        (BinaryOp::Add, true) => Arith::AddFloat,
-                        (BinaryOp::Sub, true) => Arith::SubFloat,
-                        (BinaryOp::Mul, true) => Arith::MulFloat,
-                        (BinaryOp::Rem, true) => Arith::RemFloat,
-                        _ => Arith::DivFloat,
-                    };
+                    let op = Arith::of(*op, float);
                     let at = self.at(e.span);
                     self.emit(Instr::Arith { op, dst, a, b, at });
                 } else {

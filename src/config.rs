@@ -2,7 +2,6 @@
 //! DTO of the quantization heuristic's thresholds.
 
 use crate::diagnostic::nearest;
-use crate::types::Type;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -24,16 +23,6 @@ pub enum CfgValue {
 }
 
 impl CfgValue {
-    pub fn ty(&self) -> Option<Type> {
-        match self {
-            CfgValue::Bool(_) => Some(Type::Bool),
-            CfgValue::Int(_) => Some(Type::Int),
-            CfgValue::Float(_) => Some(Type::Float),
-            CfgValue::Str(_) => Some(Type::Str),
-            _ => None,
-        }
-    }
-
     fn kind(&self) -> &'static str {
         match self {
             CfgValue::Bool(_) => "a bool",
@@ -222,11 +211,7 @@ impl Config {
     pub fn leaf_paths(&self) -> Vec<String> {
         fn walk(prefix: &str, m: &[(String, CfgValue)], out: &mut Vec<String>) {
             for (k, v) in m {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let path = join_key(prefix, k);
                 match v {
                     CfgValue::Map(inner) => walk(&path, inner, out),
                     _ => out.push(path),
@@ -256,10 +241,9 @@ impl Config {
         let path: Vec<&str> = key.trim().split('.').collect();
         let mut map = &mut self.root;
         for (i, seg) in path.iter().enumerate() {
-            let known: Vec<String> = map.iter().map(|(k, _)| k.clone()).collect();
             let Some(pos) = map.iter().position(|(k, _)| k == seg) else {
                 let at = path[..i].join(".");
-                let hint = nearest(seg, known.iter().map(String::as_str))
+                let hint = nearest(seg, map.iter().map(|(k, _)| k.as_str()))
                     .map(|n| format!(" (did you mean `{}`?)", join_key(&at, n)))
                     .unwrap_or_default();
                 return Err(err(format!("unknown config key `{key}`{hint}")));
@@ -439,9 +423,9 @@ fn merge_typed(
 ) -> Result<(), String> {
     for (k, v) in over {
         let path = join_key(prefix, k);
-        let known: Vec<String> = base.iter().map(|(k, _)| k.clone()).collect();
-        let Some((_, slot)) = base.iter_mut().find(|(bk, _)| bk == k) else {
-            let hint = nearest(k, known.iter().map(String::as_str))
+        let Some(pos) = base.iter().position(|(bk, _)| bk == k) else {
+            let known: Vec<&str> = base.iter().map(|(k, _)| k.as_str()).collect();
+            let hint = nearest(k, known.iter().copied())
                 .map(|n| format!(" (did you mean `{}`?)", join_key(prefix, n)))
                 .unwrap_or_default();
             return Err(format!(
@@ -449,6 +433,7 @@ fn merge_typed(
                 known.join(", ")
             ));
         };
+        let slot = &mut base[pos].1;
         match (&mut *slot, v) {
             (CfgValue::Map(inner), CfgValue::Map(over_inner)) => {
                 merge_typed(inner, over_inner, &path)?
@@ -542,7 +527,7 @@ mod tests {
     #[test]
     fn generic_config_types_come_from_values() {
         let c = Config::from_yaml("c.yaml", "a: 1\nb:\n  c: 2.5\n  d: hi\n").unwrap();
-        assert_eq!(c.get(&["a"]).and_then(CfgValue::ty), Some(Type::Int));
+        assert_eq!(c.get(&["a"]), Some(&CfgValue::Int(1)));
         assert_eq!(c.get(&["b", "c"]), Some(&CfgValue::Float(2.5)));
         assert_eq!(c.leaf_paths(), ["a", "b.c", "b.d"]);
         assert!(Config::from_yaml("c.yaml", "- 1\n").is_err());

@@ -29,7 +29,6 @@ impl FieldDef {
 /// first byte without comparing against any marker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nulls {
-    markers: Vec<String>,
     lowered: Vec<Vec<u8>>,
     first: [bool; 256],
     empty: bool,
@@ -53,15 +52,9 @@ impl Nulls {
         }
         Nulls {
             empty: lowered.iter().any(Vec::is_empty),
-            markers,
             lowered,
             first,
         }
-    }
-
-    /// The markers as written in the schema.
-    pub fn markers(&self) -> &[String] {
-        &self.markers
     }
 
     pub fn matches(&self, cell: &[u8]) -> bool {

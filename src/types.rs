@@ -3,6 +3,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// 2^63 as a float: the first float past every `i64` (`i64::MAX as f64`
+/// rounds up to it), so a float `f` fits an int exactly when
+/// `-I64_LIMIT <= f < I64_LIMIT`.
+pub const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+
 /// The type of a row field, as the row schema declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,8 +3,10 @@
 use super::Checker;
 use super::builtins::Params;
 use super::ir::*;
+use crate::compile::Arith;
 use crate::config::CfgValue;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::eval::value::Val;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
 use crate::types::Type;
 
@@ -742,30 +744,22 @@ impl Checker<'_, '_> {
     }
 }
 
-/// Fold arithmetic on two constants as the evaluator would: `Some(Err)` on
-/// overflow, `None` when the result is missing (division by zero).
+/// Fold arithmetic on two constants with the evaluator's own arithmetic:
+/// `Some(Err)` on overflow, `None` when the result is missing (division by
+/// zero) or the operands are not numbers.
 fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
-    let int = |r: Option<i64>| Some(r.map(Const::Int).ok_or(()));
-    let float = |f: f64| {
-        Some(if f.is_finite() {
-            Ok(Const::Float(f))
-        } else {
-            Err(())
-        })
-    };
-    match (op, a, b) {
-        (BinaryOp::Add, Const::Int(x), Const::Int(y)) => int(x.checked_add(*y)),
-        (BinaryOp::Sub, Const::Int(x), Const::Int(y)) => int(x.checked_sub(*y)),
-        (BinaryOp::Mul, Const::Int(x), Const::Int(y)) => int(x.checked_mul(*y)),
-        (BinaryOp::Rem, Const::Int(_), Const::Int(0)) => None,
-        (BinaryOp::Rem, Const::Int(x), Const::Int(y)) => int(Some(x.wrapping_rem(*y))),
-        (BinaryOp::Div | BinaryOp::Rem, Const::Float(_), Const::Float(y)) if *y == 0.0 => None,
-        (BinaryOp::Add, Const::Float(x), Const::Float(y)) => float(x + y),
-        (BinaryOp::Sub, Const::Float(x), Const::Float(y)) => float(x - y),
-        (BinaryOp::Mul, Const::Float(x), Const::Float(y)) => float(x * y),
-        (BinaryOp::Div, Const::Float(x), Const::Float(y)) => float(x / y),
-        (BinaryOp::Rem, Const::Float(x), Const::Float(y)) => float(x % y),
+    let val = |c: &Const| match c {
+        Const::Int(i) => Some(Val::Int(*i)),
+        Const::Float(f) => Some(Val::Float(*f)),
         _ => None,
+    };
+    let (a, b) = (val(a)?, val(b)?);
+    let float = matches!(a, Val::Float(_));
+    match crate::eval::arith(Arith::of(op, float), a, b) {
+        Ok(Val::Int(i)) => Some(Ok(Const::Int(i))),
+        Ok(Val::Float(f)) => Some(Ok(Const::Float(f))),
+        Ok(_) => None,
+        Err(_) => Some(Err(())),
     }
 }
 

@@ -15,8 +15,6 @@ pub struct Program {
     pub enums: Vec<EnumInfo>,
     /// Lets and rules in declaration order, addressed by [`ItemId`].
     pub items: Vec<CheckedItem>,
-    /// Every item after everything it depends on (the order to evaluate in).
-    pub order: Vec<ItemId>,
     /// The rules, in output order: files in the order given (folders
     /// sorted by path), items in source order.
     pub outputs: Vec<ItemId>,
@@ -36,7 +34,6 @@ pub struct EnumInfo {
 pub struct CheckedItem {
     pub name: String,
     pub span: Span,
-    pub doc: Vec<String>,
     pub ty: Type,
     /// `Some` for a rule (an output column), `None` for a `let`.
     pub rule: Option<RuleInfo>,

@@ -24,12 +24,6 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Checked {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-}
-
 /// Check parsed modules against a row schema and a config. `config_file` is
 /// where the config's text sits in the source map (for unused-key warnings).
 pub fn check(
@@ -80,7 +74,6 @@ pub fn check(
         .map(|(i, ((d, body), deps))| CheckedItem {
             name: d.name.name.clone(),
             span: d.name.span,
-            doc: d.doc.clone(),
             ty: c.types[i].unwrap_or(Type::Error),
             rule: d.rule.as_ref().map(|r| RuleInfo {
                 default: r.default.clone(),
@@ -99,7 +92,6 @@ pub fn check(
         program: Program {
             enums: c.enums,
             items,
-            order,
             outputs,
             regexes: c.regexes,
             fields_read: c.fields_read.into_iter().collect(),
@@ -110,7 +102,6 @@ pub fn check(
 
 struct Decl<'m> {
     name: ast::Ident,
-    doc: Vec<String>,
     body: &'m Expr,
     rule: Option<RuleDecl<'m>>,
 }
@@ -253,7 +244,6 @@ impl<'a, 'm> Checker<'a, 'm> {
                 self.types.push(rule.as_ref().map(|r| r.ty));
                 self.decls.push(Decl {
                     name: name.clone(),
-                    doc: item.doc.clone(),
                     body,
                     rule,
                 });

@@ -99,20 +99,21 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, Failure> {
 
 /// The typed quantization config: `--config FILE` must be one, then `--set`.
 pub fn load_quantization_config(args: &ConfigArgs) -> Result<Config, Failure> {
-    let dto = match &args.config {
+    let mut config = match &args.config {
         Some(path) => {
+            let name = path.display().to_string();
             let text = read_text(path)?;
-            QuantizationConfig::from_yaml(&path.display().to_string(), &text)
+            let mut config = QuantizationConfig::from_yaml(&name, &text)
                 .map_err(|e| Failure::problem(e.to_string()))?
+                .to_config();
+            // Point W404 and friends at the user's file, not the built-in one.
+            config.name = name;
+            config.text = Some(text.into());
+            config.from_user = true;
+            config
         }
-        None => QuantizationConfig::default(),
+        None => QuantizationConfig::default().to_config(),
     };
-    let mut config = dto.to_config();
-    if let Some(path) = &args.config {
-        config.name = path.display().to_string();
-        config.text = Some(read_text(path)?.into());
-        config.from_user = true;
-    }
     for s in &args.set {
         config.set(s).map_err(|e| Failure::usage(e.to_string()))?;
     }

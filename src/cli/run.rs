@@ -1,6 +1,7 @@
 //! `glyphsieve eval` and `glyphsieve tag-quantization`: rules over a CSV.
 
 use super::args::{EvalArgs, OutputArgs, TagArgs};
+use super::lint::plural;
 use super::{Failure, OK, PROBLEMS, load_config, load_quantization_config, load_schema};
 use crate::data::pipeline::{DataError, Job, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
@@ -121,7 +122,7 @@ fn build(
         message: format!(
             "{} error{} in the rules; nothing was written",
             errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
+            plural(errors.len())
         ),
         rendered: Some(render_human(&errors, &set.sources, color)),
         code: PROBLEMS,
@@ -135,14 +136,13 @@ fn report_lenient(summary: &Summary) {
     eprintln!(
         "--lenient: {} cell{} could not be read and counted as missing; the first:",
         summary.bad_cells,
-        if summary.bad_cells == 1 { "" } else { "s" }
+        plural(summary.bad_cells as usize)
     );
     for e in &summary.bad_examples {
         eprintln!("  {e}");
     }
 }
 
-/// Run heuristics over `data` into stdout or `-o FILE` (atomically).
 /// Run heuristics over `data` into stdout or `-o FILE` (atomically).
 /// `None`: stdout was closed before the end (a broken pipe is not an error).
 fn tag(

@@ -3,7 +3,7 @@
 use crate::config::parse_bool;
 use crate::eval::value::Val;
 use crate::schema::FieldDef;
-use crate::types::FieldType;
+use crate::types::{FieldType, I64_LIMIT};
 
 /// Why a cell could not be read: what the field expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn parse_int(cell: &[u8]) -> Option<i64> {
         return Some(i);
     }
     let f: f64 = t.parse().ok()?;
-    let in_range = (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
+    let in_range = (-I64_LIMIT..I64_LIMIT).contains(&f);
     (f.fract() == 0.0 && in_range).then_some(f as i64)
 }
 

@@ -3,9 +3,9 @@
 //! evaluates and writes, so parsing and evaluation use both cores.
 
 use super::cell::{Cell, parse_cell};
-use super::reader::{BOM, Batch, BatchReader, Fields};
+use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, shrink_if_huge};
 use crate::eval::value::write_quoted;
-use crate::eval::{EvalError, Row, Value};
+use crate::eval::{EvalError, Row};
 use crate::heuristic::{Heuristic, Written};
 use crate::schema::Schema;
 use crate::types::FieldType;
@@ -125,7 +125,8 @@ struct Layout {
     reads: Vec<(usize, usize)>,
     /// For each heuristic, the input column it replaces (with --replace).
     replaces: Vec<Option<usize>>,
-    columns: usize,
+    /// For each input column, the heuristic that replaces it.
+    column_output: Vec<Option<usize>>,
     names: Vec<String>,
     terminator: &'static [u8],
 }
@@ -184,10 +185,7 @@ pub fn run<R: Read + Send, W: Write>(
                 });
             }
         };
-        let mut summary = Summary {
-            tallies: vec![Tally::default(); job.heuristics.len()],
-            ..Summary::default()
-        };
+        let mut summary = Summary::new(job.heuristics.len());
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
@@ -286,9 +284,7 @@ fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layou
         };
         let Ok(mut slot) = next else { return };
         slot.out.clear();
-        if slot.out.capacity() > 4 * super::reader::BATCH_BYTES {
-            slot.out.shrink_to(2 * super::reader::BATCH_BYTES);
-        }
+        shrink_if_huge(&mut slot.out, BATCH_BYTES);
         if slot.error.is_none() {
             evaluate_batch(&mut slot, 0, layout, job, &mut row);
         }
@@ -308,17 +304,14 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
         error,
         ..
     } = slot;
-    *summary = Summary {
-        tallies: vec![Tally::default(); job.heuristics.len()],
-        ..Summary::default()
-    };
+    summary.reset(job.heuristics.len());
     for i in first..batch.len() {
         let fields = batch.record(i);
-        if fields.len() != layout.columns {
+        if fields.len() != layout.names.len() {
             *error = Some(DataError::Ragged {
                 file: job.input_name.clone(),
                 line: batch.line(i),
-                expected: layout.columns,
+                expected: layout.names.len(),
                 found: fields.len(),
             });
             return;
@@ -334,6 +327,23 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
 }
 
 impl Summary {
+    fn new(heuristics: usize) -> Summary {
+        Summary {
+            tallies: vec![Tally::default(); heuristics],
+            ..Summary::default()
+        }
+    }
+
+    /// Empty again, keeping the allocations.
+    fn reset(&mut self, heuristics: usize) {
+        self.rows = 0;
+        self.rows_missing_input = 0;
+        self.bad_cells = 0;
+        self.bad_examples.clear();
+        self.tallies.clear();
+        self.tallies.resize(heuristics, Tally::default());
+    }
+
     fn merge(&mut self, other: &Summary) {
         self.rows += other.rows;
         self.rows_missing_input += other.rows_missing_input;
@@ -413,17 +423,23 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
         b"" => b"\n" as &[u8],
         t => t,
     };
+    let mut column_output = vec![None; names.len()];
+    for (k, r) in replaces.iter().enumerate() {
+        if let Some(c) = r {
+            column_output[*c] = Some(k);
+        }
+    }
     let layout = Layout {
         reads,
         replaces,
-        columns: fields.len(),
+        column_output,
         names,
         terminator,
     };
     if batch.bom {
         out.extend_from_slice(BOM);
     }
-    if layout.replaces.iter().any(Option::is_some) {
+    if layout.column_output.iter().any(Option::is_some) {
         for (c, f) in fields.iter().enumerate() {
             if c > 0 {
                 out.push(b',');
@@ -499,20 +515,20 @@ fn write_record(
     out: &mut Vec<u8>,
     summary: &mut Summary,
 ) -> Result<(), DataError> {
-    let replacing = layout.replaces.iter().any(Option::is_some);
-    let mut values: Vec<Value> = Vec::new();
     let located = |error| DataError::Eval {
         file: job.input_name.clone(),
         line: batch.line(i),
         error,
     };
-    if !replacing {
+    if layout.column_output.iter().all(Option::is_none) {
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
             tally.add(h.write_cell(row, out).map_err(located)?);
         }
     } else {
+        // --replace: cells are written one by one, so the row is rebuilt.
+        let mut values = Vec::with_capacity(job.heuristics.len());
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             let v = h.evaluate(row).map_err(located)?;
             tally.add(Written::of(&v));
@@ -522,7 +538,7 @@ fn write_record(
             if c > 0 {
                 out.push(b',');
             }
-            match layout.replaces.iter().position(|r| *r == Some(c)) {
+            match layout.column_output[c] {
                 Some(k) => values[k].write_csv(out),
                 None => write_quoted(f, out),
             }
@@ -567,7 +583,7 @@ mod tests {
     #[test]
     fn a_read_error_mid_stream_is_reported_as_itself() {
         let mut good = b"model,vram_gb,tdp_watts,mig_support\n".to_vec();
-        while good.len() < 3 * super::super::reader::BATCH_BYTES {
+        while good.len() < 3 * BATCH_BYTES {
             good.extend_from_slice(b"A30,24,165,True\n");
         }
         let texts = [(

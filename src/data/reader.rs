@@ -51,11 +51,8 @@ impl Batch {
     /// Give back memory a very long record left behind, so one huge cell
     /// does not keep every later batch large.
     pub fn trim(&mut self, batch_bytes: usize) {
-        for buf in [&mut self.raw, &mut self.fields] {
-            if buf.capacity() > 4 * batch_bytes {
-                buf.shrink_to(2 * batch_bytes);
-            }
-        }
+        shrink_if_huge(&mut self.raw, batch_bytes);
+        shrink_if_huge(&mut self.fields, batch_bytes);
     }
 
     /// Record `i`'s bytes as read: blank lines before it, its text, its terminator.
@@ -71,8 +68,7 @@ impl Batch {
     /// Record `i`'s raw bytes, without blank lines before it or its terminator.
     pub fn raw_record(&self, i: usize) -> &[u8] {
         let r = self.span(i);
-        let lead = r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-        let r = &r[lead..];
+        let r = &r[lead(r)..];
         let r = r.strip_suffix(b"\n").unwrap_or(r);
         r.strip_suffix(b"\r").unwrap_or(r)
     }
@@ -95,9 +91,8 @@ impl Batch {
     /// The input line record `i` starts on.
     pub fn line(&self, i: usize) -> u64 {
         let r = self.span(i);
-        let lead = r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
         let start = r.as_ptr() as usize - self.raw.as_ptr() as usize;
-        self.first_line + count_lines(&self.raw[..start + lead])
+        self.first_line + count_lines(&self.raw[..start + lead(r)])
     }
 
     /// Record `i`'s fields.
@@ -149,6 +144,13 @@ impl<'a> Fields<'a> {
 
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Give back most of a buffer that one huge record grew far past a batch.
+pub fn shrink_if_huge(buf: &mut Vec<u8>, batch_bytes: usize) {
+    if buf.capacity() > 4 * batch_bytes {
+        buf.shrink_to(2 * batch_bytes);
     }
 }
 
@@ -299,6 +301,11 @@ impl<R: Read> BatchReader<R> {
         batch.fields.truncate(out);
         pos
     }
+}
+
+/// Length of the blank lines (CR and LF bytes) before a record's text.
+fn lead(r: &[u8]) -> usize {
+    r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count()
 }
 
 /// Lines in `bytes`, counted by LF as the csv crate and most tools count

@@ -199,7 +199,7 @@ fn schema_mismatch(prog: &Compiled, item: u32) -> EvalError {
 /// An overflow inside the evaluation loop: small, so the loop's results
 /// stay small; [`Fault::into_error`] builds the full error off the hot path.
 #[derive(Debug, Clone, Copy)]
-struct Fault {
+pub(crate) struct Fault {
     at: u32,
     float: bool,
 }
@@ -240,18 +240,12 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
             Instr::Const { dst, val } => regs[dst as usize] = val,
             Instr::Field { dst, slot } => regs[dst as usize] = row.cell(slot as usize),
             Instr::Item { dst, item } => regs[dst as usize] = s.memo[item as usize],
-            Instr::Move { dst, src } => regs[dst as usize] = regs[src as usize],
             Instr::ToFloat { dst, src } => {
                 if let Val::Int(i) = regs[src as usize] {
                     regs[dst as usize] = Val::Float(i as f64);
                 }
             }
-            Instr::Neg {
-                dst,
-                src,
-                float: _,
-                at,
-            } => {
+            Instr::Neg { dst, src, at } => {
                 regs[dst as usize] = match regs[src as usize] {
                     Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| Fault::int(at))?),
                     Val::Float(f) => Val::Float(-f),
@@ -292,15 +286,7 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
             }
             Instr::Cmp { op, dst, a, b } => {
                 let (a, b) = (load(regs, row, a), load(regs, row, b));
-                // Numbers first: nearly every comparison in real rules.
-                let ord = match (a, b) {
-                    (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
-                    (Val::Int(x), Val::Float(y)) => Some(int_float(x, y)),
-                    (Val::Float(x), Val::Int(y)) => Some(int_float(y, x).reverse()),
-                    (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
-                    _ => compare(prog, row, &s.text, a, b),
-                };
-                regs[dst as usize] = match ord {
+                regs[dst as usize] = match compare(prog, row, &s.text, a, b) {
                     None => Val::Missing,
                     Some(o) => Val::Bool(op.holds(o)),
                 };
@@ -341,12 +327,11 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                 negated,
             } => {
                 let v = regs[value as usize];
-                let mut result = if v == Val::Missing {
+                regs[dst as usize] = if v == Val::Missing {
                     Val::Missing
                 } else {
-                    Val::Bool(negated)
-                };
-                if v != Val::Missing {
+                    // Found: decided. Not found but a missing element: unknown.
+                    let mut result = Val::Bool(negated);
                     for r in first..first + count {
                         match compare(prog, row, &s.text, v, regs[r as usize]) {
                             Some(Ordering::Equal) => {
@@ -357,8 +342,8 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                             _ => {}
                         }
                     }
-                }
-                regs[dst as usize] = result;
+                    result
+                };
             }
             Instr::Call {
                 func,
@@ -385,8 +370,10 @@ fn load(regs: &[Val], row: &Row, src: Src) -> Val {
     }
 }
 
-#[inline]
-fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
+// Always inlined into the loop: check-time folding calls it too, which
+// would otherwise tip LLVM into a call per arithmetic instruction.
+#[inline(always)]
+pub(crate) fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
     let int_overflow = || Fault::int(at);
     Ok(match (op, a, b) {
         (Arith::AddInt, Val::Int(x), Val::Int(y)) => {
@@ -413,8 +400,7 @@ fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
 
 /// Order an int and a float by their exact values (floats are finite).
 fn int_float(x: i64, y: f64) -> Ordering {
-    // 2^63 as f64: every float at or past it is beyond any i64.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    const LIMIT: f64 = crate::types::I64_LIMIT;
     if y >= LIMIT {
         return Ordering::Less;
     }
@@ -434,12 +420,13 @@ fn int_float(x: i64, y: f64) -> Ordering {
     })
 }
 
-/// Order two values of one type; `None` when either is missing.
+/// Order two values of one type (or an int and a float); `None` when either
+/// is missing. Numbers come first: nearly every comparison in real rules.
 #[inline]
 fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option<Ordering> {
     match (a, b) {
-        (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+        (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
         (Val::Int(x), Val::Float(y)) => Some(int_float(x, y)),
         (Val::Float(x), Val::Int(y)) => Some(int_float(y, x).reverse()),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
@@ -451,7 +438,6 @@ fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn call(
     prog: &Compiled,
     row: &Row,
@@ -469,8 +455,7 @@ fn call(
         return Ok(Val::Missing);
     }
     let to_int = |f: f64| -> Result<Val, Fault> {
-        // i64::MAX as f64 rounds up to 2^63, which does not fit.
-        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+        if (-crate::types::I64_LIMIT..crate::types::I64_LIMIT).contains(&f) {
             Ok(Val::Int(f as i64))
         } else {
             Err(Fault::int(at))
@@ -502,7 +487,7 @@ fn call(
         Func::Round => to_int(float(0).round())?,
         Func::ClampInt => Val::Int(int(0).max(int(1)).min(int(2))),
         Func::ClampFloat => Val::Float(float(0).max(float(1)).min(float(2))),
-        Func::IsMissing => Val::Bool(false),
+        Func::IsMissing => unreachable!("answered before the missing check"),
         Func::Lower | Func::Upper => {
             let Val::Str(r) = args[0] else {
                 return Ok(Val::Missing);

@@ -26,16 +26,6 @@ pub enum ItemKind {
     Enum(EnumDef),
 }
 
-impl Item {
-    pub fn name(&self) -> &Ident {
-        match &self.kind {
-            ItemKind::Rule(r) => &r.name,
-            ItemKind::Let(l) => &l.name,
-            ItemKind::Enum(e) => &e.name,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ident {
     pub name: String,
