@@ -81,6 +81,14 @@ fn finish(output: std::io::Result<std::process::Output>) -> Run {
     }
 }
 
+/// `glyphsieve tag-quantization -` over the seed's 24 GB and 40 GB rows,
+/// plus `extra` arguments.
+fn tag_seed(extra: &[&str]) -> Run {
+    let mut args = vec!["tag-quantization", "-"];
+    args.extend_from_slice(extra);
+    run_stdin(&args, format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes())
+}
+
 /// `glyphsieve tag-quantization -` over `rows` under the seed's header, plus
 /// `extra` arguments; returns each row's `quantization_capable` cell.
 fn tag_seed_rows(rows: &str, extra: &[&str]) -> Vec<String> {
@@ -490,15 +498,7 @@ fn config_file_min_vram_32_changes_the_answer() {
 
 #[test]
 fn config_with_unknown_key_names_it_and_suggests_the_right_one() {
-    let r = run_stdin(
-        &[
-            "tag-quantization",
-            "-",
-            "--config",
-            "tests/fixtures/cli/configs/unknown_key.yaml",
-        ],
-        format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
-    );
+    let r = tag_seed(&["--config", "tests/fixtures/cli/configs/unknown_key.yaml"]);
     r.code(1).no_stdout();
     r.stderr_has("tests/fixtures/cli/configs/unknown_key.yaml")
         .stderr_has("unknown key `min_vram`")
@@ -507,15 +507,7 @@ fn config_with_unknown_key_names_it_and_suggests_the_right_one() {
 
 #[test]
 fn config_with_wrong_type_names_key_expected_and_found() {
-    let r = run_stdin(
-        &[
-            "tag-quantization",
-            "-",
-            "--config",
-            "tests/fixtures/cli/configs/wrong_type.yaml",
-        ],
-        format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
-    );
+    let r = tag_seed(&["--config", "tests/fixtures/cli/configs/wrong_type.yaml"]);
     r.code(1).no_stdout();
     r.stderr_has("tests/fixtures/cli/configs/wrong_type.yaml")
         .stderr_has("`require_mig` expects a bool")
@@ -525,10 +517,7 @@ fn config_with_wrong_type_names_key_expected_and_found() {
 /// A bad `--set` is a bad argument: exit 2, like any other.
 #[test]
 fn set_with_a_value_of_the_wrong_type_fails() {
-    let r = run_stdin(
-        &["tag-quantization", "-", "--set", "require_mig=perhaps"],
-        format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
-    );
+    let r = tag_seed(&["--set", "require_mig=perhaps"]);
     r.code(2).no_stdout();
     r.stderr_has("--set")
         .stderr_has("`require_mig` expects a bool")
@@ -537,17 +526,11 @@ fn set_with_a_value_of_the_wrong_type_fails() {
 
 #[test]
 fn set_with_an_unknown_key_fails_naming_it() {
-    let r = run_stdin(
-        &["tag-quantization", "-", "--set", "nope=1"],
-        format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
-    );
+    let r = tag_seed(&["--set", "nope=1"]);
     r.code(2).no_stdout();
     r.stderr_has("--set")
         .stderr_has("unknown config key `nope`");
-    let r = run_stdin(
-        &["tag-quantization", "-", "--set", "min_vram=30"],
-        format!("{SEED_HEADER}{SEED_24_AND_40}").as_bytes(),
-    );
+    let r = tag_seed(&["--set", "min_vram=30"]);
     r.code(2).no_stdout();
     r.stderr_has("did you mean `min_vram_gb`?");
 }

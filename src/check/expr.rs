@@ -72,7 +72,6 @@ impl Checker<'_, '_> {
             };
         }
         if let Some(slot) = self.schema.slot(n) {
-            self.fields_read.insert(slot);
             return TExpr {
                 kind: TKind::Field(slot),
                 ty: self.schema.field(slot).ty.ty(),

@@ -20,8 +20,6 @@ pub struct Program {
     pub outputs: Vec<ItemId>,
     /// Regexes of `matches(..)` calls, compiled at check time.
     pub regexes: Vec<regex::bytes::Regex>,
-    /// Schema slots of the fields any item reads, ascending.
-    pub fields_read: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use crate::schema::Schema;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, ExprKind, ItemKind, Module};
 use crate::types::{EnumId, Type};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// What checking a rule set gives: the program (usable when there are no
 /// errors) and the diagnostics, in source order.
@@ -49,7 +49,6 @@ pub fn check(
         types: Vec::new(),
         cfg_used: HashSet::new(),
         regexes: Vec::new(),
-        fields_read: BTreeSet::new(),
         deps: Vec::new(),
         let_used: HashSet::new(),
     };
@@ -94,7 +93,6 @@ pub fn check(
             items,
             outputs,
             regexes: c.regexes,
-            fields_read: c.fields_read.into_iter().collect(),
         },
         diagnostics,
     }
@@ -128,7 +126,6 @@ pub(crate) struct Checker<'a, 'm> {
     types: Vec<Option<Type>>,
     cfg_used: HashSet<String>,
     regexes: Vec<regex::bytes::Regex>,
-    fields_read: BTreeSet<usize>,
     /// Items the item being checked reads.
     deps: Vec<ItemId>,
     let_used: HashSet<ItemId>,

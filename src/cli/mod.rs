@@ -81,7 +81,7 @@ impl Failure {
 /// The config rules read: `--config FILE` (any mapping) or the built-in
 /// quantization config, then each `--set`.
 pub fn load_config(args: &ConfigArgs) -> Result<Config, Failure> {
-    let mut config = match &args.config {
+    let config = match &args.config {
         Some(path) => {
             let text = read_text(path)?;
             Config::from_yaml(&path.display().to_string(), &text)
@@ -91,15 +91,12 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, Failure> {
             .map_err(|e| Failure::problem(e.to_string()))?
             .to_config(),
     };
-    for s in &args.set {
-        config.set(s).map_err(|e| Failure::usage(e.to_string()))?;
-    }
-    Ok(config)
+    apply_sets(config, &args.set)
 }
 
 /// The typed quantization config: `--config FILE` must be one, then `--set`.
 pub fn load_quantization_config(args: &ConfigArgs) -> Result<Config, Failure> {
-    let mut config = match &args.config {
+    let config = match &args.config {
         Some(path) => {
             let name = path.display().to_string();
             let text = read_text(path)?;
@@ -114,7 +111,12 @@ pub fn load_quantization_config(args: &ConfigArgs) -> Result<Config, Failure> {
         }
         None => QuantizationConfig::default().to_config(),
     };
-    for s in &args.set {
+    apply_sets(config, &args.set)
+}
+
+/// Each `--set key=value`, in order (a bad one is a bad argument: exit 2).
+fn apply_sets(mut config: Config, sets: &[String]) -> Result<Config, Failure> {
+    for s in sets {
         config.set(s).map_err(|e| Failure::usage(e.to_string()))?;
     }
     Ok(config)

@@ -53,11 +53,7 @@ pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
             }
         }
     }
-    // Only what the chosen rules read (with what they depend on) is parsed.
-    let fields = match &set.compiled {
-        Some(c) => c.fields_read_by(chosen.iter().map(|h| h.item())),
-        None => Vec::new(),
-    };
+    let fields = fields_read(&set, &chosen);
     let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
     if let Some(summary) = tag(&data, &args.output, chosen, fields, &schema, &set, color)? {
         report_lenient(&summary);
@@ -74,8 +70,8 @@ pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
     )];
     let set = build(&texts, &schema, &config, color)?;
     let all = set.heuristics();
+    let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
-    let fields = set.program.fields_read.clone();
     let Some(summary) = tag(
         &args.input,
         &args.output,
@@ -99,6 +95,15 @@ pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
     );
     report_lenient(&summary);
     Ok(OK)
+}
+
+/// Schema slots the chosen rules read, with what they depend on: only
+/// these cells are parsed (and required in the header).
+fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
+    match &set.compiled {
+        Some(c) => c.fields_read_by(chosen.iter().map(|h| h.item())),
+        None => Vec::new(),
+    }
 }
 
 /// Check and compile, or fail with the rendered diagnostics (exit 1).

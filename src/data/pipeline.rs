@@ -127,6 +127,8 @@ struct Layout {
     replaces: Vec<Option<usize>>,
     /// For each input column, the heuristic that replaces it.
     column_output: Vec<Option<usize>>,
+    /// Whether any column is replaced: rows are then rebuilt cell by cell.
+    replacing: bool,
     names: Vec<String>,
     terminator: &'static [u8],
 }
@@ -432,6 +434,7 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
     let layout = Layout {
         reads,
         replaces,
+        replacing: column_output.iter().any(Option::is_some),
         column_output,
         names,
         terminator,
@@ -439,7 +442,7 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
     if batch.bom {
         out.extend_from_slice(BOM);
     }
-    if layout.column_output.iter().any(Option::is_some) {
+    if layout.replacing {
         for (c, f) in fields.iter().enumerate() {
             if c > 0 {
                 out.push(b',');
@@ -520,7 +523,7 @@ fn write_record(
         line: batch.line(i),
         error,
     };
-    if layout.column_output.iter().all(Option::is_none) {
+    if !layout.replacing {
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
@@ -597,7 +600,11 @@ mod tests {
             let job = Job {
                 heuristics: rules.iter().map(|h| h as &dyn Heuristic).collect(),
                 schema: schema.clone(),
-                fields: set.program.fields_read.clone(),
+                fields: set
+                    .compiled
+                    .as_ref()
+                    .expect("the rule compiles")
+                    .fields_read_by(rules.iter().map(|h| h.item())),
                 input_name: "in.csv".into(),
                 output_name: "out.csv".into(),
                 replace: false,

@@ -67,13 +67,24 @@ impl Scratch {
 
 /// Evaluate one item (with whatever it depends on) for `row`.
 pub fn eval_item(prog: &Compiled, row: &Row, item: u32) -> Result<Value, EvalError> {
+    with_result(prog, row, item, |s, val| to_value(prog, row, s, val))
+}
+
+/// Resolve `item` for `row` in the row's scratch space and hand its value
+/// (with that space, where its strings may live) to `then`.
+fn with_result<T>(
+    prog: &Compiled,
+    row: &Row,
+    item: u32,
+    then: impl FnOnce(&Scratch, Val) -> T,
+) -> Result<T, EvalError> {
     let mut scratch = row.scratch.borrow_mut();
     let s = &mut *scratch;
     if !s.adopt(prog, row) {
         return Err(schema_mismatch(prog, item));
     }
     let val = resolve(prog, row, s, item)?;
-    Ok(to_value(prog, row, s, val))
+    Ok(then(s, val))
 }
 
 /// Evaluate one item and append its value as a CSV cell, without building
@@ -84,12 +95,7 @@ pub fn write_item(
     item: u32,
     out: &mut Vec<u8>,
 ) -> Result<Written, EvalError> {
-    let mut scratch = row.scratch.borrow_mut();
-    let s = &mut *scratch;
-    if !s.adopt(prog, row) {
-        return Err(schema_mismatch(prog, item));
-    }
-    Ok(match resolve(prog, row, s, item)? {
+    with_result(prog, row, item, |s, val| match val {
         Val::Missing => Written::Missing,
         Val::Bool(true) => {
             out.extend_from_slice(b"true");
