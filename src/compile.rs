@@ -222,7 +222,7 @@ pub struct Compiled {
     pub outputs: Vec<u32>,
     pub spans: Vec<Span>,
     pub(crate) const_text: Vec<u8>,
-    pub regexes: Vec<regex::bytes::Regex>,
+    pub regexes: Vec<regex_automata::meta::Regex>,
     /// Variant names by global variant id.
     pub variant_names: Vec<Arc<str>>,
     /// Registers one item needs at most.

@@ -201,23 +201,183 @@ pub fn did_you_mean<'a>(
     nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// Text from a user's file made safe to print in a message: control and
+/// bidirectional formatting characters written as `\u{1b}` escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(risky) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if risky(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `items` joined with commas, at most `max` of them, then how many more:
+/// "a, b, c and 1,997 more". Keeps messages short whatever the input.
+pub fn elide_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
+    match items.len().saturating_sub(max) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// The candidate nearest to `name` by edit distance, if it is plausibly a
 /// typo; a candidate that `name` begins (`min_vram` for `min_vram_gb`) counts.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    let lower = name.to_lowercase();
+    let query = Query::new(name);
     candidates
         .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| {
-            let cl = c.to_lowercase();
-            let d = strsim::damerau_levenshtein(&lower, &cl);
-            let prefix = lower.len() >= 3 && cl.starts_with(&lower);
-            (if prefix { d.min(limit) } else { d }, c)
-        })
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| query.distance(&c.to_lowercase()).map(|d| (d, c)))
+        .filter(|(_, c)| *c != name)
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
         .map(|(_, c)| c)
+}
+
+/// One "did you mean" question: the name, lowercased, and how far a typo
+/// may stray from it.
+struct Query {
+    lower: String,
+    chars: usize,
+    limit: usize,
+}
+
+impl Query {
+    fn new(name: &str) -> Query {
+        let lower = name.to_lowercase();
+        let chars = lower.chars().count();
+        Query {
+            limit: (name.chars().count() / 3).max(1),
+            lower,
+            chars,
+        }
+    }
+
+    /// The distance to a lowercased candidate, if within the limit. A
+    /// candidate that begins with the name counts as just within it.
+    fn distance(&self, cand: &str) -> Option<usize> {
+        let prefix = self.lower.len() >= 3 && cand.starts_with(&self.lower);
+        if prefix {
+            return Some(strsim::osa_distance(&self.lower, cand).min(self.limit));
+        }
+        let len = cand.chars().count();
+        if len.abs_diff(self.chars) > self.limit {
+            return None;
+        }
+        let d = strsim::osa_distance(&self.lower, cand);
+        (d <= self.limit).then_some(d)
+    }
+}
+
+/// Edit-distance work (characters compared) all "did you mean" searches of
+/// one check may do together. Thousands of unknown names against thousands
+/// of declared ones would otherwise cost seconds; past the budget, the
+/// diagnostics are still reported, without suggestions.
+pub const SUGGESTION_BUDGET: u64 = 40_000_000;
+
+/// Names indexed for "did you mean": grouped by length, so a search compares
+/// only names whose length is within the edit limit, and sorted, so the
+/// names a query begins are found by binary search. Searches are memoised
+/// and spend a budget their caller shares ([`SUGGESTION_BUDGET`]).
+pub struct NameIndex {
+    /// (lowercased, as written), sorted by the lowercased form.
+    names: Vec<(String, String)>,
+    /// Indices into `names`, by character count of the lowercased form.
+    by_len: Vec<Vec<usize>>,
+    memo: std::collections::HashMap<String, Option<usize>>,
+}
+
+impl NameIndex {
+    pub fn new<'a>(candidates: impl IntoIterator<Item = &'a str>) -> NameIndex {
+        let mut names: Vec<(String, String)> = candidates
+            .into_iter()
+            .map(|c| (c.to_lowercase(), c.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let mut by_len: Vec<Vec<usize>> = Vec::new();
+        for (i, (lower, _)) in names.iter().enumerate() {
+            let n = lower.chars().count();
+            if by_len.len() <= n {
+                by_len.resize(n + 1, Vec::new());
+            }
+            by_len[n].push(i);
+        }
+        NameIndex {
+            names,
+            by_len,
+            memo: std::collections::HashMap::new(),
+        }
+    }
+
+    /// "did you mean `x`?" for `name`, as [`did_you_mean`] would say it.
+    pub fn did_you_mean(&mut self, name: &str, budget: &mut u64) -> Option<String> {
+        self.nearest(name, budget)
+            .map(|c| format!("did you mean `{c}`?"))
+    }
+
+    /// The nearest name, as [`nearest`] would find it, while `budget` lasts.
+    pub fn nearest(&mut self, name: &str, budget: &mut u64) -> Option<&str> {
+        let found = match self.memo.get(name) {
+            Some(found) => *found,
+            None => {
+                let found = self.search(name, budget);
+                self.memo.insert(name.to_string(), found);
+                found
+            }
+        };
+        found.map(|i| self.names[i].1.as_str())
+    }
+
+    fn search(&self, name: &str, budget: &mut u64) -> Option<usize> {
+        let q = Query::new(name);
+        let lo = q.chars.saturating_sub(q.limit);
+        let hi = (q.chars + q.limit).min(self.by_len.len().saturating_sub(1));
+        let mut picks: Vec<usize> = (lo..=hi)
+            .filter_map(|n| self.by_len.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        if q.lower.len() >= 3 {
+            let from = self
+                .names
+                .partition_point(|(l, _)| l.as_str() < q.lower.as_str());
+            let to = from + self.names[from..].partition_point(|(l, _)| l.starts_with(&q.lower));
+            picks.extend(from..to);
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for i in picks {
+            let (lower, written) = &self.names[i];
+            if written == name {
+                continue;
+            }
+            let cost = (q.chars * lower.len()) as u64;
+            if cost > *budget {
+                *budget = 0;
+                break;
+            }
+            *budget -= cost;
+            let Some(d) = q.distance(lower) else { continue };
+            let better = match best {
+                None => true,
+                Some((bd, bi)) => (d, written) < (bd, &self.names[bi].1),
+            };
+            if better {
+                best = Some((d, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
 }
 
 /// The JSON shape of a diagnostic: stable, documented in docs/language.md.
@@ -292,7 +452,7 @@ struct Rendered {
     code: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: miette::NamedSource<String>,
+    source: crate::source::Windowed,
     labels: Vec<miette::LabeledSpan>,
 }
 
@@ -368,7 +528,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                 Severity::Warning => miette::Severity::Warning,
             },
             help,
-            source: miette::NamedSource::new(file.name.clone(), file.text.to_string()),
+            source: file.windowed(),
             labels,
         };
         let _ = handler.render_report(&mut out, &rendered);
@@ -376,18 +536,15 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     out
 }
 
-/// Columns past which miette's renderer cannot draw (it panics past 65535);
-/// such lines (a generated rule file on one line) get the plain report.
-const MAX_DRAWN_COLUMN: usize = 10_000;
+/// Longest line miette draws. Past 65535 columns it panics, and a very long
+/// line (a generated rule file on one line) would be printed whole for each
+/// diagnostic on it: such reports are plain text instead.
+const MAX_DRAWN_LINE: usize = 10_000;
 
 fn spans_reach_far(d: &Diagnostic, sources: &SourceMap) -> bool {
     std::iter::once(d.span)
         .chain(d.notes.iter().map(|(s, _)| *s))
-        .any(|span| {
-            let file = sources.get(span.file);
-            file.line_col(span.start as usize).1 > MAX_DRAWN_COLUMN
-                || file.line_col(span.end as usize).1 > MAX_DRAWN_COLUMN
-        })
+        .any(|span| sources.get(span.file).widest_line(span, 1) > MAX_DRAWN_LINE)
 }
 
 /// A report without the source drawn: `file:line:col`, message, label, help.
@@ -450,6 +607,49 @@ mod tests {
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
         }
+    }
+
+    #[test]
+    fn name_index_agrees_with_nearest() {
+        let names = [
+            "vram_gb",
+            "tdp_watts",
+            "mig_support",
+            "min_vram_gb",
+            "Price",
+            "price_usd",
+            "a",
+            "ab",
+        ];
+        let mut index = NameIndex::new(names);
+        let mut budget = SUGGESTION_BUDGET;
+        for q in [
+            "vram_bg", "tdp_watt", "price", "min_vram", "PRICE", "b", "abc", "zzz", "mig", "",
+        ] {
+            assert_eq!(index.nearest(q, &mut budget), nearest(q, names), "{q}");
+        }
+    }
+
+    /// Regression: 5,000 unknown names against 5,000 rules took 17 s, every
+    /// error searched every name. The index compares only names of a near
+    /// length, and a budget caps the total.
+    #[test]
+    fn many_suggestions_stay_within_the_budget() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+        let mut index = NameIndex::new(names.iter().map(String::as_str));
+        let mut budget = SUGGESTION_BUDGET;
+        for i in 0..20_000 {
+            index.nearest(&format!("x{i}"), &mut budget);
+        }
+        assert_eq!(budget, 0, "the budget ran out and searching stopped");
+        assert_eq!(
+            index.nearest("r1x", &mut budget),
+            None,
+            "no more searches once spent"
+        );
+        let mut fresh = SUGGESTION_BUDGET;
+        assert_eq!(index.nearest("r1x", &mut fresh), None, "memoised");
+        assert_eq!(index.nearest("r12x", &mut fresh), Some("r12"));
     }
 
     #[test]

@@ -24,14 +24,25 @@ pub enum LoadError {
     Io { path: String, error: std::io::Error },
     #[error("{path} has no .rule files")]
     NoRules { path: String },
+    #[error(
+        "cannot read {path}: invalid UTF-8 at line {line}, column {column} (byte {byte}); rule files must be UTF-8 text"
+    )]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+        byte: usize,
+    },
 }
 
 /// The `.rule` files named by `paths`: files as given, folders searched for
 /// `*.rule` (recursively, sorted by path, so output order is stable). A file
 /// named twice (`rules/ rules/power.rule`) is read once, where it first
-/// comes; links to folders are not followed, so a link loop cannot hang.
+/// comes. Links are followed, to files and to folders; a folder reached
+/// twice (a link loop) is searched once.
 pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
+    let mut folders = std::collections::HashSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|error| LoadError::Io {
             path: p.display().to_string(),
@@ -39,7 +50,7 @@ pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
         })?;
         if meta.is_dir() {
             let before = out.len();
-            walk(p, &mut out)?;
+            walk(p, &mut out, &mut folders)?;
             out[before..].sort();
             if out.len() == before {
                 return Err(LoadError::NoRules {
@@ -55,20 +66,39 @@ pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<(), LoadError> {
     let io = |error| LoadError::Io {
         path: dir.display().to_string(),
         error,
     };
+    // The real folder, so a link back up the tree is seen as a repeat.
+    if !folders.insert(std::fs::canonicalize(dir).map_err(io)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let path = entry.path();
-        // `file_type` does not follow links: a linked folder is skipped, a
-        // linked file counts.
-        let ty = entry.file_type().map_err(io)?;
-        if ty.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rule") && path.is_file() {
+        let is_rule = path.extension().is_some_and(|e| e == "rule");
+        // `metadata` follows links: a linked folder is searched, a linked
+        // file counts. A dangling link named `.rule` is an error, as a
+        // missing file given by name would be.
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(_) if !is_rule => continue,
+            Err(error) => {
+                return Err(LoadError::Io {
+                    path: path.display().to_string(),
+                    error,
+                });
+            }
+        };
+        if meta.is_dir() {
+            walk(&path, out, folders)?;
+        } else if is_rule && meta.is_file() {
             out.push(path);
         }
     }
@@ -80,11 +110,24 @@ pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>, LoadE
     files
         .iter()
         .map(|f| {
-            let text = std::fs::read_to_string(f).map_err(|error| LoadError::Io {
-                path: f.display().to_string(),
+            let path = f.display().to_string();
+            let bytes = std::fs::read(f).map_err(|error| LoadError::Io {
+                path: path.clone(),
                 error,
             })?;
-            Ok((f.display().to_string(), text))
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let byte = e.utf8_error().valid_up_to();
+                let valid = String::from_utf8_lossy(&e.as_bytes()[..byte]);
+                let (line, column) =
+                    crate::source::SourceFile::new("", valid.as_ref()).line_col(byte);
+                LoadError::NotUtf8 {
+                    path: path.clone(),
+                    line,
+                    column,
+                    byte,
+                }
+            })?;
+            Ok((path, text))
         })
         .collect()
 }
@@ -129,7 +172,10 @@ impl RuleSet {
         let mut diagnostics = Vec::new();
         for (name, text) in texts {
             let id = sources.add(name.clone(), text.as_str());
-            let (module, diags) = syntax::parse(id, text);
+            // Parse the text as the source map keeps it (lone CRs made LFs),
+            // so positions in every output agree.
+            let text = sources.get(id).text.clone();
+            let (module, diags) = syntax::parse(id, &text);
             diagnostics.extend(diags);
             modules.push((id, module));
         }

@@ -1177,25 +1177,51 @@ fn a_failed_write_names_the_output_and_exits_2() {
 /// A link from a rule folder to itself is not followed (it used to loop).
 #[cfg(unix)]
 #[test]
-fn rule_folders_do_not_follow_links_and_files_count_once() {
+fn rule_folders_follow_links_without_looping_and_files_count_once() {
+    // tmp/rules/{power.rule, self -> ., up -> .., shared -> ../common}
+    // tmp/common/extra.rule
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(
-        root().join("rules/power.rule"),
-        dir.path().join("power.rule"),
-    )
-    .expect("copy");
-    std::os::unix::fs::symlink(".", dir.path().join("self")).expect("link");
-    std::os::unix::fs::symlink("..", dir.path().join("up")).expect("link");
+    let rules = dir.path().join("rules");
+    let common = dir.path().join("common");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    std::fs::create_dir_all(&common).expect("mkdir");
+    std::fs::copy(root().join("rules/power.rule"), rules.join("power.rule")).expect("copy");
+    std::fs::write(common.join("extra.rule"), "rule extra: bool = nvlink\n").expect("write");
+    std::os::unix::fs::symlink(".", rules.join("self")).expect("link");
+    std::os::unix::fs::symlink("..", rules.join("up")).expect("link");
+    std::os::unix::fs::symlink("../common", rules.join("shared")).expect("link");
     let r = finish(
         glyphsieve()
             .args(["lint", "--color", "never"])
-            .arg(dir.path())
-            .arg(dir.path().join("power.rule"))
+            .arg(&rules)
+            .arg(rules.join("power.rule"))
             .timeout(std::time::Duration::from_secs(20))
             .output(),
     );
     r.code(0);
-    assert_eq!(r.stdout(), "1 file, 3 rules: 0 errors, 0 warnings\n");
+    assert_eq!(r.stdout(), "2 files, 4 rules: 0 errors, 0 warnings\n");
+}
+
+/// Regression: a dangling link named `.rule` in a rules folder was skipped
+/// without a word.
+#[test]
+fn a_dangling_rule_link_in_a_folder_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.rule"), "rule a: int = 1\n").expect("write");
+    std::os::unix::fs::symlink("gone.rule", dir.path().join("b.rule")).expect("link");
+    let r = finish(glyphsieve().arg("lint").arg(dir.path()).output());
+    r.code(2).stderr_has("b.rule");
+}
+
+/// Regression: invalid UTF-8 in a rule file was reported without a place.
+#[test]
+fn invalid_utf8_in_a_rule_file_names_line_column_and_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.rule");
+    std::fs::write(&file, b"rule a: int = 1\nrule b: string = \"x\xff\"\n").expect("write");
+    let r = finish(glyphsieve().arg("lint").arg(&file).output());
+    r.code(2)
+        .stderr_has("invalid UTF-8 at line 2, column 20 (byte 35)");
 }
 
 #[test]

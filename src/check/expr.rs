@@ -3,9 +3,10 @@
 use super::Checker;
 use super::builtins::Params;
 use super::ir::*;
+use super::pattern::{self, PatternError};
 use crate::compile::Arith;
 use crate::config::CfgValue;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, elide_list};
 use crate::eval::value::Val;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
 use crate::types::Type;
@@ -117,13 +118,16 @@ impl Checker<'_, '_> {
         if let Some(Type::Enum(want)) = expected {
             return self.unknown_variant(n, e, want, None);
         }
-        let mut candidates: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
-        candidates.extend(self.schema.names());
-        candidates.extend(self.variants.keys().map(String::as_str));
-        candidates.sort_unstable();
-        let help = did_you_mean(n, candidates).or_else(|| {
-            (self.config.get(&[n]).is_some()).then(|| format!("config is read as `cfg.{n}`"))
-        });
+        let help = self
+            .suggest("names", n, |c| {
+                let mut names: Vec<String> = c.by_name.keys().cloned().collect();
+                names.extend(c.schema.names().map(String::from));
+                names.extend(c.variants.keys().cloned());
+                names
+            })
+            .or_else(|| {
+                (self.config.get(&[n]).is_some()).then(|| format!("config is read as `cfg.{n}`"))
+            });
         self.error(
             Diagnostic::new(Code::UnknownName, span, format!("unknown name `{n}`"))
                 .label("not a field, rule or let")
@@ -141,10 +145,17 @@ impl Checker<'_, '_> {
         want: crate::types::EnumId,
         help: Option<String>,
     ) -> TExpr {
-        let info = &self.enums[want.0 as usize];
         let help = help
-            .or_else(|| did_you_mean(n, info.variants.iter().map(String::as_str)))
-            .unwrap_or_else(|| format!("the variants are {}", info.variants.join(", ")));
+            .or_else(|| {
+                self.suggest(&format!("enum {}", want.0), n, |c| {
+                    c.enums[want.0 as usize].variants.clone()
+                })
+            })
+            .unwrap_or_else(|| {
+                let variants = &self.enums[want.0 as usize].variants;
+                format!("the variants are {}", elide_list(variants, 20))
+            });
+        let info = &self.enums[want.0 as usize];
         let message = format!("`{n}` is not a variant of enum `{}`", info.name);
         self.error(
             Diagnostic::new(Code::UnknownVariant, e.span, message)
@@ -162,7 +173,15 @@ impl Checker<'_, '_> {
                 None => {
                     let keys = self.config.keys_at(&segs[..i]);
                     let shown = format!("cfg.{}", segs[..=i].join("."));
-                    let help = did_you_mean(segs[i], keys.iter().copied())
+                    let level = format!("cfg {}", segs[..i].join("."));
+                    let help = self
+                        .suggest(&level, segs[i], |c| {
+                            c.config
+                                .keys_at(&segs[..i])
+                                .into_iter()
+                                .map(String::from)
+                                .collect()
+                        })
                         .map(|h| {
                             let prefix: String =
                                 segs[..i].iter().map(|s| format!("{s}.")).collect();
@@ -172,7 +191,7 @@ impl Checker<'_, '_> {
                             if keys.is_empty() {
                                 format!("{} has no keys here (--config, --set)", self.config.name)
                             } else {
-                                format!("the keys here are {}", keys.join(", "))
+                                format!("the keys here are {}", elide_list(&keys, 20))
                             }
                         });
                     let seg_span = path[i].span;
@@ -578,7 +597,10 @@ impl Checker<'_, '_> {
     fn call(&mut self, func: &Ident, args: &[Expr], e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
         let Some(f) = Builtin::from_name(&func.name) else {
-            let help = did_you_mean(&func.name, Builtin::ALL.iter().map(|b| b.name()))
+            let help = self
+                .suggest("functions", &func.name, |_| {
+                    Builtin::ALL.iter().map(|b| b.name().to_string()).collect()
+                })
                 .unwrap_or_else(|| {
                     let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
                     format!("the functions are {}", names.join(", "))
@@ -631,19 +653,37 @@ impl Checker<'_, '_> {
         let mut regex = None;
         if f == Builtin::Matches {
             match &args[1].kind {
-                ExprKind::Str(pattern) => match regex::bytes::Regex::new(pattern) {
+                ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
                     Ok(re) => {
                         regex = Some(self.regexes.len());
                         self.regexes.push(re);
                     }
                     Err(err) => {
-                        let detail = err.to_string();
-                        let last = detail.lines().last().unwrap_or("").trim();
-                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                        let (message, label, help) = match err {
+                            PatternError::Syntax(detail) => (
+                                "invalid regular expression".to_string(),
+                                detail,
+                                "the syntax is the `regex` crate's (no look-around or backreferences)".to_string(),
+                            ),
+                            PatternError::TooLarge => (
+                                "regular expression too large".to_string(),
+                                format!("compiled, it needs more than {} KiB", pattern::MAX_REGEX_BYTES >> 10),
+                                "repeat less (`\\w{150}` is 150 copies of every Unicode letter and digit), or use ASCII classes such as (?-u:\\w) or [0-9]".to_string(),
+                            ),
+                            PatternError::TotalTooLarge { used } => (
+                                "the rules' regular expressions are too large together".to_string(),
+                                format!(
+                                    "the ones before it take {} KiB of at most {} KiB",
+                                    used >> 10,
+                                    pattern::MAX_ALL_REGEX_BYTES >> 10
+                                ),
+                                "use fewer or smaller patterns; join alternatives into one pattern".to_string(),
+                            ),
+                        };
                         self.error(
-                            Diagnostic::new(Code::InvalidRegex, args[1].span, "invalid regular expression")
-                                .label(last)
-                                .help("the syntax is the `regex` crate's (no look-around or backreferences)"),
+                            Diagnostic::new(Code::InvalidRegex, args[1].span, message)
+                                .label(label)
+                                .help(help),
                         );
                         self.expr(&args[0], None);
                         return TExpr::error(span);

@@ -19,7 +19,7 @@ pub struct Program {
     /// sorted by path), items in source order.
     pub outputs: Vec<ItemId>,
     /// Regexes of `matches(..)` calls, compiled at check time.
-    pub regexes: Vec<regex::bytes::Regex>,
+    pub regexes: Vec<regex_automata::meta::Regex>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

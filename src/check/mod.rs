@@ -5,12 +5,13 @@ mod builtins;
 mod expr;
 pub mod ir;
 mod lints;
+pub mod pattern;
 
 pub use builtins::Params;
 pub use ir::*;
 
 use crate::config::Config;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, NameIndex, SUGGESTION_BUDGET, printable};
 use crate::schema::Schema;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, ExprKind, ItemKind, Module};
@@ -49,8 +50,11 @@ pub fn check(
         types: Vec::new(),
         cfg_used: HashSet::new(),
         regexes: Vec::new(),
+        regex_bytes: 0,
         deps: Vec::new(),
         let_used: HashSet::new(),
+        suggestions: HashMap::new(),
+        suggestion_budget: SUGGESTION_BUDGET,
     };
     c.declare(modules);
     let order = c.order();
@@ -125,10 +129,16 @@ pub(crate) struct Checker<'a, 'm> {
     /// Known item types: rules from their declaration, lets once checked.
     types: Vec<Option<Type>>,
     cfg_used: HashSet<String>,
-    regexes: Vec<regex::bytes::Regex>,
+    regexes: Vec<regex_automata::meta::Regex>,
+    /// Heap the regexes compiled so far take (see [`pattern::MAX_ALL_REGEX_BYTES`]).
+    regex_bytes: usize,
     /// Items the item being checked reads.
     deps: Vec<ItemId>,
     let_used: HashSet<ItemId>,
+    /// "did you mean" indexes, built on first use, by what they search.
+    suggestions: HashMap<String, NameIndex>,
+    /// Shared by every search (see [`SUGGESTION_BUDGET`]).
+    suggestion_budget: u64,
 }
 
 impl<'a, 'm> Checker<'a, 'm> {
@@ -270,10 +280,17 @@ impl<'a, 'm> Checker<'a, 'm> {
             "" => Type::Error,
             name => match self.enum_by_name.get(name) {
                 Some(&id) => Type::Enum(id),
+                // An enum that failed to parse: its error is reported already.
+                None if self.broken.contains(name) => Type::Error,
                 None => {
-                    let mut candidates = vec!["bool", "int", "float", "string"];
-                    candidates.extend(self.enums.iter().map(|e| e.name.as_str()));
-                    let help = did_you_mean(name, candidates).unwrap_or_else(|| {
+                    let help = self.suggest("types", name, |c| {
+                        let mut types: Vec<String> = ["bool", "int", "float", "string"]
+                            .map(String::from)
+                            .to_vec();
+                        types.extend(c.enums.iter().map(|e| e.name.clone()));
+                        types
+                    });
+                    let help = help.unwrap_or_else(|| {
                         "types are bool, int, float, string or a declared enum".into()
                     });
                     self.error(
@@ -422,12 +439,32 @@ impl<'a, 'm> Checker<'a, 'm> {
                 Diagnostic::new(
                     Code::UnusedCfgKey,
                     Span::new(file, s, e),
-                    format!("config key `{path}` is never read"),
+                    format!("config key `{}` is never read", printable(&path)),
                 )
                 .label("no rule reads this")
-                .help(format!("read it as `cfg.{path}` in a rule, or remove it")),
+                .help(format!(
+                    "read it as `cfg.{}` in a rule, or remove it",
+                    printable(&path)
+                )),
             );
         }
+    }
+
+    /// "did you mean" for `name` among the names `candidates` lists; `set`
+    /// names that list, which must be the same at every call with `set`.
+    pub(crate) fn suggest(
+        &mut self,
+        set: &str,
+        name: &str,
+        candidates: impl FnOnce(&Self) -> Vec<String>,
+    ) -> Option<String> {
+        if !self.suggestions.contains_key(set) {
+            let names = candidates(self);
+            let index = NameIndex::new(names.iter().map(String::as_str));
+            self.suggestions.insert(set.to_string(), index);
+        }
+        let index = self.suggestions.get_mut(set)?;
+        index.did_you_mean(name, &mut self.suggestion_budget)
     }
 
     pub(crate) fn enum_name(&self, id: EnumId) -> &str {

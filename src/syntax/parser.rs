@@ -1,7 +1,7 @@
 //! pest pairs to AST, with syntax diagnostics and the depth limit.
 
 use super::ast::*;
-use super::prescan::{MAX_NESTING, declared_name, item_chunks, nesting_overflow};
+use super::prescan::{MAX_NESTING, declared_names, item_chunks, nesting_overflow};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser as _;
@@ -28,7 +28,7 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
         let chunk = &text[start..end];
         let mut broken = |diags: &mut Vec<Diagnostic>, d: Diagnostic| {
             diags.push(d);
-            module.broken_names.extend(declared_name(chunk));
+            module.broken_names.extend(declared_names(chunk));
         };
         if let Some(at) = nesting_overflow(chunk) {
             let span = Span::new(file, start + at, start + at + 1);
@@ -82,9 +82,14 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
             .unwrap_or(rest.len()),
         Some(c) => c.len_utf8(),
     };
+    let odd = rest.chars().next().and_then(odd_char);
     let found = match &rest[..found_len] {
         "" => "end of file".to_string(),
         "\n" | "\r" => "end of line".to_string(),
+        _ if odd.is_some() => odd
+            .as_ref()
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default(),
         s => format!("`{s}`"),
     };
     // When only whitespace and comments separate the error from the item's
@@ -92,7 +97,7 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     // the last token written, where the text stopped, not at what follows.
     let before = text[..pos].trim_end();
     let unfinished = found_len == 0 || chunk_end_at(text, pos);
-    let (span, label) = match before.char_indices().last() {
+    let (span, label) = match before.char_indices().next_back() {
         Some((i, c)) if unfinished => (
             Span::new(file, i, i + c.len_utf8()),
             format!("expected {expected} after this"),
@@ -108,6 +113,46 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         format!("expected {expected}, found {found}"),
     )
     .label(label)
+    .maybe_help(odd.map(|(_, help)| help.to_string()))
+}
+
+/// A character that is invisible, a control, or a look-alike of ASCII
+/// punctuation: its code point and Unicode name (so the message shows what
+/// is there, not a blank or a raw control byte), and what to do about it.
+fn odd_char(c: char) -> Option<(String, &'static str)> {
+    const SPACE: &str = "replace it with a plain space";
+    const REMOVE: &str = "remove it: it is invisible";
+    let (name, help) = match c {
+        '\u{00A0}' => ("NO-BREAK SPACE", SPACE),
+        '\u{00AD}' => ("SOFT HYPHEN", REMOVE),
+        '\u{2000}'..='\u{200A}' => ("SPACE", SPACE),
+        '\u{200B}' => ("ZERO WIDTH SPACE", REMOVE),
+        '\u{200C}' => ("ZERO WIDTH NON-JOINER", REMOVE),
+        '\u{200D}' => ("ZERO WIDTH JOINER", REMOVE),
+        '\u{200E}' => ("LEFT-TO-RIGHT MARK", REMOVE),
+        '\u{200F}' => ("RIGHT-TO-LEFT MARK", REMOVE),
+        '\u{2028}' => ("LINE SEPARATOR", "replace it with a line break"),
+        '\u{2029}' => ("PARAGRAPH SEPARATOR", "replace it with a line break"),
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+            ("BIDIRECTIONAL FORMATTING CHARACTER", REMOVE)
+        }
+        '\u{2060}' => ("WORD JOINER", REMOVE),
+        '\u{3000}' => ("IDEOGRAPHIC SPACE", SPACE),
+        '\u{FEFF}' => (
+            "ZERO WIDTH NO-BREAK SPACE (byte order mark)",
+            "remove it; a byte order mark is only allowed at the very start of a file",
+        ),
+        '\u{2018}' | '\u{2019}' => ("QUOTATION MARK", "strings use plain double quotes: \""),
+        '\u{201C}' | '\u{201D}' => ("QUOTATION MARK", "strings use plain double quotes: \""),
+        '\u{2212}' => ("MINUS SIGN", "use a plain `-`"),
+        '\u{2013}' | '\u{2014}' => ("DASH", "use a plain `-`"),
+        '\u{0000}' => ("NULL", "remove it: rule files are text"),
+        c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {
+            ("control character", "remove it: rule files are text")
+        }
+        _ => return None,
+    };
+    Some((format!("U+{:04X} {name}", c as u32), help))
 }
 
 /// Whether `pos` starts a new item (`rule`, `let`, `enum` at a line start).
@@ -777,6 +822,46 @@ mod tests {
         assert_eq!(d[0].code, Code::Syntax);
         assert_eq!(d[0].message, "expected an expression, found `rule`");
         assert_eq!(m.broken_names, ["a", "c"]);
+    }
+
+    /// Regression: a no-break space, a zero-width space or a NUL was reported
+    /// as "found ` `": a blank the user cannot see.
+    #[test]
+    fn invisible_characters_are_named() {
+        for (text, name) in [
+            ("rule r: int =\u{a0}1", "U+00A0 NO-BREAK SPACE"),
+            ("rule r: int = 1 +\u{200b}2", "U+200B ZERO WIDTH SPACE"),
+            ("rule r: int = \u{0}1", "U+0000 NULL"),
+            (
+                "rule r: int = 1\nrule s: int = \u{feff}2",
+                "U+FEFF ZERO WIDTH NO-BREAK SPACE (byte order mark)",
+            ),
+            ("rule r: int = \u{1b}[31m", "U+001B control character"),
+        ] {
+            let (_, d) = parse(FileId(0), text);
+            assert_eq!(d.len(), 1, "{text:?}: {d:?}");
+            assert!(
+                d[0].message.ends_with(&format!("found {name}")),
+                "{}",
+                d[0].message
+            );
+            assert!(d[0].help.is_some());
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        parse_ok("\u{feff}rule r: int = 1\n");
+    }
+
+    /// Regression: `default - 1` (a space after the sign) did not parse.
+    #[test]
+    fn negative_defaults_may_have_a_space() {
+        let m = parse_ok("rule r: int default - 1 = 2\nrule s: float default -2.5 = 1.0\n");
+        let ItemKind::Rule(r) = &m.items[0].kind else {
+            panic!()
+        };
+        assert_eq!(r.default.as_ref().map(show), Some("-1".into()));
     }
 
     #[test]

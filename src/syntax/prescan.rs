@@ -46,19 +46,41 @@ fn starts_item(line: &str) -> bool {
     })
 }
 
-/// The name an item chunk declares, read loosely (used when it fails to parse).
-pub fn declared_name(chunk: &str) -> Option<String> {
-    chunk.lines().find_map(|line| {
-        let rest = ["rule", "let", "enum"]
-            .iter()
-            .find_map(|kw| line.strip_prefix(kw).filter(|r| r.starts_with([' ', '\t'])))?;
-        let name: String = rest
-            .trim_start()
-            .chars()
+/// The names an item chunk declares, read loosely (used when it fails to
+/// parse): the item's name and, for an enum, the words between its braces,
+/// so that uses of its variants raise no follow-on errors.
+pub fn declared_names(chunk: &str) -> Vec<String> {
+    let word = |s: &str| -> String {
+        s.chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        (!name.is_empty()).then_some(name)
-    })
+            .collect()
+    };
+    let Some((kw, rest)) = chunk.lines().find_map(|line| {
+        ["rule", "let", "enum"].iter().find_map(|kw| {
+            line.strip_prefix(kw)
+                .filter(|r| r.starts_with([' ', '\t']))
+                .map(|r| (*kw, r))
+        })
+    }) else {
+        return Vec::new();
+    };
+    let name = word(rest.trim_start());
+    let mut names: Vec<String> = Vec::new();
+    if !name.is_empty() {
+        names.push(name);
+    }
+    if kw == "enum"
+        && let Some(open) = chunk.find('{')
+    {
+        let body = &chunk[open + 1..];
+        let body = &body[..body.find('}').unwrap_or(body.len())];
+        names.extend(
+            body.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty())
+                .map(String::from),
+        );
+    }
+    names
 }
 
 /// The byte offset where nesting first exceeds [`MAX_NESTING`], if it does.
@@ -143,8 +165,12 @@ mod tests {
     }
 
     #[test]
-    fn declared_name_reads_the_item_name() {
-        assert_eq!(declared_name("## d\nrule foo: int = ("), Some("foo".into()));
-        assert_eq!(declared_name("garbage"), None);
+    fn declared_names_read_the_item_name_and_enum_words() {
+        assert_eq!(declared_names("## d\nrule foo: int = ("), ["foo"]);
+        assert!(declared_names("garbage").is_empty());
+        assert_eq!(
+            declared_names("enum P { low mid, high }"),
+            ["P", "low", "mid", "high"]
+        );
     }
 }
