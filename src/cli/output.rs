@@ -46,24 +46,26 @@ impl FileId {
 
 /// The identity of standard input when it is a regular file (`< f`); a
 /// terminal or a pipe is never "the input file".
+#[cfg(unix)]
 pub fn stdin_file() -> Option<FileId> {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        regular_file_id(io::stdin().as_fd())
-    }
-    #[cfg(not(unix))]
-    None
+    use std::os::fd::AsFd;
+    regular_file_id(io::stdin().as_fd())
 }
 
 /// The identity of standard output when it is a regular file (`> f`, `>> f`).
+#[cfg(unix)]
 pub fn stdout_file() -> Option<FileId> {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        regular_file_id(io::stdout().as_fd())
-    }
-    #[cfg(not(unix))]
+    use std::os::fd::AsFd;
+    regular_file_id(io::stdout().as_fd())
+}
+
+#[cfg(not(unix))]
+pub fn stdin_file() -> Option<FileId> {
+    None
+}
+
+#[cfg(not(unix))]
+pub fn stdout_file() -> Option<FileId> {
     None
 }
 
