@@ -337,13 +337,16 @@ fn start_blocked_run(dir: &Path) -> Child {
 fn stop_with(signal: &str, want: i32) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = start_blocked_run(dir.path());
+    // `Child::wait` closes the child's stdin first: keep it open until the
+    // child has exited, or the run sees the end of its input and may finish.
+    let stdin = child.stdin.take();
     let killed = Command::new("kill")
         .args([format!("-{signal}"), child.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
     let status = child.wait().expect("waits");
-    drop(child.stdin.take());
+    drop(stdin);
     assert_eq!(status.code(), Some(want), "{status}");
     let left: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
