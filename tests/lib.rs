@@ -6,4 +6,5 @@ mod cli;
 mod csv_reader;
 mod diagnostics;
 mod evaluate;
+mod output;
 mod properties;

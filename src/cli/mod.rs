@@ -3,6 +3,7 @@
 
 mod args;
 mod lint;
+mod output;
 mod run;
 
 use crate::config::{Config, QUANTIZATION_YAML, QUANTIZATION_YAML_NAME, QuantizationConfig};

@@ -2,6 +2,7 @@
 
 use super::args::{EvalArgs, OutputArgs, TagArgs};
 use super::lint::plural;
+use super::output::{self, FileId, OutputError};
 use super::{Failure, OK, PROBLEMS, load_config, load_quantization_config, load_schema};
 use crate::data::pipeline::{DataError, Job, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
@@ -11,8 +12,8 @@ use crate::rules::{
 };
 use crate::schema::Schema;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter, IsTerminal, Read};
+use std::path::Path;
 use std::sync::Arc;
 
 pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
@@ -121,6 +122,12 @@ fn build(
         .cloned()
         .collect();
     if errors.is_empty() {
+        // Warnings (W401 division by zero, ...) do not stop the run, but
+        // they are shown once, before it, as `lint` would show them.
+        let warnings: Vec<Diagnostic> = set.diagnostics.to_vec();
+        if !warnings.is_empty() {
+            eprint!("{}", render_human(&warnings, &set.sources, color));
+        }
         return Ok(set);
     }
     Err(Failure {
@@ -148,7 +155,7 @@ fn report_lenient(summary: &Summary) {
     }
 }
 
-/// Run heuristics over `data` into stdout or `-o FILE` (atomically).
+/// Run heuristics over `data` into stdout or `-o FILE` (see [`output`]).
 /// `None`: stdout was closed before the end (a broken pipe is not an error).
 fn tag(
     data: &Path,
@@ -165,16 +172,23 @@ fn tag(
     } else {
         data.display().to_string()
     };
-    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
-        (Box::new(io::stdin()), None)
+    // `input_id`: the input's device and inode, so that no output (a file,
+    // stdout) can be the input itself.
+    let (input, size, input_id): (Box<dyn Read + Send>, Option<u64>, Option<FileId>) = if stdin {
+        (Box::new(io::stdin()), None, output::stdin_file())
     } else {
         let f = File::open(data)
             .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?;
-        let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(f), size)
+        let meta = f.metadata().ok();
+        let size = meta.as_ref().map(|m| m.len());
+        let id = meta.as_ref().and_then(FileId::of);
+        (Box::new(f), size, id)
     };
     // `-o -` is stdout, as `-` is stdin on the input side.
     let output = out.output.as_deref().filter(|p| *p != Path::new("-"));
+    if output.is_none() {
+        output::check_stdout(input_id, &input_name).map_err(|e| data_failure(e, set, color))?;
+    }
     let progress = size
         .filter(|&s| s > 32 << 20 && io::stderr().is_terminal())
         .map(|s| {
@@ -195,7 +209,7 @@ fn tag(
         heuristics,
         schema: schema.clone(),
         fields,
-        input_name,
+        input_name: input_name.clone(),
         output_name: output.map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string()),
         replace: out.replace,
         lenient: out.lenient,
@@ -219,88 +233,15 @@ fn tag(
             }
             .map_err(OutputError::Data)
         }
-        Some(path) => {
-            let named_input = (!stdin).then_some(data);
-            write_atomically(path, named_input, |w| run(input, w, &job)).map(Some)
-        }
+        Some(path) => output::write_to(path, input_id, &input_name, |mut w| {
+            run(input, &mut w, &job)
+        })
+        .map(Some),
     };
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
     result.map_err(|e| data_failure(e, set, color))
-}
-
-/// Write to a temporary file beside `path` and rename it over `path` only on
-/// success: a failed run leaves nothing behind. Refuses to write over `input`.
-fn write_atomically<F>(path: &Path, input: Option<&Path>, body: F) -> Result<Summary, OutputError>
-where
-    F: FnOnce(&mut BufWriter<&mut tempfile::NamedTempFile>) -> Result<Summary, DataError>,
-{
-    let over_input = match input {
-        Some(input) => same_file(input, path),
-        None => stdin_is(path),
-    };
-    if over_input {
-        return Err(OutputError::Usage(format!(
-            "refusing to write the output over the input {}; choose another -o",
-            input.unwrap_or(path).display()
-        )));
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".glyphsieve-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| OutputError::Usage(format!("cannot write in {}: {e}", dir.display())))?;
-    let summary = {
-        let mut w = BufWriter::with_capacity(1 << 16, &mut tmp);
-        let s = body(&mut w).map_err(OutputError::Data)?;
-        w.flush()
-            .map_err(|e| OutputError::Usage(format!("cannot write {}: {e}", path.display())))?;
-        s
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
-    }
-    tmp.persist(path)
-        .map_err(|e| OutputError::Usage(format!("cannot write {}: {}", path.display(), e.error)))?;
-    Ok(summary)
-}
-
-/// Errors of the output step: usage problems (exit 2) or data problems.
-enum OutputError {
-    Usage(String),
-    Data(DataError),
-}
-
-/// Whether standard input is the file at `path` (`glyphsieve ... - -o f < f`).
-#[cfg(unix)]
-fn stdin_is(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata("/dev/stdin"), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn stdin_is(_path: &Path) -> bool {
-    false
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
