@@ -21,6 +21,7 @@ pub enum Code {
     TooDeep,
     LiteralOutOfRange,
     BadEscape,
+    TooLarge,
     UnknownName,
     UnknownCfgKey,
     UnknownFunction,
@@ -42,11 +43,12 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 23] = [
         Code::Syntax,
         Code::TooDeep,
         Code::LiteralOutOfRange,
         Code::BadEscape,
+        Code::TooLarge,
         Code::UnknownName,
         Code::UnknownCfgKey,
         Code::UnknownFunction,
@@ -74,6 +76,7 @@ impl Code {
             Code::TooDeep => "E002",
             Code::LiteralOutOfRange => "E003",
             Code::BadEscape => "E004",
+            Code::TooLarge => "E006",
             Code::UnknownName => "E101",
             Code::UnknownCfgKey => "E102",
             Code::UnknownFunction => "E103",
@@ -102,6 +105,7 @@ impl Code {
             Code::TooDeep => "too-deep",
             Code::LiteralOutOfRange => "literal-out-of-range",
             Code::BadEscape => "bad-escape",
+            Code::TooLarge => "too-large",
             Code::UnknownName => "unknown-name",
             Code::UnknownCfgKey => "unknown-cfg-key",
             Code::UnknownFunction => "unknown-function",

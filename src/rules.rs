@@ -5,7 +5,7 @@
 use crate::check::{self, Program};
 use crate::compile::{Compiled, compile};
 use crate::config::Config;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::heuristic::RuleHeuristic;
 use crate::schema::Schema;
 use crate::source::{FileId, SourceMap};
@@ -132,6 +132,11 @@ pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>, LoadE
         .collect()
 }
 
+/// Most rule text one run checks, all files together. The front end takes
+/// about 35 bytes of memory per byte of rules, so this bounds it near
+/// 150 MiB; a thousand rules are about 200 KiB.
+pub const MAX_RULE_TEXT_BYTES: usize = 4 << 20;
+
 /// Stack of the thread that checks rules: virtual memory, touched only as deep
 /// as the input nests.
 const FRONTEND_STACK: usize = 64 << 20;
@@ -170,8 +175,37 @@ impl RuleSet {
         let mut sources = SourceMap::new();
         let mut modules = Vec::new();
         let mut diagnostics = Vec::new();
+        let mut total = 0usize;
         for (name, text) in texts {
             let id = sources.add(name.clone(), text.as_str());
+            total = total.saturating_add(text.len());
+            if total > MAX_RULE_TEXT_BYTES {
+                let first_line = text.find('\n').unwrap_or(text.len()).min(80);
+                let cut = (0..=first_line)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::TooLarge,
+                        crate::source::Span::new(id, 0, cut),
+                        format!(
+                            "the rule files come to more than {} MiB; this file is not checked",
+                            MAX_RULE_TEXT_BYTES >> 20
+                        ),
+                    )
+                    .label("past the limit")
+                    .help("rule sets are kilobytes; is this a data file given as a rule file?"),
+                );
+                modules.push((
+                    id,
+                    syntax::ast::Module {
+                        items: Vec::new(),
+                        broken_names: Vec::new(),
+                    },
+                ));
+                continue;
+            }
             // Parse the text as the source map keeps it (lone CRs made LFs),
             // so positions in every output agree.
             let text = sources.get(id).text.clone();

@@ -439,8 +439,8 @@ code_tests! {
 #[test]
 fn every_code_has_a_case() {
     for code in Code::ALL {
-        if code == Code::Overflow {
-            continue; // a runtime error: `e501_overflow`
+        if code == Code::Overflow || code == Code::TooLarge {
+            continue; // `e501_overflow` and `e006_too_large` make their inputs
         }
         let case = find(code.as_str());
         assert_eq!(case.name, code.name(), "{code}");
@@ -451,10 +451,56 @@ fn every_code_has_a_case() {
         );
     }
     assert_eq!(
-        CASES.len() + 1,
+        CASES.len() + 2,
         Code::ALL.len(),
         "a case per code, no extras"
     );
+}
+
+/// Regression: an `in` list of a million items took 946 MB to lint, a 10 MB
+/// rule file 395 MB. Items and rule text have size limits now (E006).
+#[test]
+fn e006_too_large() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let list: Vec<String> = (0..60_000).map(|i| i.to_string()).collect();
+    let big = dir.path().join("big.rule");
+    std::fs::write(
+        &big,
+        format!(
+            "rule ok: int = 1\nrule r: bool = slots in [{}]\n",
+            list.join(", ")
+        ),
+    )
+    .expect("write");
+    let out = run([
+        "lint",
+        big.to_str().expect("utf-8 path"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+    assert!(out.stdout.contains("E006(too-large)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("items may be at most 256 KiB"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("1 file, 1 rule: 1 error"),
+        "the other item is checked: {}",
+        out.stdout
+    );
+    let huge = dir.path().join("huge.rule");
+    let rule = "rule r: int = 1\n";
+    std::fs::write(&huge, rule.repeat((4 << 20) / rule.len() + 1)).expect("write");
+    let out = run([
+        "lint",
+        huge.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+    assert!(out.stdout.contains("more than 4 MiB"), "{}", out.stdout);
 }
 
 #[test]

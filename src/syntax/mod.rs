@@ -5,4 +5,4 @@ mod parser;
 mod prescan;
 
 pub use parser::{MAX_DEPTH, parse};
-pub use prescan::MAX_NESTING;
+pub use prescan::{MAX_ITEM_BYTES, MAX_NESTING};

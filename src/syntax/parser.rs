@@ -1,7 +1,7 @@
 //! pest pairs to AST, with syntax diagnostics and the depth limit.
 
 use super::ast::*;
-use super::prescan::{MAX_NESTING, declared_names, item_chunks, nesting_overflow};
+use super::prescan::{MAX_ITEM_BYTES, MAX_NESTING, declared_names, item_chunks, nesting_overflow};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser as _;
@@ -30,6 +30,28 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             diags.push(d);
             module.broken_names.extend(declared_names(chunk));
         };
+        if chunk.len() > MAX_ITEM_BYTES {
+            let first_line = chunk.find('\n').unwrap_or(chunk.len()).min(80);
+            let cut = (0..=first_line)
+                .rev()
+                .find(|&i| chunk.is_char_boundary(i))
+                .unwrap_or(0);
+            broken(
+                &mut diags,
+                Diagnostic::new(
+                    Code::TooLarge,
+                    Span::new(file, start, start + cut),
+                    format!(
+                        "this item is {} KiB; items may be at most {} KiB",
+                        chunk.len() >> 10,
+                        MAX_ITEM_BYTES >> 10
+                    ),
+                )
+                .label("too large to parse")
+                .help("split it into smaller rules and lets; a long `in` list may be a `matches` pattern"),
+            );
+            continue;
+        }
         if let Some(at) = nesting_overflow(chunk) {
             let span = Span::new(file, start + at, start + at + 1);
             broken(

@@ -7,6 +7,12 @@
 /// thread stack even in an unoptimised build (75 levels of `if` fit there).
 pub const MAX_NESTING: usize = 64;
 
+/// Largest item (a rule, let or enum with its doc comment) the parser
+/// reads. Parsing takes about 120 bytes of memory per byte of an item, so
+/// this bounds it near 30 MiB; real items are a few hundred bytes, and an
+/// `in` list of 10,000 model names fits.
+pub const MAX_ITEM_BYTES: usize = 256 << 10;
+
 /// Byte ranges of the items in `text`: a new item starts at a line that
 /// begins (in column 1) with `rule`, `let` or `enum`, together with the `##`
 /// doc lines right above it. Strings cannot span lines and those keywords
