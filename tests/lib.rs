@@ -7,3 +7,4 @@ mod csv_reader;
 mod diagnostics;
 mod evaluate;
 mod properties;
+mod semantics;
