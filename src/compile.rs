@@ -195,10 +195,35 @@ pub enum Func {
     Matches(u32),
 }
 
+impl Func {
+    /// The numeric function a call of `b` runs, given whether its arguments
+    /// are floats. `None` for the other builtins, and for `floor`, `ceil`
+    /// and `round` of an int, which is the int itself. The compiler and
+    /// the checker's constant folding both take it from here.
+    pub fn numeric(b: Builtin, float: bool) -> Option<Func> {
+        Some(match b {
+            Builtin::Min if float => Func::MinFloat,
+            Builtin::Min => Func::MinInt,
+            Builtin::Max if float => Func::MaxFloat,
+            Builtin::Max => Func::MaxInt,
+            Builtin::Abs if float => Func::AbsFloat,
+            Builtin::Abs => Func::AbsInt,
+            Builtin::Floor if float => Func::Floor,
+            Builtin::Ceil if float => Func::Ceil,
+            Builtin::Round if float => Func::Round,
+            Builtin::Clamp if float => Func::ClampFloat,
+            Builtin::Clamp => Func::ClampInt,
+            _ => return None,
+        })
+    }
+}
+
 /// One compiled `let` or `rule`.
 #[derive(Debug, Clone)]
 pub struct ItemCode {
     pub name: Arc<str>,
+    /// A `rule` (else a `let`): runtime errors say which.
+    pub is_rule: bool,
     pub ty: Type,
     /// The rule's `default`, used when the result is missing.
     pub default: Option<Val>,
@@ -286,6 +311,7 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
             .map(|d| c.constant(d));
         items.push(ItemCode {
             name: item.name.as_str().into(),
+            is_rule: item.rule.is_some(),
             ty: item.ty,
             default,
             code: start..c.code.len() as u32,
@@ -553,17 +579,6 @@ impl Compiler {
             _ => {}
         }
         let f = match func {
-            Builtin::Min if float => Func::MinFloat,
-            Builtin::Min => Func::MinInt,
-            Builtin::Max if float => Func::MaxFloat,
-            Builtin::Max => Func::MaxInt,
-            Builtin::Abs if float => Func::AbsFloat,
-            Builtin::Abs => Func::AbsInt,
-            Builtin::Floor => Func::Floor,
-            Builtin::Ceil => Func::Ceil,
-            Builtin::Round => Func::Round,
-            Builtin::Clamp if float => Func::ClampFloat,
-            Builtin::Clamp => Func::ClampInt,
             Builtin::IsMissing => Func::IsMissing,
             Builtin::Lower => Func::Lower,
             Builtin::Upper => Func::Upper,
@@ -572,6 +587,16 @@ impl Compiler {
             Builtin::EndsWith => Func::EndsWith,
             Builtin::Matches => Func::Matches(regex.unwrap_or(0) as u32),
             Builtin::Coalesce => unreachable!("handled above"),
+            Builtin::Min
+            | Builtin::Max
+            | Builtin::Abs
+            | Builtin::Floor
+            | Builtin::Ceil
+            | Builtin::Round
+            | Builtin::Clamp => match Func::numeric(func, float) {
+                Some(f) => f,
+                None => unreachable!("an int's floor, ceil and round returned above"),
+            },
         };
         // `matches` reads only its subject: the pattern is compiled already.
         let args = if matches!(f, Func::Matches(_)) {

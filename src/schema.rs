@@ -1,6 +1,7 @@
 //! The row schema: each field's type, the CSV columns it may come from and
 //! the cell texts that mean "missing". Loaded from YAML (typed, serde).
 
+use crate::eval::value::Val;
 use crate::types::FieldType;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -14,36 +15,64 @@ pub struct FieldDef {
     pub ty: FieldType,
     /// Candidate column names, first present wins.
     pub columns: Vec<String>,
-    /// Cell texts (trimmed, ASCII case ignored) that mean missing.
+    /// The cells that mean missing: text markers (trimmed, ASCII case
+    /// ignored) and, for int and float fields, numeric markers.
     pub nulls: Nulls,
 }
 
 impl FieldDef {
-    /// Whether a cell's bytes are one of this field's null markers.
+    /// Whether a cell is one of this field's null markers: its text, or
+    /// (for a numeric field) a number equal to a numeric marker.
     pub fn is_null(&self, cell: &[u8]) -> bool {
-        self.nulls.matches(cell)
+        matches!(
+            crate::data::cell::parse_cell(self, cell),
+            Ok(crate::data::cell::Cell::Missing)
+        )
     }
 }
 
 /// A set of null markers, matched fast: most cells are rejected by their
 /// first byte without comparing against any marker.
+///
+/// For an int or float field, a marker that reads as the field's type
+/// (`0`, `-1`, `0.0`) is a numeric marker, compared by value after the
+/// cell is read, so `0`, `0.00`, `-0` and `0e0` are all the marker `0`.
+/// Other markers (`NA`, `N/A`, `""`) are compared as text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nulls {
     lowered: Vec<Vec<u8>>,
     first: [bool; 256],
     empty: bool,
+    values: Vec<Val>,
 }
 
 impl Nulls {
+    /// Markers all compared as text (for string and bool fields).
     pub fn new<S: AsRef<str>>(markers: &[S]) -> Nulls {
-        let markers: Vec<String> = markers
-            .iter()
-            .map(|m| m.as_ref().trim().to_string())
-            .collect();
-        let lowered: Vec<Vec<u8>> = markers
-            .iter()
-            .map(|m| m.to_ascii_lowercase().into_bytes())
-            .collect();
+        Nulls::for_field(FieldType::String, markers)
+    }
+
+    /// The markers of a field of type `ty`: numeric ones by value for int
+    /// and float fields, the rest as text.
+    pub fn for_field<S: AsRef<str>>(ty: FieldType, markers: &[S]) -> Nulls {
+        let mut values = Vec::new();
+        let mut lowered: Vec<Vec<u8>> = Vec::new();
+        for m in markers {
+            let m = m.as_ref().trim();
+            let value = match ty {
+                FieldType::Int => crate::data::cell::parse_int(m.as_bytes())
+                    .ok()
+                    .map(Val::Int),
+                FieldType::Float => crate::data::cell::parse_float(m.as_bytes())
+                    .ok()
+                    .map(Val::Float),
+                FieldType::Bool | FieldType::String => None,
+            };
+            match value {
+                Some(v) => values.push(v),
+                None => lowered.push(m.to_ascii_lowercase().into_bytes()),
+            }
+        }
         let mut first = [false; 256];
         for m in &lowered {
             if let Some(&b) = m.first() {
@@ -54,16 +83,26 @@ impl Nulls {
             empty: lowered.iter().any(Vec::is_empty),
             lowered,
             first,
+            values,
         }
     }
 
-    pub fn matches(&self, cell: &[u8]) -> bool {
+    /// Whether the cell's text is one of the text markers.
+    #[inline]
+    pub fn matches_text(&self, cell: &[u8]) -> bool {
         let c = cell.trim_ascii();
         match c.first() {
             None => self.empty,
             Some(b) if !self.first[b.to_ascii_lowercase() as usize] => false,
             Some(_) => self.lowered.iter().any(|m| m.eq_ignore_ascii_case(c)),
         }
+    }
+
+    /// Whether a value read from a cell equals one of the numeric markers
+    /// (`-0.0` equals `0.0`).
+    #[inline]
+    pub fn matches_value(&self, v: Val) -> bool {
+        !self.values.is_empty() && self.values.contains(&v)
     }
 }
 
@@ -127,7 +166,7 @@ impl Schema {
                 } else {
                     f.columns
                 },
-                nulls: Nulls::new(&f.nulls.unwrap_or_else(|| parsed.nulls.clone())),
+                nulls: Nulls::for_field(f.ty, &f.nulls.unwrap_or_else(|| parsed.nulls.clone())),
                 ty: f.ty,
                 name,
             });
@@ -174,6 +213,26 @@ mod tests {
         let price = s.field(s.slot("price").unwrap());
         assert!(price.is_null(b"") && !price.is_null(b"0"));
         assert_eq!(s.fields[0].name, "model");
+    }
+
+    #[test]
+    fn zero_vram_and_tdp_are_unknown_however_the_zero_is_written() {
+        let s = Schema::listing();
+        for name in ["vram_gb", "tdp_watts"] {
+            let f = s.field(s.slot(name).unwrap());
+            for cell in ["0", "0.0", "0.00", "00", "-0", "0e0", " -0.0E5 "] {
+                assert!(f.is_null(cell.as_bytes()), "{name} {cell:?}");
+            }
+            assert!(!f.is_null(b"0.5") && !f.is_null(b"x"), "{name}");
+        }
+        // Text markers of a numeric field still match as text.
+        let e = Schema::from_yaml(
+            "s.yaml",
+            "fields:\n  a: { type: int, nulls: [\"-1\", unknown] }\n",
+        )
+        .unwrap();
+        let a = &e.fields[0];
+        assert!(a.is_null(b"-1.0") && a.is_null(b"UNKNOWN") && !a.is_null(b"1"));
     }
 
     #[test]

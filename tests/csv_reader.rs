@@ -569,8 +569,8 @@ const NULLS: &[&str] = &[
     "", " ", "NA", "na", " NA ", "N/A", "n/a", "null", "NULL", "None", "none", "NONE",
 ];
 
-/// Numbers as listings write them; `0` and `0.0` (trimmed) are missing for
-/// VRAM and TDP, `0.00` is not.
+/// Numbers as listings write them; zero, however written (`0`, `0.0`,
+/// `0.00`), is missing for VRAM and TDP: their null marker `0` is numeric.
 fn number(values: &'static [f64]) -> impl Strategy<Value = Cell<f64>> {
     let written = (select(values), 0..4usize, any::<bool>()).prop_map(|(v, form, pad)| {
         let t = match form {
@@ -581,11 +581,7 @@ fn number(values: &'static [f64]) -> impl Strategy<Value = Cell<f64>> {
         };
         let t = if pad { format!(" {t} ") } else { t };
         let trimmed = t.trim();
-        let value = if trimmed == "0" || trimmed == "0.0" {
-            None
-        } else {
-            Some(trimmed.parse::<f64>().expect("a number"))
-        };
+        let value = Some(trimmed.parse::<f64>().expect("a number")).filter(|&v| v != 0.0);
         (t, value)
     });
     let zeros = select(&["0", "0.0", " 0 ", " 0.0"][..]).prop_map(|t| (t.to_string(), None));

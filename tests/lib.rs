@@ -8,3 +8,4 @@ mod diagnostics;
 mod evaluate;
 mod output;
 mod properties;
+mod semantics;

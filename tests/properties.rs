@@ -1063,7 +1063,7 @@ fn exact_order(a: V, b: V) -> Option<std::cmp::Ordering> {
     }
 }
 
-/// `in` lists and everything else: ints widened to float when mixed.
+/// Values of one type (ints widened to float when mixed).
 fn order(a: V, b: V) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (V::B(x), V::B(y)) => Some(x.cmp(&y)),
@@ -1154,18 +1154,14 @@ fn reference(e: &Ex, row: &Fields, k: Option<V>) -> R {
             }
         }
         Ex::In(neg, v, xs) => {
-            let float = ty(v) == Ty::Float || xs.iter().any(|x| ty(x) == Ty::Float);
-            let to = if float { Ty::Float } else { ty(v) };
-            let value = widened(ev(v)?, to);
-            let items = xs
-                .iter()
-                .map(|x| Ok(widened(ev(x)?, to)))
-                .collect::<Result<Vec<_>, Overflow>>()?;
+            // Each item compares with the value as `==` does: exactly.
+            let value = ev(v)?;
+            let items = xs.iter().map(ev).collect::<Result<Vec<_>, Overflow>>()?;
             let Some(value) = value else { return Ok(None) };
             let mut result = Some(V::B(*neg));
             for item in items {
                 match item {
-                    Some(x) if order(value, x) == Some(std::cmp::Ordering::Equal) => {
+                    Some(x) if exact_order(value, x) == Some(std::cmp::Ordering::Equal) => {
                         return Ok(Some(V::B(!*neg)));
                     }
                     None => result = None,

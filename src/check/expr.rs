@@ -282,23 +282,21 @@ impl Checker<'_, '_> {
                     );
                     return TExpr::error(span);
                 }
-                if let TKind::Const(Const::Int(i)) = inner.kind
-                    && let Some(n) = i.checked_neg()
-                {
-                    return TExpr {
-                        kind: TKind::Const(Const::Int(n)),
-                        ty: Type::Int,
-                        span,
-                    };
-                }
-                if let TKind::Const(Const::Float(f)) = inner.kind {
-                    return TExpr {
-                        kind: TKind::Const(Const::Float(-f)),
-                        ty: Type::Float,
-                        span,
-                    };
-                }
                 let ty = inner.ty;
+                // Folded with the evaluator's negation: `-(-9223372036854775807 - 1)`
+                // would fail on every row, so it is E501 now.
+                if let TKind::Const(c) = &inner.kind
+                    && let Some(v) = number(c)
+                {
+                    return match crate::eval::neg(v) {
+                        Ok(v) => TExpr {
+                            kind: TKind::Const(from_number(v)),
+                            ty,
+                            span,
+                        },
+                        Err(()) => self.overflow(span, false),
+                    };
+                }
                 TExpr {
                     kind: TKind::Neg(Box::new(inner)),
                     ty,
@@ -422,22 +420,7 @@ impl Checker<'_, '_> {
                             span,
                         };
                     }
-                    Some(Err(())) => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::Overflow,
-                                span,
-                                "this constant expression overflows",
-                            )
-                            .label(if float {
-                                "float overflow"
-                            } else {
-                                "integer overflow"
-                            })
-                            .help("every row would fail here; use smaller numbers or floats"),
-                        );
-                        return TExpr::error(span);
-                    }
+                    Some(Err(())) => return self.overflow(span, float),
                     // Division by zero: missing at run time (W401 says so).
                     None => {}
                 }
@@ -521,14 +504,23 @@ impl Checker<'_, '_> {
         if v.ty == Type::Error || items.iter().any(|i| i.ty == Type::Error) {
             return TExpr::error(e.span);
         }
-        let float =
-            v.ty.is_numeric() && (v.ty == Type::Float || items.iter().any(|i| i.ty == Type::Float));
-        let want = if float { Type::Float } else { v.ty };
-        let v = if float { widen(v) } else { v };
+        // Each item compares with `x` as `x == item` does: an int and a
+        // float by exact value, never through a widened int (which would
+        // make 9007199254740993 equal 9007199254740992.0). Int constants a
+        // float holds exactly are widened, as for `==`: the same answer.
+        let numeric = v.ty.is_numeric();
         let mut ok = true;
         for it in items.iter_mut() {
             let taken = std::mem::replace(it, TExpr::error(e.span));
-            let c = self.coerce(taken, want, "this list of `in`");
+            let c = if numeric && taken.ty.is_numeric() {
+                if v.ty == Type::Float {
+                    exact_widen(taken)
+                } else {
+                    taken
+                }
+            } else {
+                self.coerce(taken, v.ty, "this list of `in`")
+            };
             ok &= c.ty != Type::Error;
             *it = c;
         }
@@ -771,15 +763,89 @@ impl Checker<'_, '_> {
                 want
             }
         };
+        let ty = f.result(arg_ty);
+        // A numeric builtin of constants is folded with the evaluator's
+        // own code: `floor(1e300)` would fail on every row, so it is E501.
+        if let Some(folded) = self.fold_call(f, &typed, ty, span) {
+            return folded;
+        }
         TExpr {
             kind: TKind::Call {
                 func: f,
                 args: typed,
                 regex,
             },
-            ty: f.result(arg_ty),
+            ty,
             span,
         }
+    }
+
+    /// Fold a call of a numeric builtin whose arguments are all constants
+    /// (already coerced to one type); `None` when it is not one.
+    fn fold_call(
+        &mut self,
+        f: Builtin,
+        args: &[TExpr],
+        ty: Type,
+        span: crate::source::Span,
+    ) -> Option<TExpr> {
+        let vals: Vec<Val> = args
+            .iter()
+            .map(|a| match &a.kind {
+                TKind::Const(c) => number(c),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let float = matches!(vals.first(), Some(Val::Float(_)));
+        let result = match crate::compile::Func::numeric(f, float) {
+            Some(func) => crate::eval::numeric(func, &vals),
+            // `floor`, `ceil` and `round` of an int are the int.
+            None if matches!(f, Builtin::Floor | Builtin::Ceil | Builtin::Round) => Ok(vals[0]),
+            None => return None,
+        };
+        Some(match result {
+            Ok(v @ (Val::Int(_) | Val::Float(_))) => TExpr {
+                kind: TKind::Const(from_number(v)),
+                ty,
+                span,
+            },
+            Ok(_) => return None,
+            Err(()) => self.overflow(span, false),
+        })
+    }
+
+    /// E501 for constant arithmetic that overflows: it would fail on
+    /// every row that reaches it.
+    fn overflow(&mut self, span: crate::source::Span, float: bool) -> TExpr {
+        self.error(
+            Diagnostic::new(Code::Overflow, span, "this constant expression overflows")
+                .label(if float {
+                    "float overflow"
+                } else {
+                    "integer overflow"
+                })
+                .help("every row would fail here; use smaller numbers or floats"),
+        );
+        TExpr::error(span)
+    }
+}
+
+/// A number constant as the evaluator's value.
+fn number(c: &Const) -> Option<Val> {
+    match c {
+        Const::Int(i) => Some(Val::Int(*i)),
+        Const::Float(f) => Some(Val::Float(*f)),
+        _ => None,
+    }
+}
+
+/// A number value (int or float) as a constant.
+fn from_number(v: Val) -> Const {
+    match v {
+        Val::Float(f) => Const::Float(f),
+        Val::Int(i) => Const::Int(i),
+        // Only numbers come here; 0 keeps this total.
+        _ => Const::Int(0),
     }
 }
 
@@ -787,12 +853,7 @@ impl Checker<'_, '_> {
 /// `Some(Err)` on overflow, `None` when the result is missing (division by
 /// zero) or the operands are not numbers.
 fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
-    let val = |c: &Const| match c {
-        Const::Int(i) => Some(Val::Int(*i)),
-        Const::Float(f) => Some(Val::Float(*f)),
-        _ => None,
-    };
-    let (a, b) = (val(a)?, val(b)?);
+    let (a, b) = (number(a)?, number(b)?);
     let float = matches!(a, Val::Float(_));
     match crate::eval::arith(Arith::of(op, float), a, b) {
         Ok(Val::Int(i)) => Some(Ok(Const::Int(i))),

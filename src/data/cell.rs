@@ -1,14 +1,63 @@
-//! Reading one CSV cell as its field's type.
+//! Reading one CSV cell as its field's type: one number reader for int,
+//! float and bool cells, exact for ints.
 
-use crate::config::parse_bool;
 use crate::eval::value::Val;
 use crate::schema::FieldDef;
-use crate::types::{FieldType, I64_LIMIT};
+use crate::types::FieldType;
+use std::fmt;
 
-/// Why a cell could not be read: what the field expects.
+/// Why a cell could not be read as its field's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CellError {
-    pub expected: &'static str,
+pub enum CellError {
+    /// Not a number at all (`24GB`, `inf`, `nan`); the field's type says
+    /// what kind of number was expected.
+    NotANumber(FieldType),
+    /// Not a bool word and not a number.
+    NotABool,
+    /// A number beyond the range of the field's type (`1e309` for a float,
+    /// `99999999999999999999` for an int).
+    OutOfRange(FieldType),
+    /// A number with a fractional part in an int cell (`6144.5`).
+    NotWhole,
+    /// A string cell that is not UTF-8.
+    NotUtf8,
+}
+
+impl CellError {
+    /// What is wrong with `text`, the cell as written: for the message
+    /// `cannot read "6144.5" as int: 6144.5 is not a whole number`.
+    pub fn describe<'a>(&'a self, text: &'a str) -> impl fmt::Display + 'a {
+        Describe { error: *self, text }
+    }
+}
+
+struct Describe<'a> {
+    error: CellError,
+    text: &'a str,
+}
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            CellError::NotANumber(FieldType::Int) => {
+                f.write_str("not a number (expected a whole number such as 6144 or 6144.0)")
+            }
+            CellError::NotANumber(_) => {
+                f.write_str("not a number (expected a number such as 24 or 24.5)")
+            }
+            CellError::NotABool => f.write_str(
+                "not a bool (expected true/false, yes/no, 1/0, or a number where non-zero is true)",
+            ),
+            CellError::OutOfRange(FieldType::Int) => f.write_str(
+                "the number is out of range (-9223372036854775808 to 9223372036854775807)",
+            ),
+            CellError::OutOfRange(_) => {
+                f.write_str("the number is out of range (floats reach about 1.8e308)")
+            }
+            CellError::NotWhole => write!(f, "{} is not a whole number", self.text.trim()),
+            CellError::NotUtf8 => f.write_str("not UTF-8 text"),
+        }
+    }
 }
 
 /// A cell read as its field's type.
@@ -23,61 +72,192 @@ pub enum Cell {
 }
 
 /// Parse a cell: a null marker is missing; otherwise the text must read as
-/// the field's type.
+/// the field's type. A number equal to one of a numeric field's numeric
+/// null markers (`0`, `0.0`) is missing too, whichever way it is written.
 pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Cell, CellError> {
-    if field.is_null(cell) {
+    if field.nulls.matches_text(cell) {
         return Ok(Cell::Missing);
     }
     let value = match field.ty {
-        FieldType::Float => parse_float(cell).map(Val::Float).ok_or(CellError {
-            expected: "a number (such as 24 or 24.5)",
-        }),
-        FieldType::Int => parse_int(cell).map(Val::Int).ok_or(CellError {
-            expected: "a whole number (such as 6144 or 6144.0)",
-        }),
-        FieldType::Bool => parse_bool_cell(cell).map(Val::Bool).ok_or(CellError {
-            expected: "a bool (true/false, yes/no, 1/0, or a count where non-zero is true)",
-        }),
+        FieldType::Float => Val::Float(parse_float(cell)?),
+        FieldType::Int => Val::Int(parse_int(cell)?),
+        FieldType::Bool => Val::Bool(parse_bool_cell(cell)?),
         FieldType::String => {
             return match std::str::from_utf8(cell) {
                 Ok(_) => Ok(Cell::Text),
-                Err(_) => Err(CellError {
-                    expected: "UTF-8 text",
-                }),
+                Err(_) => Err(CellError::NotUtf8),
             };
         }
     };
-    value.map(Cell::Value)
-}
-
-fn text(cell: &[u8]) -> Option<&str> {
-    std::str::from_utf8(cell).ok().map(str::trim)
-}
-
-pub fn parse_float(cell: &[u8]) -> Option<f64> {
-    let f: f64 = text(cell)?.parse().ok()?;
-    f.is_finite().then_some(f)
-}
-
-/// Ints accept integral decimals (`6144.0`) as real data writes them.
-pub fn parse_int(cell: &[u8]) -> Option<i64> {
-    let t = text(cell)?;
-    if let Ok(i) = t.parse::<i64>() {
-        return Some(i);
+    if field.nulls.matches_value(value) {
+        return Ok(Cell::Missing);
     }
-    let f: f64 = t.parse().ok()?;
-    let in_range = (-I64_LIMIT..I64_LIMIT).contains(&f);
-    (f.fract() == 0.0 && in_range).then_some(f as i64)
+    Ok(Cell::Value(value))
 }
 
-/// true/false/yes/no/1/0 in any case, or a number: non-zero is true
+/// The cell's text without surrounding spaces; non-UTF-8 is not a number.
+fn text(cell: &[u8], ty: FieldType) -> Result<&str, CellError> {
+    std::str::from_utf8(cell.trim_ascii()).map_err(|_| CellError::NotANumber(ty))
+}
+
+/// A finite float. The syntax is Rust's decimal float syntax
+/// (`24`, `-0.5`, `.5`, `5.`, `1e3`, `+2E-3`), without `inf` and `nan`.
+pub fn parse_float(cell: &[u8]) -> Result<f64, CellError> {
+    let t = text(cell, FieldType::Float)?;
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(f),
+        // `inf`, `infinity` and `nan` parse, but are not numbers here;
+        // anything else that parses to infinity is a number too large.
+        Ok(_) if Decimal::scan(t).is_some() => Err(CellError::OutOfRange(FieldType::Float)),
+        _ => Err(CellError::NotANumber(FieldType::Float)),
+    }
+}
+
+/// An int: the text must denote exactly a whole number in the `i64` range,
+/// in the same syntax as floats, so `6144.0`, `6.144e3` and `-0` are ints,
+/// `9007199254740993.0` is exactly 9007199254740993 (no float rounding), and
+/// `6144.00000000000001` is not whole.
+pub fn parse_int(cell: &[u8]) -> Result<i64, CellError> {
+    let t = text(cell, FieldType::Int)?;
+    if let Ok(i) = t.parse::<i64>() {
+        return Ok(i);
+    }
+    Decimal::scan(t)
+        .ok_or(CellError::NotANumber(FieldType::Int))?
+        .to_int()
+}
+
+/// true/false/yes/no/1/0 in any case, or a finite number: non-zero is true
 /// (`mig_capable` holds a MIG instance count).
-pub fn parse_bool_cell(cell: &[u8]) -> Option<bool> {
-    let t = text(cell)?;
-    parse_bool(t).or_else(|| {
-        let f: f64 = t.parse().ok()?;
-        (!f.is_nan()).then_some(f != 0.0)
-    })
+pub fn parse_bool_cell(cell: &[u8]) -> Result<bool, CellError> {
+    let t = text(cell, FieldType::Bool).map_err(|_| CellError::NotABool)?;
+    const WORDS: [(&str, bool); 6] = [
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+        ("1", true),
+        ("0", false),
+    ];
+    if let Some(&(_, b)) = WORDS.iter().find(|(w, _)| w.eq_ignore_ascii_case(t)) {
+        return Ok(b);
+    }
+    let d = Decimal::scan(t).ok_or(CellError::NotABool)?;
+    // The same range as a float cell; zero or not is read from the digits,
+    // so `1e-400` (a tiny count, but not zero) is true.
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(!d.is_zero()),
+        _ => Err(CellError::OutOfRange(FieldType::Bool)),
+    }
+}
+
+/// A decimal number as written: `digits × 10^exp`, read exactly.
+#[derive(Debug, Clone, PartialEq)]
+struct Decimal<'a> {
+    negative: bool,
+    /// The significant digits (the integer part then the fraction), ASCII.
+    int_part: &'a [u8],
+    frac_part: &'a [u8],
+    /// The written exponent, saturated far beyond any meaningful value.
+    exp: i64,
+}
+
+/// Exponents are clamped to this: past it every number is 0 or out of
+/// range, and sums with digit counts (each below 2^32) cannot overflow.
+const EXP_CLAMP: i64 = 1 << 40;
+
+impl<'a> Decimal<'a> {
+    /// Rust's decimal float syntax:
+    /// `[+-]? (digits | digits '.' digits? | '.' digits) ([eE] [+-]? digits)?`.
+    fn scan(t: &'a str) -> Option<Decimal<'a>> {
+        let b = t.as_bytes();
+        let (negative, rest) = match b.first() {
+            Some(b'-') => (true, &b[1..]),
+            Some(b'+') => (false, &b[1..]),
+            _ => (false, b),
+        };
+        let digits = |s: &'a [u8]| {
+            let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            (&s[..n], &s[n..])
+        };
+        let (int_part, rest) = digits(rest);
+        let (frac_part, rest) = match rest.first() {
+            Some(b'.') => digits(&rest[1..]),
+            _ => (&rest[..0], rest),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
+            return None;
+        }
+        let exp = match rest.first() {
+            None => 0,
+            Some(b'e' | b'E') => {
+                let (neg, r) = match rest.get(1) {
+                    Some(b'-') => (true, &rest[2..]),
+                    Some(b'+') => (false, &rest[2..]),
+                    _ => (false, &rest[1..]),
+                };
+                let (e, r) = digits(r);
+                if e.is_empty() || !r.is_empty() {
+                    return None;
+                }
+                let magnitude = e.iter().fold(0i64, |acc, &c| {
+                    (acc * 10 + i64::from(c - b'0')).min(EXP_CLAMP)
+                });
+                if neg { -magnitude } else { magnitude }
+            }
+            Some(_) => return None,
+        };
+        Some(Decimal {
+            negative,
+            int_part,
+            frac_part,
+            exp,
+        })
+    }
+
+    fn is_zero(&self) -> bool {
+        self.int_part
+            .iter()
+            .chain(self.frac_part)
+            .all(|&c| c == b'0')
+    }
+
+    /// The exact value as an int: a fractional part is `NotWhole`, a whole
+    /// number beyond `i64` is `OutOfRange`.
+    fn to_int(&self) -> Result<i64, CellError> {
+        // The digits of the integer part then the fraction, without leading
+        // and trailing zeros; `scale` is the power of ten of the last kept.
+        let n = self.int_part.len() + self.frac_part.len();
+        let digit = |i: usize| match self.int_part.get(i) {
+            Some(&c) => c,
+            None => self.frac_part[i - self.int_part.len()],
+        };
+        let Some(first) = (0..n).find(|&i| digit(i) != b'0') else {
+            return Ok(0);
+        };
+        let last = (first..n)
+            .rev()
+            .find(|&i| digit(i) != b'0')
+            .unwrap_or(first);
+        let trailing_zeros = (n - 1 - last) as i64;
+        let scale = self.exp - self.frac_part.len() as i64 + trailing_zeros;
+        if scale < 0 {
+            return Err(CellError::NotWhole);
+        }
+        // i64 has at most 19 digits.
+        if (last + 1 - first) as i64 + scale > 19 {
+            return Err(CellError::OutOfRange(FieldType::Int));
+        }
+        let mut v: i128 = 0;
+        for i in first..=last {
+            v = v * 10 + i128::from(digit(i) - b'0');
+        }
+        v *= 10i128.pow(scale as u32);
+        if self.negative {
+            v = -v;
+        }
+        i64::try_from(v).map_err(|_| CellError::OutOfRange(FieldType::Int))
+    }
 }
 
 #[cfg(test)]
@@ -89,7 +269,7 @@ mod tests {
             name: "f".into(),
             ty,
             columns: vec!["f".into()],
-            nulls: crate::schema::Nulls::new(nulls),
+            nulls: crate::schema::Nulls::for_field(ty, nulls),
         }
     }
 
@@ -103,6 +283,9 @@ mod tests {
             ("0", false),
             ("7.0", true),
             ("0.0", false),
+            ("-0", false),
+            ("0e5", false),
+            ("1e-400", true),
         ] {
             assert_eq!(
                 parse_cell(&f, cell.as_bytes()),
@@ -110,8 +293,29 @@ mod tests {
                 "{cell}"
             );
         }
-        assert!(parse_cell(&f, b"maybe").is_err());
+        assert_eq!(parse_cell(&f, b"maybe"), Err(CellError::NotABool));
         assert_eq!(parse_cell(&f, b""), Ok(Cell::Missing));
+    }
+
+    #[test]
+    fn bool_cells_reject_inf_nan_and_out_of_range_numbers_like_float_cells() {
+        let b = field(FieldType::Bool, &[]);
+        let f = field(FieldType::Float, &[]);
+        for cell in ["inf", "-infinity", "NaN"] {
+            assert_eq!(parse_cell(&b, cell.as_bytes()), Err(CellError::NotABool));
+            assert_eq!(
+                parse_cell(&f, cell.as_bytes()),
+                Err(CellError::NotANumber(FieldType::Float))
+            );
+        }
+        assert_eq!(
+            parse_cell(&b, b"1e400"),
+            Err(CellError::OutOfRange(FieldType::Bool))
+        );
+        assert_eq!(
+            parse_cell(&f, b"1e400"),
+            Err(CellError::OutOfRange(FieldType::Float))
+        );
     }
 
     #[test]
@@ -124,15 +328,133 @@ mod tests {
     }
 
     #[test]
+    fn int_cells_are_read_exactly_not_through_a_float() {
+        use CellError::*;
+        let int = FieldType::Int;
+        let cases: &[(&str, Result<i64, CellError>)] = &[
+            ("6144", Ok(6144)),
+            ("6144.0", Ok(6144)),
+            ("6144.000", Ok(6144)),
+            ("+6144.", Ok(6144)),
+            ("6.144e3", Ok(6144)),
+            ("1e3", Ok(1000)),
+            ("1E+3", Ok(1000)),
+            ("614400e-2", Ok(6144)),
+            ("-0", Ok(0)),
+            ("-0.0", Ok(0)),
+            ("0e999999999999999999999", Ok(0)),
+            ("000123", Ok(123)),
+            (".0", Ok(0)),
+            ("9007199254740993.0", Ok(9_007_199_254_740_993)),
+            ("9007199254740993", Ok(9_007_199_254_740_993)),
+            ("9223372036854775807.0", Ok(i64::MAX)),
+            ("-9223372036854775808.0", Ok(i64::MIN)),
+            ("-9.223372036854775808e18", Ok(i64::MIN)),
+            ("6144.00000000000001", Err(NotWhole)),
+            ("2.5", Err(NotWhole)),
+            ("6144.5", Err(NotWhole)),
+            ("1e-1", Err(NotWhole)),
+            ("1e-999999999999999999999", Err(NotWhole)),
+            ("9223372036854775808", Err(OutOfRange(int))),
+            ("-9223372036854775809", Err(OutOfRange(int))),
+            ("99999999999999999999", Err(OutOfRange(int))),
+            ("1e19", Err(OutOfRange(int))),
+            ("1e30", Err(OutOfRange(int))),
+            ("1e999999999999999999999", Err(OutOfRange(int))),
+            ("", Err(NotANumber(int))),
+            ("abc", Err(NotANumber(int))),
+            ("inf", Err(NotANumber(int))),
+            ("nan", Err(NotANumber(int))),
+            ("1_000", Err(NotANumber(int))),
+            ("0x10", Err(NotANumber(int))),
+            (".", Err(NotANumber(int))),
+            ("-", Err(NotANumber(int))),
+            ("1e", Err(NotANumber(int))),
+            ("1e+", Err(NotANumber(int))),
+            ("e3", Err(NotANumber(int))),
+            ("1.2.3", Err(NotANumber(int))),
+            ("--1", Err(NotANumber(int))),
+            ("1 2", Err(NotANumber(int))),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(&parse_int(cell.as_bytes()), want, "{cell:?}");
+        }
+        assert_eq!(parse_int(b"\xff1"), Err(NotANumber(int)));
+    }
+
+    #[test]
+    fn float_cells_take_rust_decimal_syntax_without_inf_or_nan() {
+        use CellError::*;
+        let float = FieldType::Float;
+        let cases: &[(&str, Result<f64, CellError>)] = &[
+            ("24", Ok(24.0)),
+            (" 24.5 ", Ok(24.5)),
+            (".5", Ok(0.5)),
+            ("5.", Ok(5.0)),
+            ("+2E-3", Ok(0.002)),
+            ("1.7976931348623157e308", Ok(f64::MAX)),
+            ("1e-400", Ok(0.0)),
+            ("1e309", Err(OutOfRange(float))),
+            ("-1e309", Err(OutOfRange(float))),
+            ("inf", Err(NotANumber(float))),
+            ("-Infinity", Err(NotANumber(float))),
+            ("NaN", Err(NotANumber(float))),
+            ("24GB", Err(NotANumber(float))),
+            ("", Err(NotANumber(float))),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(&parse_float(cell.as_bytes()), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn cell_errors_say_what_is_wrong() {
+        let say = |e: CellError, text: &str| e.describe(text).to_string();
+        assert_eq!(
+            say(CellError::OutOfRange(FieldType::Float), "1e309"),
+            "the number is out of range (floats reach about 1.8e308)"
+        );
+        assert_eq!(
+            say(CellError::NotWhole, " 6144.5 "),
+            "6144.5 is not a whole number"
+        );
+        assert_eq!(
+            say(
+                CellError::OutOfRange(FieldType::Int),
+                "99999999999999999999"
+            ),
+            "the number is out of range (-9223372036854775808 to 9223372036854775807)"
+        );
+        assert!(say(CellError::NotANumber(FieldType::Float), "x").starts_with("not a number"));
+    }
+
+    #[test]
     fn floats_and_null_markers() {
         let f = field(FieldType::Float, &["", "NA", "0.0"]);
         assert_eq!(parse_cell(&f, b"80.0"), Ok(Cell::Value(Val::Float(80.0))));
         assert_eq!(parse_cell(&f, b"na"), Ok(Cell::Missing));
         assert_eq!(parse_cell(&f, b"0.0"), Ok(Cell::Missing));
-        assert_eq!(parse_cell(&f, b"0"), Ok(Cell::Value(Val::Float(0.0))));
         assert!(parse_cell(&f, b"inf").is_err());
         assert!(parse_cell(&f, b"24GB").is_err());
         let s = field(FieldType::String, &[]);
         assert!(parse_cell(&s, b"\xff").is_err());
+    }
+
+    #[test]
+    fn numeric_null_markers_match_every_spelling_of_their_value() {
+        let f = field(FieldType::Float, &["", "NA", "0"]);
+        for cell in ["0", "0.0", "0.00", "00", "-0", "0e0", "+0.", " 0 "] {
+            assert_eq!(parse_cell(&f, cell.as_bytes()), Ok(Cell::Missing), "{cell}");
+        }
+        assert_eq!(parse_cell(&f, b"0.5"), Ok(Cell::Value(Val::Float(0.5))));
+        let i = field(FieldType::Int, &["-1", "N/A"]);
+        for cell in ["-1", "-1.0", "-1e0", "-0.1e1", "n/a"] {
+            assert_eq!(parse_cell(&i, cell.as_bytes()), Ok(Cell::Missing), "{cell}");
+        }
+        assert_eq!(parse_cell(&i, b"1"), Ok(Cell::Value(Val::Int(1))));
+        // A string field's markers stay text: "0.0" is not "0".
+        let s = field(FieldType::String, &["0"]);
+        assert_eq!(parse_cell(&s, b"0"), Ok(Cell::Missing));
+        assert_eq!(parse_cell(&s, b"0.0"), Ok(Cell::Text));
     }
 }

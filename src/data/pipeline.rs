@@ -2,7 +2,7 @@
 //! A reader thread splits the input into batches while this thread
 //! evaluates and writes, so parsing and evaluation use both cores.
 
-use super::cell::{Cell, parse_cell};
+use super::cell::{Cell, CellError, parse_cell};
 use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, shrink_if_huge};
 use crate::eval::value::write_quoted;
 use crate::eval::{EvalError, Row};
@@ -102,14 +102,14 @@ pub enum DataError {
         expected: usize,
         found: usize,
     },
-    #[error("{file}:{line}: column `{column}`: cannot read {value:?} as {ty}: expected {expected}")]
+    #[error("{file}:{line}: column `{column}`: cannot read {value:?} as {ty}: {}", .reason.describe(.value))]
     Cell {
         file: String,
         line: u64,
         column: String,
         value: String,
         ty: FieldType,
-        expected: &'static str,
+        reason: CellError,
     },
     #[error("{file}:{line}: {error}")]
     Eval {
@@ -491,7 +491,7 @@ fn fill_row(
                         column: layout.names[col].clone(),
                         value: String::from_utf8_lossy(cell).into_owned(),
                         ty: field.ty,
-                        expected: e.expected,
+                        reason: e,
                     };
                     if !job.lenient {
                         return Err(error);

@@ -10,15 +10,60 @@ use crate::source::Span;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// A runtime error: integer or float overflow. It names the rule and points
-/// at the expression; the data path adds the CSV line.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message} in rule `{rule}`")]
+/// A runtime error: integer or float overflow. It names the item it
+/// happened in (a rule or a let) and, when that is not the rule being
+/// evaluated, the rule that read it; it points at the expression; the data
+/// path adds the CSV line.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
+    /// The rule or let the error happened in.
     pub rule: Arc<str>,
+    /// Whether `rule` names a rule or a let.
+    pub kind: ItemKind,
+    /// The item being evaluated, when the error happened in another item
+    /// it reads (`integer overflow in let `l` (read by rule `r`)`).
+    pub read_by: Option<(ItemKind, Arc<str>)>,
     pub span: Span,
     pub message: String,
 }
+
+/// What a rule file item is, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Rule,
+    Let,
+}
+
+impl ItemKind {
+    fn of(item: &crate::compile::ItemCode) -> ItemKind {
+        if item.is_rule {
+            ItemKind::Rule
+        } else {
+            ItemKind::Let
+        }
+    }
+}
+
+impl std::fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ItemKind::Rule => "rule",
+            ItemKind::Let => "let",
+        })
+    }
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {} `{}`", self.message, self.kind, self.rule)?;
+        if let Some((kind, name)) = &self.read_by {
+            write!(f, " (read by {kind} `{name}`)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EvalError {}
 
 /// Per-row working space of compiled rules: registers, the memo of item
 /// results for this row, and strings made by `lower`/`upper`.
@@ -136,7 +181,7 @@ fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<V
         .iter()
         .all(|&d| ready(s, d))
     {
-        return compute(prog, row, s, target as usize);
+        return compute(prog, row, s, target as usize, target);
     }
     s.stack.clear();
     s.stack.push(target);
@@ -149,16 +194,24 @@ fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<V
             s.stack.push(dep);
             continue;
         }
-        compute(prog, row, s, it as usize)?;
+        compute(prog, row, s, it as usize, target)?;
         s.stack.pop();
     }
     Ok(s.memo[target as usize])
 }
 
 /// Run one item whose dependencies are computed; memoise its value.
-fn compute(prog: &Compiled, row: &Row, s: &mut Scratch, i: usize) -> Result<Val, EvalError> {
+/// `target` is the item being evaluated, which reads this one (or is it).
+fn compute(
+    prog: &Compiled,
+    row: &Row,
+    s: &mut Scratch,
+    i: usize,
+    target: u32,
+) -> Result<Val, EvalError> {
     let item = &prog.items[i];
-    run(prog, row, s, item.code.start, item.code.end).map_err(|f| f.into_error(prog, i))?;
+    run(prog, row, s, item.code.start, item.code.end)
+        .map_err(|f| f.into_error(prog, i, target as usize))?;
     let mut v = s.regs[item.result as usize];
     if v == Val::Missing
         && let Some(d) = item.default
@@ -197,6 +250,8 @@ fn schema_mismatch(prog: &Compiled, item: u32) -> EvalError {
     let it = &prog.items[item as usize];
     EvalError {
         rule: it.name.clone(),
+        kind: ItemKind::of(it),
+        read_by: None,
         span: it.span,
         message: "the row's schema is not the one the rules were checked against".into(),
     }
@@ -216,9 +271,13 @@ impl Fault {
     }
 
     #[cold]
-    fn into_error(self, prog: &Compiled, item: usize) -> EvalError {
+    fn into_error(self, prog: &Compiled, item: usize, target: usize) -> EvalError {
+        let it = &prog.items[item];
+        let by = &prog.items[target];
         EvalError {
-            rule: prog.items[item].name.clone(),
+            rule: it.name.clone(),
+            kind: ItemKind::of(it),
+            read_by: (target != item).then(|| (ItemKind::of(by), by.name.clone())),
             span: prog.spans[self.at as usize],
             message: if self.float {
                 "float overflow"
@@ -251,13 +310,7 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                     regs[dst as usize] = Val::Float(i as f64);
                 }
             }
-            Instr::Neg { dst, src, at } => {
-                regs[dst as usize] = match regs[src as usize] {
-                    Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| Fault::int(at))?),
-                    Val::Float(f) => Val::Float(-f),
-                    _ => Val::Missing,
-                }
-            }
+            Instr::Neg { dst, src, at } => regs[dst as usize] = neg(regs[src as usize], at)?,
             Instr::Not { dst, src } => {
                 regs[dst as usize] = match regs[src as usize] {
                     Val::Bool(b) => Val::Bool(!b),
@@ -337,6 +390,8 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                     Val::Missing
                 } else {
                     // Found: decided. Not found but a missing element: unknown.
+                    // Each item is compared as `==` compares: an int and a
+                    // float by exact value.
                     let mut result = Val::Bool(negated);
                     for r in first..first + count {
                         match compare(prog, row, &s.text, v, regs[r as usize]) {
@@ -404,6 +459,17 @@ pub(crate) fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
     })
 }
 
+/// Negation; the smallest int has no negation. Shared with check-time
+/// folding, inlined for the same reason as [`arith`].
+#[inline(always)]
+pub(crate) fn neg(v: Val, at: u32) -> Result<Val, Fault> {
+    Ok(match v {
+        Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| Fault::int(at))?),
+        Val::Float(f) => Val::Float(-f),
+        _ => Val::Missing,
+    })
+}
+
 /// Order an int and a float by their exact values (floats are finite).
 fn int_float(x: i64, y: f64) -> Ordering {
     const LIMIT: f64 = crate::types::I64_LIMIT;
@@ -460,39 +526,18 @@ fn call(
     if args.contains(&Val::Missing) {
         return Ok(Val::Missing);
     }
-    let to_int = |f: f64| -> Result<Val, Fault> {
-        if (-crate::types::I64_LIMIT..crate::types::I64_LIMIT).contains(&f) {
-            Ok(Val::Int(f as i64))
-        } else {
-            Err(Fault::int(at))
-        }
-    };
-    // The checker settled the types: these read what it promised.
-    let int = |i: usize| match args[i] {
-        Val::Int(x) => x,
-        _ => 0,
-    };
-    let float = |i: usize| match args[i] {
-        Val::Float(x) => x,
-        _ => 0.0,
-    };
-    let ints = || (0..args.len()).map(int);
-    let floats = || (0..args.len()).map(float);
     Ok(match func {
-        Func::MinInt => Val::Int(ints().min().unwrap_or(0)),
-        Func::MaxInt => Val::Int(ints().max().unwrap_or(0)),
-        Func::MinFloat => Val::Float(floats().fold(f64::INFINITY, f64::min)),
-        Func::MaxFloat => Val::Float(floats().fold(f64::NEG_INFINITY, f64::max)),
-        Func::AbsInt => match args[0] {
-            Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(|| Fault::int(at))?),
-            _ => Val::Missing,
-        },
-        Func::AbsFloat => Val::Float(float(0).abs()),
-        Func::Floor => to_int(float(0).floor())?,
-        Func::Ceil => to_int(float(0).ceil())?,
-        Func::Round => to_int(float(0).round())?,
-        Func::ClampInt => Val::Int(int(0).max(int(1)).min(int(2))),
-        Func::ClampFloat => Val::Float(float(0).max(float(1)).min(float(2))),
+        Func::MinInt
+        | Func::MaxInt
+        | Func::MinFloat
+        | Func::MaxFloat
+        | Func::AbsInt
+        | Func::AbsFloat
+        | Func::Floor
+        | Func::Ceil
+        | Func::Round
+        | Func::ClampInt
+        | Func::ClampFloat => numeric(func, args, at)?,
         Func::IsMissing => unreachable!("answered before the missing check"),
         Func::Lower | Func::Upper => {
             let Val::Str(r) = args[0] else {
@@ -530,6 +575,48 @@ fn call(
             };
             Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row, &s.text, a)))
         }
+    })
+}
+
+/// The numeric builtins on present arguments of the types the checker
+/// settled. Shared with check-time folding (`abs(-9223372036854775807 - 1)`
+/// is an error before any row is read), inlined like [`arith`].
+#[inline(always)]
+pub(crate) fn numeric(func: Func, args: &[Val], at: u32) -> Result<Val, Fault> {
+    let to_int = |f: f64| -> Result<Val, Fault> {
+        if (-crate::types::I64_LIMIT..crate::types::I64_LIMIT).contains(&f) {
+            Ok(Val::Int(f as i64))
+        } else {
+            Err(Fault::int(at))
+        }
+    };
+    // The checker settled the types: these read what it promised.
+    let int = |i: usize| match args[i] {
+        Val::Int(x) => x,
+        _ => 0,
+    };
+    let float = |i: usize| match args[i] {
+        Val::Float(x) => x,
+        _ => 0.0,
+    };
+    let ints = || (0..args.len()).map(int);
+    let floats = || (0..args.len()).map(float);
+    Ok(match func {
+        Func::MinInt => Val::Int(ints().min().unwrap_or(0)),
+        Func::MaxInt => Val::Int(ints().max().unwrap_or(0)),
+        Func::MinFloat => Val::Float(floats().fold(f64::INFINITY, f64::min)),
+        Func::MaxFloat => Val::Float(floats().fold(f64::NEG_INFINITY, f64::max)),
+        Func::AbsInt => match args[0] {
+            Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(|| Fault::int(at))?),
+            _ => Val::Missing,
+        },
+        Func::AbsFloat => Val::Float(float(0).abs()),
+        Func::Floor => to_int(float(0).floor())?,
+        Func::Ceil => to_int(float(0).ceil())?,
+        Func::Round => to_int(float(0).round())?,
+        Func::ClampInt => Val::Int(int(0).max(int(1)).min(int(2))),
+        Func::ClampFloat => Val::Float(float(0).max(float(1)).min(float(2))),
+        _ => Val::Missing,
     })
 }
 
