@@ -259,9 +259,12 @@ impl<R: Read> BatchReader<R> {
         self.carry.clear();
         // Grows for one record longer than a batch, for this batch only.
         let mut limit = self.batch_bytes;
+        // While one record is read: the most bytes that tell whether it is
+        // too long, so memory stays near `max_record` (see `check_partial`).
+        let mut cap = usize::MAX;
         loop {
             // Fill up to the batch size (more if one record is longer).
-            let want = limit.max(batch.raw.len() + limit / 4);
+            let want = limit.max(batch.raw.len() + limit / 4).min(cap);
             while !self.eof && batch.raw.len() < want {
                 let old = batch.raw.len();
                 batch.raw.resize(want, 0);
@@ -279,7 +282,10 @@ impl<R: Read> BatchReader<R> {
             }
             let consumed = self.parse(batch);
             if batch.is_empty() && !self.eof && self.failed.is_none() {
-                self.failed = self.check_partial(batch).err();
+                match self.check_partial(batch) {
+                    Ok(most) => cap = most,
+                    Err(e) => self.failed = Some(e),
+                }
             }
             if batch.is_empty() && !self.eof && self.failed.is_none() {
                 // One record longer than the batch: read more and parse again.
@@ -305,8 +311,10 @@ impl<R: Read> BatchReader<R> {
     }
 
     /// `batch.raw` holds only the start of one record (and maybe blank lines
-    /// before it): fail if it is already longer than a record may be.
-    fn check_partial(&self, batch: &Batch) -> Result<(), ReadError> {
+    /// before it): fail if it is already longer than a record may be, else
+    /// give the most bytes `batch.raw` needs to hold to tell (always more
+    /// than it holds: the longest record and its CRLF).
+    fn check_partial(&self, batch: &Batch) -> Result<usize, ReadError> {
         let skip = if !self.started && batch.raw.starts_with(BOM) {
             BOM.len()
         } else {
@@ -322,7 +330,7 @@ impl<R: Read> BatchReader<R> {
                 limit: self.max_record,
             });
         }
-        Ok(())
+        Ok(skip + blanks + self.max_record + 2)
     }
 
     /// Parse whole records from `batch.raw`; returns the bytes they span.
