@@ -45,6 +45,30 @@ fn unterminated_quote_at_eof_is_a_located_error() {
         ));
 }
 
+/// The same past the first batch: the error comes after rows were read, and
+/// still names the column.
+#[test]
+fn unterminated_quote_after_many_rows_names_its_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let r = rule(dir.path(), SLOTS_RULE);
+    let out = dir.path().join("out.csv");
+    let mut input = String::from("slots,notes\n");
+    for _ in 0..50_000 {
+        input.push_str("2,\"a, b\"\n");
+    }
+    input.push_str("1,\"cut\noff");
+    glyphsieve()
+        .args(["eval", &r, "-", "--threads", "2", "-o"])
+        .arg(&out)
+        .write_stdin(input)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "<stdin>:50002: a quoted field opened here (column `notes`) is never closed",
+        ));
+    assert!(!out.exists(), "no output file");
+}
+
 #[test]
 fn single_column_blank_line_is_a_row_with_an_empty_cell() {
     let dir = tempfile::tempdir().expect("temp dir");
