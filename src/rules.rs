@@ -180,11 +180,7 @@ impl RuleSet {
             let id = sources.add(name.clone(), text.as_str());
             total = total.saturating_add(text.len());
             if total > MAX_RULE_TEXT_BYTES {
-                let first_line = text.find('\n').unwrap_or(text.len()).min(80);
-                let cut = (0..=first_line)
-                    .rev()
-                    .find(|&i| text.is_char_boundary(i))
-                    .unwrap_or(0);
+                let cut = crate::source::head_len(text, 80);
                 diagnostics.push(
                     Diagnostic::new(
                         Code::TooLarge,

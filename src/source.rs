@@ -64,6 +64,16 @@ pub fn normalize_line_ends(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// Where a label on the start of `text` ends: its first line, at most
+/// `max` bytes of it, cut on a character boundary.
+pub fn head_len(text: &str, max: usize) -> usize {
+    let line = text.find('\n').unwrap_or(text.len()).min(max);
+    (0..=line)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
 /// Bytes between char-count checkpoints (see [`SourceFile::line_col`]).
 const CHECKPOINT: usize = 4096;
 

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod csv_input;
 mod csv_reader;
 mod diagnostics;
 mod evaluate;

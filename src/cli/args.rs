@@ -69,6 +69,65 @@ pub struct OutputArgs {
     /// Threads evaluating rows (default: one per core); output order is kept.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
+}
+
+/// A size in bytes: a number, optionally followed by `K`, `M` or `G` (powers
+/// of 1024; `KiB`, `KB`, `k`... are the same), from 1 byte to 1 GiB (the
+/// reader's offsets are 32-bit; see `MAX_RECORD_BYTES_LIMIT`).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    use crate::data::reader::MAX_RECORD_BYTES_LIMIT;
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let expected = "expected a size such as 64MiB, 1G, 512K or 4096";
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: {expected}"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{text}`: unknown unit; {expected}")),
+    };
+    let bytes = number.saturating_mul(1 << shift);
+    if bytes == 0 {
+        return Err("the size must be at least 1 byte".to_string());
+    }
+    if bytes > MAX_RECORD_BYTES_LIMIT as u64 {
+        return Err(format!("`{text}` is more than the most allowed, 1GiB"));
+    }
+    usize::try_from(bytes).map_err(|_| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn max_record_bytes_sizes_parse() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1KiB"), Ok(1024));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("10 MB"), Ok(10 << 20));
+        for bad in [
+            "",
+            "0",
+            "2G",
+            "1T",
+            "x",
+            "-1",
+            "1.5M",
+            "99999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -218,6 +218,7 @@ fn tag(
             || std::thread::available_parallelism().map_or(1, usize::from),
             usize::from,
         ),
+        max_record_bytes: out.max_record_bytes,
     };
     let result = match output {
         None => {

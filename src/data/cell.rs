@@ -23,22 +23,11 @@ pub enum CellError {
     NotUtf8,
 }
 
-impl CellError {
-    /// What is wrong with `text`, the cell as written: for the message
-    /// `cannot read "6144.5" as int: 6144.5 is not a whole number`.
-    pub fn describe<'a>(&'a self, text: &'a str) -> impl fmt::Display + 'a {
-        Describe { error: *self, text }
-    }
-}
-
-struct Describe<'a> {
-    error: CellError,
-    text: &'a str,
-}
-
-impl fmt::Display for Describe<'_> {
+/// What is wrong, for the message `cannot read "6144.5" as int: not a
+/// whole number` (the value itself is quoted by the caller, shortened).
+impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.error {
+        match self {
             CellError::NotANumber(FieldType::Int) => {
                 f.write_str("not a number (expected a whole number such as 6144 or 6144.0)")
             }
@@ -54,7 +43,8 @@ impl fmt::Display for Describe<'_> {
             CellError::OutOfRange(_) => {
                 f.write_str("the number is out of range (floats reach about 1.8e308)")
             }
-            CellError::NotWhole => write!(f, "{} is not a whole number", self.text.trim()),
+            // The value is quoted before this (shortened): not echoed again.
+            CellError::NotWhole => f.write_str("not a whole number"),
             CellError::NotUtf8 => f.write_str("not UTF-8 text"),
         }
     }
@@ -409,15 +399,12 @@ mod tests {
 
     #[test]
     fn cell_errors_say_what_is_wrong() {
-        let say = |e: CellError, text: &str| e.describe(text).to_string();
+        let say = |e: CellError, _cell: &str| e.to_string();
         assert_eq!(
             say(CellError::OutOfRange(FieldType::Float), "1e309"),
             "the number is out of range (floats reach about 1.8e308)"
         );
-        assert_eq!(
-            say(CellError::NotWhole, " 6144.5 "),
-            "6144.5 is not a whole number"
-        );
+        assert_eq!(say(CellError::NotWhole, " 6144.5 "), "not a whole number");
         assert_eq!(
             say(
                 CellError::OutOfRange(FieldType::Int),

@@ -3,7 +3,7 @@
 //! evaluates and writes, so parsing and evaluation use both cores.
 
 use super::cell::{Cell, CellError, parse_cell};
-use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, shrink_if_huge};
+use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, ReadError, shrink_if_huge};
 use crate::eval::value::write_quoted;
 use crate::eval::{EvalError, Row};
 use crate::heuristic::{Heuristic, Written};
@@ -32,6 +32,8 @@ pub struct Job<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// Worker threads evaluating batches (at least one).
     pub threads: usize,
+    /// The longest record read (`--max-record-bytes`).
+    pub max_record_bytes: usize,
 }
 
 /// Per-output tallies.
@@ -78,6 +80,7 @@ pub enum DataError {
     Write { target: String, error: io::Error },
     #[error("{file}: the input is empty; a header line naming the columns is required")]
     NoHeader { file: String },
+    /// `present` is already shortened and escaped (`name_list`).
     #[error(
         "{file}: field `{field}` is read by the rules but none of its columns ({wanted}) is in the header; the columns are: {present}"
     )]
@@ -88,11 +91,13 @@ pub enum DataError {
         present: String,
     },
     #[error(
-        "{file}: output column `{column}` already exists in the input; pass --replace to overwrite it"
+        "{file}: output column `{}` already exists in the input; pass --replace to overwrite it",
+        show_name(column)
     )]
     OutputExists { file: String, column: String },
     #[error(
-        "{file}: the header has more than one column `{column}`; rename one so it is clear which is meant"
+        "{file}: the header has more than one column `{}`; rename one so it is clear which is meant",
+        show_name(column)
     )]
     DuplicateColumn { file: String, column: String },
     #[error("{file}:{line}: the record has {found} fields, but the header has {expected}")]
@@ -102,7 +107,12 @@ pub enum DataError {
         expected: usize,
         found: usize,
     },
-    #[error("{file}:{line}: column `{column}`: cannot read {value:?} as {ty}: {}", .reason.describe(.value))]
+    #[error(
+        "{file}:{line}: column `{}`: cannot read {} as {ty}: {}",
+        show_name(column),
+        show_value(value),
+        reason
+    )]
     Cell {
         file: String,
         line: u64,
@@ -117,6 +127,131 @@ pub enum DataError {
         line: u64,
         error: EvalError,
     },
+    /// The input ends inside a quoted field opened on `line`; `column` is
+    /// its header name once the header is known (`field` is 0-based).
+    #[error(
+        "{file}:{line}: a quoted field opened here ({}) is never closed: the file ends inside it; close the quote, or check whether the file was cut off",
+        match column {
+            Some(c) => format!("column `{}`", show_name(c)),
+            None => format!("field {}", field + 1),
+        }
+    )]
+    UnclosedQuote {
+        file: String,
+        line: u64,
+        field: usize,
+        column: Option<String>,
+    },
+    #[error(
+        "{file}:{line}: a record is longer than {} (--max-record-bytes); it may hold a quote that is never closed, or the file may not be CSV; if the record is real, raise --max-record-bytes",
+        show_size(*limit)
+    )]
+    RecordTooLong {
+        file: String,
+        line: u64,
+        limit: usize,
+    },
+    #[error(
+        "{file}: the file is {encoding} (it starts with a {encoding} byte order mark); glyphsieve reads UTF-8: convert it first, e.g. iconv -f {encoding} -t UTF-8 in.csv > out.csv"
+    )]
+    Encoding {
+        file: String,
+        encoding: &'static str,
+    },
+}
+
+impl DataError {
+    fn from_read(error: ReadError, file: &str) -> DataError {
+        let file = file.to_string();
+        match error {
+            ReadError::Io(error) => DataError::Io { file, error },
+            ReadError::UnclosedQuote { line, field } => DataError::UnclosedQuote {
+                file,
+                line,
+                field,
+                column: None,
+            },
+            ReadError::RecordTooLong { line, limit } => {
+                DataError::RecordTooLong { file, line, limit }
+            }
+            ReadError::Encoding { encoding } => DataError::Encoding { file, encoding },
+        }
+    }
+
+    /// Name the column of an unclosed quote once the header is known.
+    fn with_names(mut self, names: &[String]) -> DataError {
+        if let DataError::UnclosedQuote { field, column, .. } = &mut self
+            && column.is_none()
+        {
+            *column = names.get(*field).cloned();
+        }
+        self
+    }
+}
+
+/// Longest value or name echoed in an error, in characters.
+const SHOW_CHARS: usize = 80;
+/// Most names listed in an error.
+const SHOW_NAMES: usize = 20;
+
+/// `s` cut to `SHOW_CHARS` characters (on a char boundary), saying how
+/// many bytes were left out.
+fn shorten(s: &str) -> (&str, usize) {
+    match s.char_indices().nth(SHOW_CHARS) {
+        Some((cut, _)) => (&s[..cut], s.len() - cut),
+        None => (s, 0),
+    }
+}
+
+fn left_out(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!("… ({n} more bytes)"),
+    }
+}
+
+/// A cell's value as echoed: quoted, control characters escaped (a hostile
+/// file must not put terminal escapes on stderr), long values shortened.
+fn show_value(v: &str) -> String {
+    let (head, rest) = shorten(v);
+    format!("{head:?}{}", left_out(rest))
+}
+
+/// A column name as echoed: control characters escaped, shortened.
+fn show_name(n: &str) -> String {
+    let (head, rest) = shorten(n);
+    let mut out = String::with_capacity(head.len());
+    for c in head.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out + &left_out(rest)
+}
+
+/// The header's names as listed in an error: the first `SHOW_NAMES`.
+fn name_list(names: &[String]) -> String {
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOW_NAMES)
+        .map(|n| show_name(n))
+        .collect();
+    if names.len() > SHOW_NAMES {
+        out.push(format!("… and {} more", names.len() - SHOW_NAMES));
+    }
+    out.join(", ")
+}
+
+/// A byte count as a user would write it for `--max-record-bytes`.
+pub fn show_size(n: usize) -> String {
+    for (unit, name) in [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+        if n >= unit && n.is_multiple_of(unit) {
+            return format!("{} {name}", n / unit);
+        }
+    }
+    format!("{n} bytes")
 }
 
 /// How the header maps to the job.
@@ -174,11 +309,12 @@ pub fn run<R: Read + Send, W: Write>(
             let _ = empty_tx.try_send(Slot::default());
         }
         let file = job.input_name.as_str();
-        scope.spawn(move || read_batches(input, full_tx, empty_rx, file));
+        let max_record = job.max_record_bytes;
+        scope.spawn(move || read_batches(input, full_tx, empty_rx, file, max_record));
         // The header comes first: the layout it gives is shared by every worker.
         let mut slot = match full_rx.recv() {
             Ok(mut slot) => match slot.error.take() {
-                Some(e) => return Err(e),
+                Some(e) => return Err(e.with_names(&header_names(&slot.batch))),
                 None => slot,
             },
             Err(_) => {
@@ -191,7 +327,7 @@ pub fn run<R: Read + Send, W: Write>(
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
-        finish(&mut slot, output, &mut summary, job)?;
+        finish(&mut slot, output, &mut summary, job).map_err(|e| e.with_names(&layout.names))?;
         let _ = empty_tx.send(slot);
 
         let input = Arc::new(Mutex::new(full_rx));
@@ -207,7 +343,8 @@ pub fn run<R: Read + Send, W: Write>(
         for done in done_rx {
             pending.insert(done.seq, done);
             while let Some(mut slot) = pending.remove(&next) {
-                finish(&mut slot, output, &mut summary, job)?;
+                finish(&mut slot, output, &mut summary, job)
+                    .map_err(|e| e.with_names(&layout.names))?;
                 next += 1;
                 let _ = empty_tx.send(slot);
             }
@@ -249,8 +386,14 @@ fn finish<W: Write>(
     Ok(())
 }
 
-fn read_batches<R: Read>(input: R, full: SyncSender<Slot>, empty: Receiver<Slot>, file: &str) {
-    let mut reader = BatchReader::new(input);
+fn read_batches<R: Read>(
+    input: R,
+    full: SyncSender<Slot>,
+    empty: Receiver<Slot>,
+    file: &str,
+    max_record: usize,
+) {
+    let mut reader = BatchReader::new(input).max_record_bytes(max_record);
     for seq in 0.. {
         // Waits for a slot to come back: this is what bounds memory.
         let Ok(mut slot) = empty.recv() else { return };
@@ -264,12 +407,13 @@ fn read_batches<R: Read>(input: R, full: SyncSender<Slot>, empty: Receiver<Slot>
             }
             Ok(false) => return,
             Err(error) => {
-                // In its slot, so the writer reports it in input order.
-                slot.batch = Batch::default();
-                slot.error = Some(DataError::Io {
-                    file: file.to_string(),
-                    error,
-                });
+                // In its slot, so the writer reports it in input order. A
+                // data error keeps the records before it: the header may be
+                // among them, to name the column.
+                if matches!(error, ReadError::Io(_)) {
+                    slot.batch = Batch::default();
+                }
+                slot.error = Some(DataError::from_read(error, file));
                 let _ = full.send(slot);
                 return;
             }
@@ -287,6 +431,7 @@ fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layou
         let Ok(mut slot) = next else { return };
         slot.out.clear();
         shrink_if_huge(&mut slot.out, BATCH_BYTES);
+        // A batch with a read error is not written: the error is reported.
         if slot.error.is_none() {
             evaluate_batch(&mut slot, 0, layout, job, &mut row);
         }
@@ -367,15 +512,7 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
         return Err(DataError::NoHeader { file });
     }
     let fields = batch.record(0);
-    let mut names: Vec<String> = fields
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if let Some(first) = names.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
+    let names = header_names(batch);
     let mut reads = Vec::with_capacity(job.fields.len());
     for &slot in &job.fields {
         let field = job.schema.field(slot);
@@ -399,7 +536,7 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
                     file,
                     field: field.name.clone(),
                     wanted: field.columns.join(", "),
-                    present: names.join(", "),
+                    present: name_list(&names),
                 });
             }
         }
@@ -442,6 +579,7 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
     if batch.bom {
         out.extend_from_slice(BOM);
     }
+    let start = out.len();
     if layout.replacing {
         for (c, f) in fields.iter().enumerate() {
             if c > 0 {
@@ -458,8 +596,36 @@ fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataErr
             write_quoted(h.name().as_bytes(), out);
         }
     }
+    empty_field(out, start);
     out.extend_from_slice(layout.terminator);
     Ok(layout)
+}
+
+/// The header's column names (empty if there is no record).
+fn header_names(batch: &Batch) -> Vec<String> {
+    if batch.is_empty() {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = batch
+        .record(0)
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if let Some(first) = names.first_mut()
+        && let Some(stripped) = first.strip_prefix('\u{feff}')
+    {
+        *first = stripped.to_string();
+    }
+    names
+}
+
+/// A record written from `start` as nothing would read back as a blank line,
+/// which readers skip: write its one empty field as `""`, as the csv crate
+/// does. Only a one-field record can be empty (any other has a comma).
+fn empty_field(out: &mut Vec<u8>, start: usize) {
+    if out.len() == start {
+        out.extend_from_slice(b"\"\"");
+    }
 }
 
 fn fill_row(
@@ -523,6 +689,7 @@ fn write_record(
         line: batch.line(i),
         error,
     };
+    let start = out.len();
     if !layout.replacing {
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
@@ -553,6 +720,7 @@ fn write_record(
             }
         }
     }
+    empty_field(out, start);
     out.extend_from_slice(layout.terminator);
     Ok(())
 }
@@ -611,6 +779,7 @@ mod tests {
                 lenient: false,
                 progress: None,
                 threads,
+                max_record_bytes: crate::data::reader::DEFAULT_MAX_RECORD_BYTES,
             };
             let input = FailingAfter {
                 good: good.clone(),

@@ -7,6 +7,44 @@ use std::io::{self, Read};
 /// Raw input read per batch; a record longer than this grows the buffer.
 pub const BATCH_BYTES: usize = 256 << 10;
 
+/// Default longest record (`--max-record-bytes`): a file that never ends a
+/// record (a stream of zeros, a lost closing quote in a huge file) stops
+/// with a located error instead of growing memory until the allocator aborts.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Largest `--max-record-bytes` accepted. Offsets into a batch are stored as
+/// `u32`: a batch holds at most one record of this size, the blank lines
+/// before it (also at most this size) and a read's growth, so its buffers stay
+/// below 3 GiB + `BATCH_BYTES` < 4 GiB and every offset fits (see `offset`).
+pub const MAX_RECORD_BYTES_LIMIT: usize = 1 << 30;
+
+const _: () = assert!(3 * MAX_RECORD_BYTES_LIMIT + 16 * BATCH_BYTES < u32::MAX as usize);
+
+/// Why the input could not be read as CSV.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The input ends inside a quoted field opened on `line` in field
+    /// `field` (0-based) of the last record.
+    #[error("line {line}: a quoted field (field {}) is never closed", field + 1)]
+    UnclosedQuote { line: u64, field: usize },
+    /// The record starting on `line` is longer than `limit` bytes.
+    #[error("line {line}: a record is longer than {limit} bytes")]
+    RecordTooLong { line: u64, limit: usize },
+    /// The input starts with a UTF-16 or UTF-32 byte order mark.
+    #[error("the input is {encoding}")]
+    Encoding { encoding: &'static str },
+}
+
+/// A batch offset as stored. Cannot truncate: batches stay below 4 GiB
+/// (`MAX_RECORD_BYTES_LIMIT`).
+fn offset(n: usize) -> u32 {
+    debug_assert!(u32::try_from(n).is_ok(), "batch offset {n} past 4 GiB");
+    n as u32
+}
+
 /// Whole records of the input, in order.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -92,7 +130,12 @@ impl Batch {
     pub fn line(&self, i: usize) -> u64 {
         let r = self.span(i);
         let start = r.as_ptr() as usize - self.raw.as_ptr() as usize;
-        self.first_line + count_lines(&self.raw[..start + lead(r)])
+        // A blank line read as a record (one-column files) starts where it is.
+        let skip = match lead(r) {
+            l if l == r.len() => 0,
+            l => l,
+        };
+        self.first_line + count_lines(&self.raw[..start + skip])
     }
 
     /// Record `i`'s fields.
@@ -163,8 +206,16 @@ pub struct BatchReader<R> {
     eof: bool,
     line: u64,
     batch_bytes: usize,
+    max_record: usize,
     /// Whether the first batch (where a BOM may stand) has been read.
     started: bool,
+    /// Whether the header (the first record) has been read.
+    header_read: bool,
+    /// The header has one column: a blank line is then a record of one
+    /// empty field, not a blank line to skip.
+    one_column: bool,
+    /// An error found while parsing, returned with the records before it.
+    failed: Option<ReadError>,
 }
 
 impl<R: Read> BatchReader<R> {
@@ -179,13 +230,28 @@ impl<R: Read> BatchReader<R> {
             carry: Vec::new(),
             eof: false,
             line: 1,
-            batch_bytes: batch_bytes.max(1),
+            batch_bytes: batch_bytes.clamp(1, BATCH_BYTES << 4),
+            max_record: DEFAULT_MAX_RECORD_BYTES,
             started: false,
+            header_read: false,
+            one_column: false,
+            failed: None,
         }
     }
 
+    /// The longest record accepted, in bytes of its text (without its line
+    /// terminator and the blank lines before it); at most
+    /// `MAX_RECORD_BYTES_LIMIT`.
+    pub fn max_record_bytes(mut self, max: usize) -> BatchReader<R> {
+        self.max_record = max.clamp(1, MAX_RECORD_BYTES_LIMIT);
+        self
+    }
+
     /// Fill `batch` with the next whole records; `false` at end of input.
-    pub fn next_batch(&mut self, batch: &mut Batch) -> io::Result<bool> {
+    /// On an error in the data (`UnclosedQuote`, `RecordTooLong`), `batch`
+    /// holds the records before it (so a caller can still read the header)
+    /// and the next call returns `false`.
+    pub fn next_batch(&mut self, batch: &mut Batch) -> Result<bool, ReadError> {
         batch.clear();
         batch.trim(self.batch_bytes);
         batch.first_line = self.line;
@@ -193,34 +259,83 @@ impl<R: Read> BatchReader<R> {
         self.carry.clear();
         // Grows for one record longer than a batch, for this batch only.
         let mut limit = self.batch_bytes;
+        // While one record is read: the most bytes that tell whether it is
+        // too long, so memory stays near `max_record` (see `check_partial`).
+        let mut cap = usize::MAX;
         loop {
             // Fill up to the batch size (more if one record is longer).
-            let want = limit.max(batch.raw.len() + limit / 4);
+            let want = limit.max(batch.raw.len() + limit / 4).min(cap);
             while !self.eof && batch.raw.len() < want {
                 let old = batch.raw.len();
                 batch.raw.resize(want, 0);
-                let n = read_some(&mut self.src, &mut batch.raw[old..])?;
+                let n = match read_some(&mut self.src, &mut batch.raw[old..]) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        batch.raw.truncate(old);
+                        return Err(e.into());
+                    }
+                };
                 batch.raw.truncate(old + n);
                 if n == 0 {
                     self.eof = true;
                 }
             }
             let consumed = self.parse(batch);
-            if batch.is_empty() && !self.eof {
+            if batch.is_empty() && !self.eof && self.failed.is_none() {
+                match self.check_partial(batch) {
+                    Ok(most) => cap = most,
+                    Err(e) => self.failed = Some(e),
+                }
+            }
+            if batch.is_empty() && !self.eof && self.failed.is_none() {
                 // One record longer than the batch: read more and parse again.
-                limit *= 2;
+                // `limit` stops doubling near the longest record allowed, so
+                // the buffer stays below 4 GiB (`MAX_RECORD_BYTES_LIMIT`).
+                limit = (limit * 2).min(2 * self.max_record + 8).max(limit);
                 continue;
             }
-            self.carry.extend_from_slice(&batch.raw[consumed..]);
+            if self.failed.is_none() {
+                self.carry.extend_from_slice(&batch.raw[consumed..]);
+            }
             batch.raw.truncate(consumed);
             self.line += count_lines(&batch.raw);
             self.started = true;
+            if let Some(e) = self.failed.take() {
+                // Nothing is read after a data error; `batch` keeps the
+                // records before it.
+                self.eof = true;
+                return Err(e);
+            }
             return Ok(!batch.is_empty());
         }
     }
 
+    /// `batch.raw` holds only the start of one record (and maybe blank lines
+    /// before it): fail if it is already longer than a record may be, else
+    /// give the most bytes `batch.raw` needs to hold to tell (always more
+    /// than it holds: the longest record and its CRLF).
+    fn check_partial(&self, batch: &Batch) -> Result<usize, ReadError> {
+        let skip = if !self.started && batch.raw.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let r = &batch.raw[skip..];
+        let blanks = lead(r);
+        // A CR at the end may be the first half of the record's CRLF.
+        let text = (r.len() - blanks).saturating_sub(usize::from(r.ends_with(b"\r")));
+        if text > self.max_record || blanks > self.max_record {
+            return Err(ReadError::RecordTooLong {
+                line: batch.first_line + count_lines(&r[..blanks]),
+                limit: self.max_record,
+            });
+        }
+        Ok(skip + blanks + self.max_record + 2)
+    }
+
     /// Parse whole records from `batch.raw`; returns the bytes they span.
     /// A record cut off by the end of the read is left for the next batch.
+    /// A data error is left in `self.failed`, with the records before it.
     fn parse(&mut self, batch: &mut Batch) -> usize {
         use csv_core::ReadRecordResult::*;
         // Unescaped fields are never longer than their raw text.
@@ -233,6 +348,10 @@ impl<R: Read> BatchReader<R> {
         let _ = self.core.read_record(b"\n", &mut [], &mut []);
         let mut pos = 0;
         if !self.started {
+            if let Some(encoding) = wide_encoding(&batch.raw) {
+                self.failed = Some(ReadError::Encoding { encoding });
+                return 0;
+            }
             batch.bom = batch.raw.starts_with(BOM);
             if batch.bom {
                 pos = BOM.len();
@@ -241,6 +360,23 @@ impl<R: Read> BatchReader<R> {
         let mut ends = [0usize; 64];
         let mut out = 0;
         'records: loop {
+            if self.one_column {
+                // csv_core skips blank lines; in a one-column file each is a
+                // record of one empty field. Rare, so the common path (more
+                // than one column) does no work here.
+                match blank_line(&batch.raw[pos..], self.eof) {
+                    Blank::Line(n) => {
+                        pos += n;
+                        batch.field_ends.push(offset(out));
+                        batch.raw_ends.push(offset(pos));
+                        batch.record_ends.push(offset(batch.field_ends.len()));
+                        continue 'records;
+                    }
+                    Blank::Unknown => break 'records,
+                    Blank::No => {}
+                }
+            }
+            let record_start = pos;
             let record_fields = batch.field_ends.len();
             let record_out = out;
             let mut nread = 0;
@@ -260,7 +396,7 @@ impl<R: Read> BatchReader<R> {
                 // Ends count from the record's start, across calls.
                 batch
                     .field_ends
-                    .extend(ends[..nend].iter().map(|&e| (record_out + e) as u32));
+                    .extend(ends[..nend].iter().map(|&e| offset(record_out + e)));
                 match res {
                     InputEmpty | OutputEndsFull => continue,
                     OutputFull => {
@@ -284,9 +420,31 @@ impl<R: Read> BatchReader<R> {
                                 _ => {}
                             }
                         }
-                        pos += nread;
-                        batch.raw_ends.push(pos as u32);
-                        batch.record_ends.push(batch.field_ends.len() as u32);
+                        let end = pos + nread;
+                        let error = if end - record_start > self.max_record {
+                            self.too_long(batch, record_start, end)
+                        } else {
+                            None
+                        };
+                        // Only the last record can end inside quotes: inside
+                        // them a line break does not end a record.
+                        let error = error.or_else(|| match self.eof && end == batch.raw.len() {
+                            true => unclosed_quote(batch, record_start, end),
+                            false => None,
+                        });
+                        if let Some(e) = error {
+                            batch.field_ends.truncate(record_fields);
+                            out = record_out;
+                            self.failed = Some(e);
+                            break 'records;
+                        }
+                        pos = end;
+                        batch.raw_ends.push(offset(pos));
+                        batch.record_ends.push(offset(batch.field_ends.len()));
+                        if !self.header_read {
+                            self.header_read = true;
+                            self.one_column = batch.field_ends.len() - record_fields == 1;
+                        }
                         continue 'records;
                     }
                     End => {
@@ -301,6 +459,91 @@ impl<R: Read> BatchReader<R> {
         batch.fields.truncate(out);
         pos
     }
+
+    /// `RecordTooLong` if the text of the record in `raw[start..end]`
+    /// (without blank lines before it and its terminator) is too long.
+    fn too_long(&self, batch: &Batch, start: usize, end: usize) -> Option<ReadError> {
+        let r = &batch.raw[start..end];
+        let blanks = lead(r);
+        let r = &r[blanks..];
+        let r = r.strip_suffix(b"\n").unwrap_or(r);
+        let r = r.strip_suffix(b"\r").unwrap_or(r);
+        (r.len() > self.max_record).then(|| ReadError::RecordTooLong {
+            line: batch.first_line + count_lines(&batch.raw[..start + blanks]),
+            limit: self.max_record,
+        })
+    }
+}
+
+/// What stands at a record start in a one-column file.
+enum Blank {
+    /// A blank line of this many bytes (its terminator).
+    Line(usize),
+    /// Not a blank line.
+    No,
+    /// A CR at the end of the read: a CRLF or a lone CR, not known yet.
+    Unknown,
+}
+
+fn blank_line(rest: &[u8], eof: bool) -> Blank {
+    match rest {
+        [b'\n', ..] => Blank::Line(1),
+        [b'\r', b'\n', ..] => Blank::Line(2),
+        [b'\r'] if !eof => Blank::Unknown,
+        [b'\r', ..] => Blank::Line(1),
+        _ => Blank::No,
+    }
+}
+
+/// The encoding named by a UTF-16 or UTF-32 byte order mark at the start.
+fn wide_encoding(raw: &[u8]) -> Option<&'static str> {
+    if raw.starts_with(b"\xff\xfe\0\0") || raw.starts_with(b"\0\0\xfe\xff") {
+        Some("UTF-32")
+    } else if raw.starts_with(b"\xff\xfe") || raw.starts_with(b"\xfe\xff") {
+        Some("UTF-16")
+    } else {
+        None
+    }
+}
+
+/// `UnclosedQuote` if the input's last record, `raw[start..end]`, ends
+/// inside a quoted field. Follows csv_core's rules: a `"` at a field's start
+/// opens quotes; inside them `""` is a quote and a lone `"` closes them; a
+/// `"` inside an unquoted field is text.
+fn unclosed_quote(batch: &Batch, start: usize, end: usize) -> Option<ReadError> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let r = &batch.raw[start..end];
+    let blanks = lead(r);
+    let mut state = S::FieldStart;
+    let mut field = 0;
+    let mut opened = 0;
+    for (k, &b) in r.iter().enumerate().skip(blanks) {
+        state = match (state, b) {
+            (S::FieldStart, b'"') => {
+                opened = k;
+                S::Quoted
+            }
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (_, b',') => {
+                field += 1;
+                S::FieldStart
+            }
+            (_, b'\r' | b'\n') => S::FieldStart,
+            _ => S::Unquoted,
+        };
+    }
+    (state == S::Quoted).then(|| ReadError::UnclosedQuote {
+        line: batch.first_line + count_lines(&batch.raw[..start + opened]),
+        field,
+    })
 }
 
 /// Length of the blank lines (CR and LF bytes) before a record's text.
@@ -357,6 +600,162 @@ mod tests {
         assert_eq!(want[3].1, b"5,6");
         for size in 1..input.len() + 2 {
             assert_eq!(records(input, size), want, "batch size {size}");
+        }
+    }
+
+    /// Records read until the end or an error (with the records before it).
+    fn until_error<R: Read>(mut r: BatchReader<R>) -> (Vec<Vec<Vec<u8>>>, Option<ReadError>) {
+        let mut b = Batch::default();
+        let mut out = Vec::new();
+        loop {
+            let res = r.next_batch(&mut b);
+            out.extend((0..b.len()).map(|i| b.record(i).iter().map(<[u8]>::to_vec).collect()));
+            match res {
+                Ok(true) => {}
+                Ok(false) => return (out, None),
+                Err(e) => {
+                    assert!(!r.next_batch(&mut b).unwrap(), "nothing after an error");
+                    return (out, Some(e));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unterminated_quote_at_eof_is_a_located_error() {
+        let cases: &[(&[u8], usize, u64, usize)] = &[
+            // input, records before it, line the quote opened on, field
+            (b"slots,x\n1,\"abc\n2,d\n3,e\n", 1, 2, 1),
+            (b"a,b\r\n1,2\r\n\"x\"\"\r\n", 2, 3, 0),
+            (b"a,b\n1,\"ok\"\n2,\"cut", 2, 3, 1),
+            (b"a,b\n1,\"two\nlines\",\"open\n", 1, 3, 2),
+            (b"\"never", 0, 1, 0),
+            (b"one\n\n\"x", 2, 3, 0),
+        ];
+        for &(input, before, line, field) in cases {
+            for size in 1..input.len() + 2 {
+                let (records, err) = until_error(BatchReader::with_batch_bytes(input, size));
+                let show = input.escape_ascii();
+                assert_eq!(records.len(), before, "{show} at batch size {size}");
+                match err {
+                    Some(ReadError::UnclosedQuote { line: l, field: f }) => {
+                        assert_eq!((l, f), (line, field), "{show} at batch size {size}")
+                    }
+                    other => panic!("{show} at batch size {size}: {other:?}"),
+                }
+            }
+        }
+        // Closed quotes, a quote inside an unquoted field, an escaped quote.
+        for ok in [
+            &b"a,b\n1,\"x\"\"\""[..],
+            b"a,b\n1,x\"y",
+            b"a,b\n1,\"\"",
+            b"a\n\"\"\"\"\n",
+        ] {
+            assert!(
+                until_error(BatchReader::with_batch_bytes(ok, 3))
+                    .1
+                    .is_none()
+            );
+        }
+    }
+
+    /// Never ends, never sends a line break.
+    struct Endless;
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(b'x');
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn never_ending_record_stops_at_max_record_bytes() {
+        let head = &b"slots,x\n\n1,"[..];
+        for size in [1, 7, 1000, BATCH_BYTES] {
+            let r = BatchReader::with_batch_bytes(head.chain(Endless), size).max_record_bytes(5000);
+            let (records, err) = until_error(r);
+            assert!(records.len() <= 1, "the header at most");
+            match err {
+                Some(ReadError::RecordTooLong {
+                    line: 3,
+                    limit: 5000,
+                }) => {}
+                other => panic!("batch size {size}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn record_of_max_record_bytes_passes_and_one_more_fails() {
+        let max = 40;
+        for term in ["\n", "\r\n", ""] {
+            for text in [max - 1, max, max + 1] {
+                let record = format!("{}{term}", "y".repeat(text));
+                // Unterminated, the record ends the input.
+                let tail = if term.is_empty() { "" } else { "b\n" };
+                let input = format!("a,b\n\n{record}{tail}");
+                for size in 1..input.len() + 2 {
+                    let r =
+                        BatchReader::with_batch_bytes(input.as_bytes(), size).max_record_bytes(max);
+                    let (records, err) = until_error(r);
+                    let what = format!("{text} bytes, {term:?}, batch size {size}");
+                    if text <= max {
+                        assert!(err.is_none(), "{what}: {err:?}");
+                        assert_eq!(records.len(), 3 - usize::from(term.is_empty()), "{what}");
+                    } else {
+                        assert!(
+                            matches!(err, Some(ReadError::RecordTooLong { line: 3, limit: 40 })),
+                            "{what}: {err:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_column_blank_lines_are_empty_records() {
+        let input: &[u8] = b"\nslots\r\n1\r\n\r\n\n\r2\n\n";
+        for size in 1..input.len() + 2 {
+            let got = records(input, size);
+            let fields: Vec<&Vec<Vec<u8>>> = got.iter().map(|g| &g.2).collect();
+            let lines: Vec<u64> = got.iter().map(|g| g.0).collect();
+            let e = vec![Vec::new()];
+            assert_eq!(
+                fields,
+                [
+                    &vec![b"slots".to_vec()],
+                    &vec![b"1".to_vec()],
+                    &e,
+                    &e,
+                    &e,
+                    &vec![b"2".to_vec()],
+                    &e
+                ],
+                "batch size {size}"
+            );
+            assert_eq!(lines, [2, 3, 4, 5, 6, 6, 7], "batch size {size}");
+        }
+        // Two columns: blank lines are skipped, as csv does.
+        assert_eq!(records(b"a,b\n\n1,2\n", 4).len(), 2);
+    }
+
+    #[test]
+    fn utf16_input_is_named() {
+        for (input, name) in [
+            (&b"\xff\xfea\0,\0b\0\n\0"[..], "UTF-16"),
+            (b"\xfe\xff\0a", "UTF-16"),
+            (b"\xff\xfe\0\0a\0\0\0", "UTF-32"),
+            (b"\0\0\xfe\xff\0\0\0a", "UTF-32"),
+        ] {
+            let (records, err) = until_error(BatchReader::with_batch_bytes(input, 16));
+            assert!(records.is_empty());
+            assert!(
+                matches!(err, Some(ReadError::Encoding { encoding }) if encoding == name),
+                "{err:?}"
+            );
         }
     }
 

@@ -30,12 +30,22 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             diags.push(d);
             module.broken_names.extend(declared_names(chunk));
         };
+        if let Some(at) = nesting_overflow(chunk) {
+            let span = Span::new(file, start + at, start + at + 1);
+            broken(
+                &mut diags,
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("expression nests deeper than {MAX_NESTING} levels"),
+                )
+                .label("too deep here")
+                .help("split the expression into `let` helpers"),
+            );
+            continue;
+        }
         if chunk.len() > MAX_ITEM_BYTES {
-            let first_line = chunk.find('\n').unwrap_or(chunk.len()).min(80);
-            let cut = (0..=first_line)
-                .rev()
-                .find(|&i| chunk.is_char_boundary(i))
-                .unwrap_or(0);
+            let cut = crate::source::head_len(chunk, 80);
             broken(
                 &mut diags,
                 Diagnostic::new(
@@ -49,20 +59,6 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                 )
                 .label("too large to parse")
                 .help("split it into smaller rules and lets; a long `in` list may be a `matches` pattern"),
-            );
-            continue;
-        }
-        if let Some(at) = nesting_overflow(chunk) {
-            let span = Span::new(file, start + at, start + at + 1);
-            broken(
-                &mut diags,
-                Diagnostic::new(
-                    Code::TooDeep,
-                    span,
-                    format!("expression nests deeper than {MAX_NESTING} levels"),
-                )
-                .label("too deep here")
-                .help("split the expression into `let` helpers"),
             );
             continue;
         }
