@@ -344,21 +344,22 @@ impl NameIndex {
     }
 
     fn search(&self, name: &str, budget: &mut u64) -> Option<usize> {
+        if *budget == 0 {
+            return None;
+        }
         let q = Query::new(name);
         let lo = q.chars.saturating_sub(q.limit);
         let hi = (q.chars + q.limit).min(self.by_len.len().saturating_sub(1));
-        let mut picks: Vec<usize> = (lo..=hi)
-            .filter_map(|n| self.by_len.get(n))
-            .flatten()
-            .copied()
-            .collect();
-        if q.lower.len() >= 3 {
+        let near: &[Vec<usize>] = self.by_len.get(lo..=hi).unwrap_or(&[]);
+        let prefixed = if q.lower.len() >= 3 {
             let from = self
                 .names
                 .partition_point(|(l, _)| l.as_str() < q.lower.as_str());
-            let to = from + self.names[from..].partition_point(|(l, _)| l.starts_with(&q.lower));
-            picks.extend(from..to);
-        }
+            from..from + self.names[from..].partition_point(|(l, _)| l.starts_with(&q.lower))
+        } else {
+            0..0
+        };
+        let picks = near.iter().flatten().copied().chain(prefixed);
         let mut best: Option<(usize, usize)> = None;
         for i in picks {
             let (lower, written) = &self.names[i];

@@ -50,13 +50,14 @@ impl Checker<'_, '_> {
     fn name(&mut self, n: &str, e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
         if let Some(Type::Enum(want)) = expected {
-            let variant = self.enums[want.0 as usize]
+            // By the variant index: an enum may have thousands of variants.
+            let variant = self
                 .variants
-                .iter()
-                .position(|v| v == n);
-            if let Some(v) = variant {
+                .get(n)
+                .and_then(|owners| owners.iter().find(|(id, _)| *id == want));
+            if let Some(&(_, v)) = variant {
                 return TExpr {
-                    kind: TKind::Const(Const::Enum(want, v as u32)),
+                    kind: TKind::Const(Const::Enum(want, v)),
                     ty: Type::Enum(want),
                     span,
                 };
@@ -448,10 +449,10 @@ impl Checker<'_, '_> {
                 // `power_class == "low"`: the variant is written bare.
                 let variant = [(&l, b), (&r, a)].into_iter().find_map(|(side, other)| {
                     match (&side.kind, other) {
-                        (TKind::Const(Const::Str(text)), Type::Enum(id)) => self.enums
-                            [id.0 as usize]
+                        (TKind::Const(Const::Str(text)), Type::Enum(id)) => self
                             .variants
-                            .contains(text)
+                            .get(text)
+                            .is_some_and(|owners| owners.iter().any(|(e, _)| *e == id))
                             .then(|| text.clone()),
                         _ => None,
                     }
