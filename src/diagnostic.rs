@@ -287,7 +287,7 @@ impl Query {
 /// one check may do together. Thousands of unknown names against thousands
 /// of declared ones would otherwise cost seconds; past the budget, the
 /// diagnostics are still reported, without suggestions.
-pub const SUGGESTION_BUDGET: u64 = 40_000_000;
+pub const SUGGESTION_BUDGET: u64 = 10_000_000;
 
 /// Names indexed for "did you mean": grouped by length, so a search compares
 /// only names whose length is within the edit limit, and sorted, so the
