@@ -39,10 +39,15 @@ pub enum Code {
     UnusedCfgKey,
     DanglingDoc,
     Overflow,
+    // lint could not check the rules: what `--format json` reports instead.
+    BadConfig,
+    BadSchema,
+    UnreadableInput,
+    BadArgument,
 }
 
 impl Code {
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 26] = [
         Code::Syntax,
         Code::TooDeep,
         Code::LiteralOutOfRange,
@@ -65,6 +70,10 @@ impl Code {
         Code::UnusedCfgKey,
         Code::DanglingDoc,
         Code::Overflow,
+        Code::BadConfig,
+        Code::BadSchema,
+        Code::UnreadableInput,
+        Code::BadArgument,
     ];
 
     /// The stable code, e.g. `E101`.
@@ -92,6 +101,10 @@ impl Code {
             Code::UnusedCfgKey => "W404",
             Code::DanglingDoc => "W405",
             Code::Overflow => "E501",
+            Code::BadConfig => "E601",
+            Code::BadSchema => "E602",
+            Code::UnreadableInput => "E603",
+            Code::BadArgument => "E604",
         }
     }
 
@@ -120,6 +133,10 @@ impl Code {
             Code::UnusedCfgKey => "unused-cfg-key",
             Code::DanglingDoc => "dangling-doc",
             Code::Overflow => "overflow",
+            Code::BadConfig => "bad-config",
+            Code::BadSchema => "bad-schema",
+            Code::UnreadableInput => "unreadable-input",
+            Code::BadArgument => "bad-argument",
         }
     }
 

@@ -442,6 +442,9 @@ fn every_code_has_a_case() {
         if code == Code::Overflow {
             continue; // a runtime error: `e501_overflow`
         }
+        if code.as_str().starts_with("E6") {
+            continue; // lint could not load its inputs: tests/config.rs
+        }
         let case = find(code.as_str());
         assert_eq!(case.name, code.name(), "{code}");
         assert!(
@@ -450,8 +453,12 @@ fn every_code_has_a_case() {
             case.fixture
         );
     }
+    let load_failures = Code::ALL
+        .iter()
+        .filter(|c| c.as_str().starts_with("E6"))
+        .count();
     assert_eq!(
-        CASES.len() + 1,
+        CASES.len() + 1 + load_failures,
         Code::ALL.len(),
         "a case per code, no extras"
     );

@@ -1653,7 +1653,8 @@ fn language_doc_diagnostic_examples_give_their_message() {
     }
     for code in Code::ALL {
         // An overflow happens while evaluating rows; lint cannot show it.
-        if code != Code::Overflow {
+        // E6xx: lint could not load its inputs; no rule file gives them.
+        if code != Code::Overflow && !code.as_str().starts_with("E6") {
             assert!(
                 documented.contains(&code),
                 "no ```rule,diagnostic={code} example"
