@@ -211,12 +211,41 @@ struct KeyScan {
     out_of_range: Vec<(String, String, Place)>,
 }
 
-/// A duplicate key: its path (or text, under a list), the second place and the first.
+/// Why the event pass rejects a text: a message, its place, and a second
+/// place (where a duplicate key was first written).
 #[derive(Debug, Clone, PartialEq)]
-struct Duplicate {
-    key: String,
+struct Rejected {
+    message: String,
     at: Place,
-    first: Place,
+    first: Option<Place>,
+}
+
+/// What saphyr says when flow collections nest past 255 levels. serde_yaml
+/// would take minutes to reject such a text (`[[[[...` 200,000 deep), so it
+/// is rejected here, before serde_yaml reads it.
+const TOO_DEEP: &str = "recursion limit exceeded";
+
+fn too_deep(e: &saphyr_parser::ScanError) -> Option<Rejected> {
+    (e.info() == TOO_DEEP).then(|| {
+        let m = e.marker();
+        Rejected {
+            message: "flow collections (`[` and `{`) nested more than 255 levels deep".into(),
+            at: Place::point(m.line(), m.col().saturating_add(1)),
+            first: None,
+        }
+    })
+}
+
+/// A YAML text nested too deep to be read in reasonable time: the message
+/// and where (for schema files, which serde_yaml reads directly).
+pub fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        if let Err(e) = next {
+            return too_deep(&e).map(|r| (r.message, r.at));
+        }
+    }
+    None
 }
 
 /// Char index (what saphyr's markers count) to byte offset.
@@ -283,7 +312,12 @@ impl Frame {
 /// The text of a key as serde_yaml's value would give it, so that positions
 /// and `leaf_paths` agree (`1` and `"1"` are the same path, `? [x]` is `- x`).
 fn key_text_of(raw: &str, plain: bool) -> String {
-    if !plain {
+    // Most keys are words YAML reads as themselves: skip the parse.
+    let word = raw.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plain || (word && !matches!(raw.to_ascii_lowercase().as_str(), "null" | "true" | "false")) {
         return raw.to_string();
     }
     match serde_yaml::from_str::<serde_yaml::Value>(raw) {
@@ -316,11 +350,69 @@ fn is_out_of_range_number(t: &str) -> bool {
         && t.parse::<f64>().is_ok_and(f64::is_infinite)
 }
 
+/// Positions copied by `<<: *anchor` merges, at most: a big anchor merged
+/// many times would otherwise cost memory quadratic in the text. Past it,
+/// merged keys get their mapping's position (see `Config::locate`).
+const MAX_MERGED_POSITIONS: usize = 100_000;
+
+/// Values a config may hold once its aliases are expanded. serde_yaml
+/// copies an alias's value at each use, so a few lines of anchors (`a: &a
+/// [1, 1]`, `b: &b [*a, *a]`, ...) could take gigabytes and minutes.
+pub const MAX_EXPANDED_VALUES: usize = 1_000_000;
+
+/// Counts the values of a YAML document as if its aliases were expanded.
+#[derive(Default)]
+struct ExpandedSize {
+    /// Open collections: anchor id and values so far.
+    open: Vec<(usize, usize)>,
+    /// Size of each anchored value.
+    anchors: HashMap<usize, usize>,
+    total: usize,
+}
+
+impl ExpandedSize {
+    /// Count one event; returns the running total.
+    fn count(&mut self, event: &saphyr_parser::Event<'_>) -> usize {
+        use saphyr_parser::Event;
+        let added = match event {
+            Event::Scalar(_, _, anchor, _) => {
+                if *anchor != 0 {
+                    self.anchors.insert(*anchor, 1);
+                }
+                1
+            }
+            Event::Alias(id) => self.anchors.get(id).copied().unwrap_or(1),
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                self.open.push((*anchor, 1));
+                self.total = self.total.saturating_add(1);
+                return self.total;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((anchor, n)) = self.open.pop() {
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, n);
+                    }
+                    if let Some(top) = self.open.last_mut() {
+                        top.1 = top.1.saturating_add(n);
+                    }
+                }
+                return self.total;
+            }
+            _ => return self.total,
+        };
+        if let Some(top) = self.open.last_mut() {
+            top.1 = top.1.saturating_add(added);
+        }
+        self.total = self.total.saturating_add(added);
+        self.total
+    }
+}
+
 /// Walk the YAML events of `text`: key positions, numbers out of range and
 /// duplicate keys. `Ok(None)` when saphyr cannot parse the text (serde_yaml
 /// then reports the syntax error in its own words). Iterative, so nesting
 /// depth costs heap, not stack.
-fn scan_keys(text: &str) -> Result<Option<KeyScan>, Duplicate> {
+fn scan_keys(text: &str) -> Result<Option<KeyScan>, Rejected> {
     use saphyr_parser::{Event, Parser, ScalarStyle};
     let offsets = Offsets::new(text);
     let span_of = |s: &saphyr_parser::Span| KeySpan {
@@ -336,11 +428,23 @@ fn scan_keys(text: &str) -> Result<Option<KeyScan>, Duplicate> {
     // A complex key being read: nesting depth and where it started.
     let mut complex: Option<(usize, saphyr_parser::Span)> = None;
     let mut at_root = true;
+    let mut merged = 0usize;
+    let mut size = ExpandedSize::default();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let Ok((event, span)) = next else {
-            return Ok(None);
+        let (event, span) = match next {
+            Ok(ok) => ok,
+            Err(e) => return too_deep(&e).map_or(Ok(None), Err),
         };
+        if size.count(&event) > MAX_EXPANDED_VALUES {
+            return Err(Rejected {
+                message: format!(
+                    "aliases (`*name`) expand this config to more than {MAX_EXPANDED_VALUES} values"
+                ),
+                at: place_of(&span),
+                first: None,
+            });
+        }
         if let Some((depth, start)) = &mut complex {
             match event {
                 Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
@@ -429,7 +533,11 @@ fn scan_keys(text: &str) -> Result<Option<KeyScan>, Duplicate> {
                     let base = target
                         .and_then(|i| stack.get(i))
                         .and_then(|f| f.path.clone());
-                    if let (Some(base), Some(entries)) = (base, anchors.get(&id)) {
+                    let entries = anchors.get(&id).filter(|e| {
+                        merged = merged.saturating_add(e.len());
+                        merged <= MAX_MERGED_POSITIONS
+                    });
+                    if let (Some(base), Some(entries)) = (base, entries) {
                         for (rel, s) in entries {
                             // Keys written out beside `<<` win over merged ones.
                             scan.keys.entry(join_key(&base, rel)).or_insert(*s);
@@ -466,7 +574,7 @@ fn value_done(
     f: &mut Frame,
     scan: &mut KeyScan,
     order: &mut Vec<(String, KeySpan)>,
-) -> Result<(), Duplicate> {
+) -> Result<(), Rejected> {
     if !f.is_map {
         return Ok(());
     }
@@ -481,10 +589,13 @@ fn value_done(
         .as_ref()
         .map_or_else(|| name.clone(), |p| join_key(p, &name));
     if let Some(first) = f.seen.get(&name) {
-        return Err(Duplicate {
-            key: shown,
+        return Err(Rejected {
+            message: format!(
+                "duplicate key `{shown}` (first written at line {}, column {})",
+                first.line, first.column
+            ),
             at: key.place,
-            first: *first,
+            first: Some(*first),
         });
     }
     f.seen.insert(name.clone(), key.place);
@@ -527,13 +638,10 @@ impl Config {
     /// hold are errors with their line and column.
     pub fn from_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
         let err = |message: String| ConfigError::new(name, message);
-        let scan = scan_keys(text).map_err(|d| ConfigError {
-            at: Some(d.at),
-            first: Some(d.first),
-            ..err(format!(
-                "duplicate key `{}` (first written at line {}, column {})",
-                d.key, d.first.line, d.first.column
-            ))
+        let scan = scan_keys(text).map_err(|r| ConfigError {
+            at: Some(r.at),
+            first: r.first,
+            ..err(r.message)
         })?;
         if let Some((path, value, place)) = scan.as_ref().and_then(|s| s.out_of_range.first()) {
             // serde_yaml would read it as a float (ints), a string (floats) or
@@ -1085,5 +1193,55 @@ mod tests {
         let e = QuantizationConfig::from_yaml("q.yaml", "max_tdp_watts: 3\nrequire_mig: 2\n")
             .unwrap_err();
         assert_eq!(e.at.map(|p| (p.line, p.column)), Some((2, 1)), "{e}");
+    }
+
+    #[test]
+    fn flow_nesting_past_255_levels_is_rejected_before_serde_yaml() {
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let e = Config::from_yaml("c.yaml", &deep).unwrap_err();
+        assert!(e.message.contains("nested more than 255 levels"), "{e}");
+        assert_eq!(e.at.map(|p| p.line), Some(1));
+        assert!(yaml_too_deep(&deep).is_some());
+        assert!(yaml_too_deep("a: [[1]]\n").is_none());
+    }
+
+    #[test]
+    fn merged_positions_are_bounded() {
+        let mut y = String::from("base: &b\n");
+        for i in 0..400 {
+            y += &format!("  k{i}: {i}\n");
+        }
+        for i in 0..400 {
+            y += &format!("u{i}: {{<<: *b}}\n");
+        }
+        let scan = scan_keys(&y).unwrap().unwrap();
+        assert!(
+            scan.keys.len() <= 1 + 400 + 400 + MAX_MERGED_POSITIONS,
+            "{}",
+            scan.keys.len()
+        );
+        assert!(scan.keys.contains_key("u0.k0"));
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected_before_serde_yaml_expands_it() {
+        let mut y = String::from("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+        for (i, prev) in ["b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g"])
+        {
+            y += &format!(
+                "{i}: &{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
+        }
+        let e = Config::from_yaml("c.yaml", &y).unwrap_err();
+        assert!(
+            e.message
+                .contains("expand this config to more than 1000000 values"),
+            "{e}"
+        );
+        assert_eq!(e.at.map(|p| p.line), Some(6), "{e}");
+        // A few aliases are fine.
+        assert!(Config::from_yaml("c.yaml", "a: &a {x: 1}\nb: *a\nc: {<<: *a}\n").is_ok());
     }
 }

@@ -372,3 +372,44 @@ fn require_mig_yes_in_a_config_file_is_a_bool_as_in_set() {
         bad.stderr
     );
 }
+
+// ---------------------------------------------------------------------------
+// Hangs: YAML that serde_yaml would take minutes or gigabytes to read.
+
+#[test]
+fn deeply_nested_or_alias_bomb_config_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = write(&dir, "r.rule", "rule r: bool = vram_gb >= cfg.a\n");
+    let deep = write(
+        &dir,
+        "deep.yaml",
+        &format!("a: {}{}\n", "[".repeat(200_000), "]".repeat(200_000)),
+    );
+    let mut bomb = String::from("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+    for (name, prev) in ["b", "c", "d", "e", "f", "g"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f"])
+    {
+        let uses = vec![format!("*{prev}"); 10].join(", ");
+        bomb += &format!("{name}: &{name} [{uses}]\n");
+    }
+    let bomb = write(&dir, "bomb.yaml", &bomb);
+    for (config, says) in [
+        (&deep, "nested more than 255 levels deep"),
+        (&bomb, "expand this config to more than 1000000 values"),
+    ] {
+        let out = run(&["lint", &rule, "--config", config], "");
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains(says), "{}", out.stderr);
+        let out = run(&["lint", &rule, "--config", config, "--format", "json"], "");
+        assert_eq!(json(&out)[0]["code"], "E601");
+    }
+    let out = run(&["lint", &rule, "--schema", &deep, "--format", "json"], "");
+    assert_eq!(out.code, 1);
+    let d = &json(&out)[0];
+    assert_eq!(d["code"], "E602");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(259))
+    );
+}

@@ -207,19 +207,29 @@ pub fn load_schema(path: Option<&std::path::Path>) -> Result<Arc<Schema>, Box<Lo
         None => Ok(Schema::listing()),
         Some(p) => {
             let text = read_input(p)?;
-            Schema::from_yaml(&p.display().to_string(), &text)
-                .map(Arc::new)
-                .map_err(|e| {
-                    Box::new(LoadFailure {
-                        exit: PROBLEMS,
-                        code: Code::BadSchema,
-                        text: e.to_string(),
-                        at: e.at,
-                        first: None,
-                        file: Some(e.file),
-                        message: e.message,
-                    })
+            let name = p.display().to_string();
+            if let Some((message, at)) = crate::config::yaml_too_deep(&text) {
+                return Err(Box::new(LoadFailure {
+                    exit: PROBLEMS,
+                    code: Code::BadSchema,
+                    text: format!("{name}:{}:{}: {message}", at.line, at.column),
+                    at: Some(at),
+                    first: None,
+                    file: Some(name),
+                    message,
+                }));
+            }
+            Schema::from_yaml(&name, &text).map(Arc::new).map_err(|e| {
+                Box::new(LoadFailure {
+                    exit: PROBLEMS,
+                    code: Code::BadSchema,
+                    text: e.to_string(),
+                    at: e.at,
+                    first: None,
+                    file: Some(e.file),
+                    message: e.message,
                 })
+            })
         }
     }
 }
