@@ -3,6 +3,7 @@
 
 use crate::diagnostic::nearest;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -77,11 +78,8 @@ impl CfgValue {
         let t = text.trim();
         Some(match self {
             CfgValue::Bool(_) => CfgValue::Bool(parse_bool(t)?),
-            // An int key takes a decimal too: ints widen to floats in rules.
-            CfgValue::Int(_) => match t.parse() {
-                Ok(i) => CfgValue::Int(i),
-                Err(_) => CfgValue::Float(t.parse::<f64>().ok().filter(|f| f.is_finite())?),
-            },
+            // An int key stays an int: rules were checked with `cfg.n` an int.
+            CfgValue::Int(_) => CfgValue::Int(t.parse().ok()?),
             CfgValue::Float(_) => CfgValue::Float(t.parse::<f64>().ok().filter(|f| f.is_finite())?),
             CfgValue::Str(_) => CfgValue::Str(text.to_string()),
             CfgValue::Map(_) | CfgValue::Unsupported(_) => return None,
@@ -120,12 +118,492 @@ impl fmt::Display for CfgValue {
     }
 }
 
-/// A config error, naming the file and the key.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}: {message}")]
+/// A config error, naming the file, the key and, when known, the place.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
     pub file: String,
     pub message: String,
+    /// Where in the file (None for `--set` and errors YAML does not place).
+    pub at: Option<Place>,
+    /// A second place: where a duplicate key was first written.
+    pub first: Option<Place>,
+}
+
+impl ConfigError {
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: file.into(),
+            message: message.into(),
+            at: None,
+            first: None,
+        }
+    }
+
+    fn yaml(file: &str, e: &serde_yaml::Error) -> ConfigError {
+        ConfigError {
+            at: Place::of_yaml_error(e),
+            ..ConfigError::new(file, e.to_string())
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at {
+            // file:line:column, as editors and compilers write a place.
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A place in a config or schema file: 1-based lines and columns, columns
+/// counting characters, the end exclusive (equal to the start for a point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+/// A line or column as `Place` keeps it (u32, so errors stay small).
+fn n32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Place {
+    /// A point, as serde_yaml's error locations are.
+    pub fn point(line: usize, column: usize) -> Place {
+        let (line, column) = (n32(line), n32(column));
+        Place {
+            line,
+            column,
+            end_line: line,
+            end_column: column,
+        }
+    }
+
+    /// Where a serde_yaml error is, if it says.
+    pub fn of_yaml_error(e: &serde_yaml::Error) -> Option<Place> {
+        e.location().map(|l| Place::point(l.line(), l.column()))
+    }
+}
+
+/// Where a key token is: its byte range in the text and its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpan {
+    pub start: usize,
+    pub end: usize,
+    pub place: Place,
+}
+
+/// What the YAML event pass learns about a config text that serde_yaml's
+/// values cannot tell: where each key is, and which plain scalars are
+/// numbers out of range.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct KeyScan {
+    /// Dotted path (as `Config::leaf_paths` writes it) to its key token.
+    keys: HashMap<String, KeySpan>,
+    /// Plain scalars that are numbers out of range: path, text, place.
+    out_of_range: Vec<(String, String, Place)>,
+}
+
+/// Why the event pass rejects a text: a message, its place, and a second
+/// place (where a duplicate key was first written).
+#[derive(Debug, Clone, PartialEq)]
+struct Rejected {
+    message: String,
+    at: Place,
+    first: Option<Place>,
+}
+
+/// What saphyr says when flow collections nest past 255 levels. serde_yaml
+/// would take minutes to reject such a text (`[[[[...` 200,000 deep), so it
+/// is rejected here, before serde_yaml reads it.
+const TOO_DEEP: &str = "recursion limit exceeded";
+
+fn too_deep(e: &saphyr_parser::ScanError) -> Option<Rejected> {
+    (e.info() == TOO_DEEP).then(|| {
+        let m = e.marker();
+        Rejected {
+            message: "flow collections (`[` and `{`) nested more than 255 levels deep".into(),
+            at: Place::point(m.line(), m.col().saturating_add(1)),
+            first: None,
+        }
+    })
+}
+
+/// A YAML text nested too deep to be read in reasonable time: the message
+/// and where (for schema files, which serde_yaml reads directly).
+pub fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        if let Err(e) = next {
+            return too_deep(&e).map(|r| (r.message, r.at));
+        }
+    }
+    None
+}
+
+/// Char index (what saphyr's markers count) to byte offset.
+struct Offsets(Option<Vec<usize>>);
+
+impl Offsets {
+    fn new(text: &str) -> Offsets {
+        Offsets((!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(b, _)| b)
+                .chain([text.len()])
+                .collect()
+        }))
+    }
+
+    fn byte(&self, char_index: usize, len: usize) -> usize {
+        match &self.0 {
+            None => char_index.min(len),
+            Some(v) => v.get(char_index).copied().unwrap_or(len),
+        }
+    }
+}
+
+fn place_of(span: &saphyr_parser::Span) -> Place {
+    Place {
+        line: n32(span.start.line()),
+        column: n32(span.start.col().saturating_add(1)),
+        end_line: n32(span.end.line()),
+        end_column: n32(span.end.col().saturating_add(1)),
+    }
+}
+
+/// A mapping or list being walked.
+struct Frame {
+    is_map: bool,
+    /// The mapping's dotted path; None under a list or inside a complex key,
+    /// where `leaf_paths` does not reach.
+    path: Option<String>,
+    /// The key just read, waiting for its value.
+    key: Option<(String, KeySpan)>,
+    /// Keys read so far, for duplicates.
+    seen: HashMap<String, Place>,
+    /// Anchor id of this mapping (0: none), and where its keys start in `order`.
+    anchor: usize,
+    first_entry: usize,
+    /// A list under `<<`: its aliases are merged into the parent mapping.
+    merge_list: bool,
+}
+
+impl Frame {
+    fn new(is_map: bool, path: Option<String>, anchor: usize, first_entry: usize) -> Frame {
+        Frame {
+            is_map,
+            path,
+            key: None,
+            seen: HashMap::new(),
+            anchor,
+            first_entry,
+            merge_list: false,
+        }
+    }
+}
+
+/// The text of a key as serde_yaml's value would give it, so that positions
+/// and `leaf_paths` agree (`1` and `"1"` are the same path, `? [x]` is `- x`).
+fn key_text_of(raw: &str, plain: bool) -> String {
+    // Most keys are words YAML reads as themselves: skip the parse.
+    let word = raw.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plain || (word && !matches!(raw.to_ascii_lowercase().as_str(), "null" | "true" | "false")) {
+        return raw.to_string();
+    }
+    match serde_yaml::from_str::<serde_yaml::Value>(raw) {
+        Ok(v) => key_text(&v),
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// A plain scalar that YAML reads as a number, but not as one rules can
+/// hold: an integer literal beyond i64 (serde_yaml would make it a float)
+/// or a float literal beyond f64 (serde_yaml would make it a string).
+fn is_out_of_range_number(t: &str) -> bool {
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<i64>().is_err();
+    }
+    let radix = |p: &str, r: u32| {
+        digits
+            .strip_prefix(p)
+            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(r)))
+            .map(|d| i64::from_str_radix(d, r).is_err())
+    };
+    if let Some(big) = radix("0x", 16).or_else(|| radix("0o", 8)) {
+        return big;
+    }
+    // Rust reads `inf` and `nan` too; YAML writes those `.inf`, `.nan`.
+    !digits
+        .chars()
+        .any(|c| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
+        && t.parse::<f64>().is_ok_and(f64::is_infinite)
+}
+
+/// Positions copied by `<<: *anchor` merges, at most: a big anchor merged
+/// many times would otherwise cost memory quadratic in the text. Past it,
+/// merged keys get their mapping's position (see `Config::locate`).
+const MAX_MERGED_POSITIONS: usize = 100_000;
+
+/// Values a config may hold once its aliases are expanded. serde_yaml
+/// copies an alias's value at each use, so a few lines of anchors (`a: &a
+/// [1, 1]`, `b: &b [*a, *a]`, ...) could take gigabytes and minutes.
+pub const MAX_EXPANDED_VALUES: usize = 1_000_000;
+
+/// Counts the values of a YAML document as if its aliases were expanded.
+#[derive(Default)]
+struct ExpandedSize {
+    /// Open collections: anchor id and values so far.
+    open: Vec<(usize, usize)>,
+    /// Size of each anchored value.
+    anchors: HashMap<usize, usize>,
+    total: usize,
+}
+
+impl ExpandedSize {
+    /// Count one event; returns the running total.
+    fn count(&mut self, event: &saphyr_parser::Event<'_>) -> usize {
+        use saphyr_parser::Event;
+        let added = match event {
+            Event::Scalar(_, _, anchor, _) => {
+                if *anchor != 0 {
+                    self.anchors.insert(*anchor, 1);
+                }
+                1
+            }
+            Event::Alias(id) => self.anchors.get(id).copied().unwrap_or(1),
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                self.open.push((*anchor, 1));
+                self.total = self.total.saturating_add(1);
+                return self.total;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((anchor, n)) = self.open.pop() {
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, n);
+                    }
+                    if let Some(top) = self.open.last_mut() {
+                        top.1 = top.1.saturating_add(n);
+                    }
+                }
+                return self.total;
+            }
+            _ => return self.total,
+        };
+        if let Some(top) = self.open.last_mut() {
+            top.1 = top.1.saturating_add(added);
+        }
+        self.total = self.total.saturating_add(added);
+        self.total
+    }
+}
+
+/// Walk the YAML events of `text`: key positions, numbers out of range and
+/// duplicate keys. `Ok(None)` when saphyr cannot parse the text (serde_yaml
+/// then reports the syntax error in its own words). Iterative, so nesting
+/// depth costs heap, not stack.
+fn scan_keys(text: &str) -> Result<Option<KeyScan>, Rejected> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    let offsets = Offsets::new(text);
+    let span_of = |s: &saphyr_parser::Span| KeySpan {
+        start: offsets.byte(s.start.index(), text.len()),
+        end: offsets.byte(s.end.index(), text.len()),
+        place: place_of(s),
+    };
+    let mut scan = KeyScan::default();
+    // Every explicit key, in order: a mapping's anchor keeps its slice.
+    let mut order: Vec<(String, KeySpan)> = Vec::new();
+    let mut anchors: HashMap<usize, Vec<(String, KeySpan)>> = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    // A complex key being read: nesting depth and where it started.
+    let mut complex: Option<(usize, saphyr_parser::Span)> = None;
+    let mut at_root = true;
+    let mut merged = 0usize;
+    let mut size = ExpandedSize::default();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(ok) => ok,
+            Err(e) => return too_deep(&e).map_or(Ok(None), Err),
+        };
+        if size.count(&event) > MAX_EXPANDED_VALUES {
+            return Err(Rejected {
+                message: format!(
+                    "aliases (`*name`) expand this config to more than {MAX_EXPANDED_VALUES} values"
+                ),
+                at: place_of(&span),
+                first: None,
+            });
+        }
+        if let Some((depth, start)) = &mut complex {
+            match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => *depth -= 1,
+                _ => {}
+            }
+            if *depth == 0 {
+                let whole = saphyr_parser::Span::new(start.start, span.end);
+                let key = span_of(&whole);
+                let raw = text.get(key.start..key.end).unwrap_or_default();
+                let raw = raw.trim_start_matches('?').trim();
+                let name = key_text_of(raw, true);
+                complex = None;
+                if let Some(f) = stack.last_mut() {
+                    f.key = Some((name, key));
+                }
+            }
+            continue;
+        }
+        let in_key_position = stack.last().is_some_and(|f| f.is_map && f.key.is_none());
+        match event {
+            Event::Scalar(value, style, _, tag) if in_key_position => {
+                let Some(f) = stack.last_mut() else { continue };
+                let plain = style == ScalarStyle::Plain && tag.is_none();
+                let name = key_text_of(&value, plain);
+                let key = span_of(&span);
+                f.key = Some((name, key));
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) if in_key_position => {
+                complex = Some((1, span));
+            }
+            Event::Alias(_) if in_key_position => {
+                // A key that is an alias: no text to point at by path.
+                if let Some(f) = stack.last_mut() {
+                    f.key = Some((String::new(), span_of(&span)));
+                }
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                let is_map = matches!(event, Event::MappingStart(..));
+                let (path, merge_list) = match stack.last() {
+                    None if at_root => (Some(String::new()), false),
+                    Some(f) if f.is_map => match &f.key {
+                        Some((k, _)) => (f.path.as_ref().map(|p| join_key(p, k)), k == "<<"),
+                        None => (None, false),
+                    },
+                    _ => (None, false),
+                };
+                at_root = false;
+                let mut frame = Frame::new(is_map, path, anchor, order.len());
+                frame.merge_list = !is_map && merge_list;
+                stack.push(frame);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                let Some(done) = stack.pop() else { continue };
+                if done.anchor != 0 && done.is_map {
+                    let prefix = done.path.clone().unwrap_or_default();
+                    let own: Vec<(String, KeySpan)> = order[done.first_entry.min(order.len())..]
+                        .iter()
+                        .filter_map(|(p, s)| {
+                            let rel = if prefix.is_empty() {
+                                Some(p.as_str())
+                            } else {
+                                p.strip_prefix(prefix.as_str())?.strip_prefix('.')
+                            };
+                            rel.map(|r| (r.to_string(), *s))
+                        })
+                        .collect();
+                    anchors.insert(done.anchor, own);
+                }
+                if let Some(parent) = stack.last_mut() {
+                    value_done(parent, &mut scan, &mut order)?;
+                }
+            }
+            Event::Alias(id) => {
+                let merge = match stack.last() {
+                    Some(f) if f.is_map => f.key.as_ref().is_some_and(|(k, _)| k == "<<"),
+                    Some(f) => f.merge_list,
+                    None => false,
+                };
+                if merge {
+                    let target = if stack.last().is_some_and(|f| f.is_map) {
+                        stack.len().checked_sub(1)
+                    } else {
+                        stack.len().checked_sub(2)
+                    };
+                    let base = target
+                        .and_then(|i| stack.get(i))
+                        .and_then(|f| f.path.clone());
+                    let entries = anchors.get(&id).filter(|e| {
+                        merged = merged.saturating_add(e.len());
+                        merged <= MAX_MERGED_POSITIONS
+                    });
+                    if let (Some(base), Some(entries)) = (base, entries) {
+                        for (rel, s) in entries {
+                            // Keys written out beside `<<` win over merged ones.
+                            scan.keys.entry(join_key(&base, rel)).or_insert(*s);
+                        }
+                    }
+                }
+                if let Some(parent) = stack.last_mut() {
+                    value_done(parent, &mut scan, &mut order)?;
+                }
+            }
+            Event::Scalar(value, style, _, tag) => {
+                if let Some(parent) = stack.last_mut() {
+                    if style == ScalarStyle::Plain
+                        && tag.is_none()
+                        && is_out_of_range_number(&value)
+                        && let (Some(p), Some((k, _))) = (&parent.path, &parent.key)
+                    {
+                        let place = place_of(&span);
+                        scan.out_of_range
+                            .push((join_key(p, k), value.to_string(), place));
+                    }
+                    value_done(parent, &mut scan, &mut order)?;
+                }
+            }
+            Event::DocumentStart(_) => at_root = true,
+            _ => {}
+        }
+    }
+    Ok(Some(scan))
+}
+
+/// A mapping's value is read: record its key, or find it a duplicate.
+fn value_done(
+    f: &mut Frame,
+    scan: &mut KeyScan,
+    order: &mut Vec<(String, KeySpan)>,
+) -> Result<(), Rejected> {
+    if !f.is_map {
+        return Ok(());
+    }
+    let Some((name, key)) = f.key.take() else {
+        return Ok(());
+    };
+    if name.is_empty() && key.start == key.end {
+        return Ok(());
+    }
+    let shown = f
+        .path
+        .as_ref()
+        .map_or_else(|| name.clone(), |p| join_key(p, &name));
+    if let Some(first) = f.seen.get(&name) {
+        return Err(Rejected {
+            message: format!(
+                "duplicate key `{shown}` (first written at line {}, column {})",
+                first.line, first.column
+            ),
+            at: key.place,
+            first: Some(*first),
+        });
+    }
+    f.seen.insert(name.clone(), key.place);
+    if f.path.is_some() && name != "<<" {
+        scan.keys.insert(shown.clone(), key);
+        order.push((shown, key));
+    }
+    Ok(())
 }
 
 /// The mapping rules read as `cfg`, with the text it came from (so lint can
@@ -139,6 +617,8 @@ pub struct Config {
     /// The built-in config serves the whole shipped rule set, so linting a
     /// part of it does not warn.
     pub from_user: bool,
+    /// Where each key of `text` is, by dotted path (for W404).
+    pub keys: HashMap<String, KeySpan>,
 }
 
 impl Config {
@@ -149,19 +629,37 @@ impl Config {
             text: None,
             root: Vec::new(),
             from_user: false,
+            keys: HashMap::new(),
         }
     }
 
     /// Any YAML mapping, typed by its values (for rule sets of your own).
+    /// A duplicate key, at any level, and a number beyond what rules can
+    /// hold are errors with their line and column.
     pub fn from_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
-        let err = |message: String| ConfigError {
-            file: name.to_string(),
-            message,
-        };
+        let err = |message: String| ConfigError::new(name, message);
+        let scan = scan_keys(text).map_err(|r| ConfigError {
+            at: Some(r.at),
+            first: r.first,
+            ..err(r.message)
+        })?;
+        if let Some((path, value, place)) = scan.as_ref().and_then(|s| s.out_of_range.first()) {
+            // serde_yaml would read it as a float (ints), a string (floats) or
+            // fail with "u128" (ints beyond 64 bits): checked before it.
+            return Err(ConfigError {
+                at: Some(*place),
+                ..err(format!(
+                    "config key `{path}` is a number out of range: {value} \
+                     (ints reach ±9223372036854775807, floats about ±1.8e308)"
+                ))
+            });
+        }
         let mut value: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+            serde_yaml::from_str(text).map_err(|e| ConfigError::yaml(name, &e))?;
         // `<<: *anchor` merge keys, as YAML 1.1 readers apply them.
-        value.apply_merge().map_err(|e| err(e.to_string()))?;
+        value
+            .apply_merge()
+            .map_err(|e| ConfigError::yaml(name, &e))?;
         let root = match CfgValue::from_yaml(&value) {
             CfgValue::Map(m) => m,
             CfgValue::Unsupported("null") => Vec::new(),
@@ -177,6 +675,7 @@ impl Config {
             text: Some(text.into()),
             root,
             from_user: true,
+            keys: scan.map(|s| s.keys).unwrap_or_default(),
         })
     }
 
@@ -226,10 +725,8 @@ impl Config {
     /// Apply `--set key=value`: the key must exist, the value is parsed as
     /// the key's type.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
-        let err = |message: String| ConfigError {
-            file: "--set".to_string(),
-            message,
-        };
+        // Named by the whole assignment: `--set n=5.0: ...`.
+        let err = |message: String| ConfigError::new(format!("--set {assignment}"), message);
         let (key, value) = assignment
             .split_once('=')
             .ok_or_else(|| err(format!("`{assignment}` is not of the form key=value")))?;
@@ -251,10 +748,19 @@ impl Config {
             let slot = &mut map[pos].1;
             if i + 1 == path.len() {
                 let new = slot.parse_like(value).ok_or_else(|| {
-                    err(format!(
-                        "config key `{key}` expects {}, found `{value}`",
-                        slot.kind()
-                    ))
+                    let key = key.trim();
+                    let v = value.trim();
+                    if matches!(slot, CfgValue::Int(_)) && v.parse::<f64>().is_ok() {
+                        // Not widened to a float: rules typed `cfg.n` as an int.
+                        err(format!(
+                            "config key `{key}` is an int; {v} is not a whole number"
+                        ))
+                    } else {
+                        err(format!(
+                            "config key `{key}` expects {}, found `{value}`",
+                            slot.kind()
+                        ))
+                    }
                 })?;
                 *slot = new;
                 return Ok(());
@@ -273,39 +779,17 @@ impl Config {
         Err(err("empty config key".to_string()))
     }
 
-    /// Byte range of a dotted key in the config text, if it can be found
-    /// (block-style YAML: each segment on its own line, deeper indented).
+    /// Byte range of a dotted key's token in the config text, from the YAML
+    /// parser's positions (block, flow, quoted and complex keys alike). A key
+    /// without a position (an alias as a key) gets its nearest parent's.
     pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
-        let text = self.text.as_deref()?;
-        let mut from = 0;
-        let mut min_indent = 0;
-        let segs: Vec<&str> = path.split('.').collect();
-        let mut found = None;
-        for seg in &segs {
-            let mut offset = from;
-            let mut hit = None;
-            for line in text[from..].split_inclusive('\n') {
-                let trimmed = line.trim_start_matches(' ');
-                let indent = line.len() - trimmed.len();
-                let is_content = !trimmed.trim().is_empty() && !trimmed.starts_with('#');
-                if is_content && indent < min_indent {
-                    break;
-                }
-                let key = trimmed
-                    .strip_prefix(seg)
-                    .filter(|r| r.trim_start().starts_with(':'));
-                if key.is_some() && indent >= min_indent {
-                    hit = Some((offset + indent, offset + indent + seg.len(), indent));
-                    break;
-                }
-                offset += line.len();
+        let mut path = path;
+        loop {
+            if let Some(k) = self.keys.get(path) {
+                return Some((k.start, k.end));
             }
-            let (s, e, indent) = hit?;
-            found = Some((s, e));
-            from = text[e..].find('\n').map_or(text.len(), |n| e + n + 1);
-            min_indent = indent + 1;
+            path = &path[..path.rfind('.')?];
         }
-        found
     }
 }
 
@@ -377,13 +861,17 @@ impl QuantizationConfig {
     /// Parse and validate a quantization config file: every key must be one
     /// of the DTO's, with a value of its type.
     pub fn from_yaml(name: &str, text: &str) -> Result<QuantizationConfig, ConfigError> {
-        let file = Config::from_yaml(name, text)?;
+        QuantizationConfig::from_config(&Config::from_yaml(name, text)?)
+    }
+
+    /// The typed view of a config read from a file: the errors point at the key.
+    pub fn from_config(file: &Config) -> Result<QuantizationConfig, ConfigError> {
         let mut base = QuantizationConfig::default().to_config();
-        merge_typed(&mut base.root, &file.root, "").map_err(|message| ConfigError {
-            file: name.to_string(),
-            message,
+        merge_typed(&mut base.root, &file.root, "").map_err(|(path, message)| ConfigError {
+            at: file.keys.get(&path).map(|k| k.place),
+            ..ConfigError::new(&file.name, message)
         })?;
-        base.to_dto(name)
+        base.to_dto(&file.name)
     }
 
     /// The config rules see; `--set` applies to it with the DTO's types.
@@ -398,6 +886,11 @@ impl QuantizationConfig {
             text: Some(QUANTIZATION_YAML.into()),
             root,
             from_user: false,
+            keys: scan_keys(QUANTIZATION_YAML)
+                .ok()
+                .flatten()
+                .map(|s| s.keys)
+                .unwrap_or_default(),
         }
     }
 }
@@ -405,22 +898,19 @@ impl QuantizationConfig {
 impl Config {
     /// Read this config back as the quantization DTO.
     pub fn to_dto(&self, name: &str) -> Result<QuantizationConfig, ConfigError> {
-        serde_yaml::from_value(CfgValue::Map(self.root.clone()).to_yaml()).map_err(|e| {
-            ConfigError {
-                file: name.to_string(),
-                message: e.to_string(),
-            }
-        })
+        serde_yaml::from_value(CfgValue::Map(self.root.clone()).to_yaml())
+            .map_err(|e| ConfigError::new(name, e.to_string()))
     }
 }
 
 /// Overlay `over` on `base`, rejecting keys `base` lacks and values of
-/// another kind (an int is accepted where a float is expected).
+/// another kind (an int is accepted where a float is expected, and bool text
+/// where a bool is: the rule `--set` follows). Errors carry the key's path.
 fn merge_typed(
     base: &mut [(String, CfgValue)],
     over: &[(String, CfgValue)],
     prefix: &str,
-) -> Result<(), String> {
+) -> Result<(), (String, String)> {
     for (k, v) in over {
         let path = join_key(prefix, k);
         let Some(pos) = base.iter().position(|(bk, _)| bk == k) else {
@@ -428,10 +918,11 @@ fn merge_typed(
             let hint = nearest(k, known.iter().copied())
                 .map(|n| format!(" (did you mean `{}`?)", join_key(prefix, n)))
                 .unwrap_or_default();
-            return Err(format!(
+            let message = format!(
                 "unknown key `{path}`{hint}; known keys: {}",
                 known.join(", ")
-            ));
+            );
+            return Err((path, message));
         };
         let slot = &mut base[pos].1;
         match (&mut *slot, v) {
@@ -439,13 +930,18 @@ fn merge_typed(
                 merge_typed(inner, over_inner, &path)?
             }
             (CfgValue::Float(_), CfgValue::Int(i)) => *slot = CfgValue::Float(*i as f64),
+            (CfgValue::Bool(_), CfgValue::Str(s)) if parse_bool(s).is_some() => {
+                *slot = CfgValue::Bool(parse_bool(s) == Some(true))
+            }
+            (CfgValue::Bool(_), CfgValue::Int(i @ (0 | 1))) => *slot = CfgValue::Bool(*i == 1),
             (s, v) if std::mem::discriminant(s) == std::mem::discriminant(v) => *slot = v.clone(),
             (s, v) => {
-                return Err(format!(
+                let message = format!(
                     "key `{path}` expects {}, found {} ({v})",
                     s.kind(),
                     v.kind()
-                ));
+                );
+                return Err((path, message));
             }
         }
     }
@@ -531,12 +1027,9 @@ mod tests {
         assert_eq!(c.get(&["b", "c"]), Some(&CfgValue::Float(2.5)));
         assert_eq!(c.leaf_paths(), ["a", "b.c", "b.d"]);
         assert!(Config::from_yaml("c.yaml", "- 1\n").is_err());
-        assert!(
-            Config::from_yaml("c.yaml", "a: [1\n")
-                .unwrap_err()
-                .to_string()
-                .starts_with("c.yaml: ")
-        );
+        let e = Config::from_yaml("c.yaml", "a: [1\n").unwrap_err();
+        assert!(e.to_string().starts_with("c.yaml:2:1: "), "{e}");
+        assert_eq!(e.at, Some(Place::point(2, 1)));
     }
 
     #[test]
@@ -547,5 +1040,208 @@ mod tests {
         assert_eq!(&text[s..e], "70b");
         let (s, _) = c.locate("overhead_gb").unwrap();
         assert!(text[s..].starts_with("overhead_gb: 2"));
+    }
+
+    /// The text a key's position covers, and its line and column.
+    fn key_at(yaml: &str, path: &str) -> (String, u32, u32) {
+        let c = Config::from_yaml("c.yaml", yaml).unwrap();
+        let (s, e) = c
+            .locate(path)
+            .unwrap_or_else(|| panic!("no position for {path}"));
+        let k = c.keys[path];
+        (yaml[s..e].to_string(), k.place.line, k.place.column)
+    }
+
+    #[test]
+    fn w404_position_of_block_keys() {
+        let y = "a: 1\nb:\n  c: 2\n  d:\n    e: 3\n";
+        assert_eq!(key_at(y, "a"), ("a".into(), 1, 1));
+        assert_eq!(key_at(y, "b.c"), ("c".into(), 3, 3));
+        assert_eq!(key_at(y, "b.d.e"), ("e".into(), 5, 5));
+        assert_eq!(
+            Config::from_yaml("c.yaml", y).unwrap().leaf_paths(),
+            ["a", "b.c", "b.d.e"]
+        );
+    }
+
+    #[test]
+    fn w404_position_of_flow_keys() {
+        let y = "x: {a: 1, b: {c: 2}}\n";
+        assert_eq!(key_at(y, "x.a"), ("a".into(), 1, 5));
+        assert_eq!(key_at(y, "x.b.c"), ("c".into(), 1, 15));
+        assert_eq!(key_at("{p: 1, q: 2}\n", "q"), ("q".into(), 1, 8));
+    }
+
+    #[test]
+    fn w404_position_of_quoted_keys() {
+        let y = "\"a\": 1\n'b': 2\n\"7b\": {'c d': 3}\n";
+        assert_eq!(key_at(y, "a"), ("\"a\"".into(), 1, 1));
+        assert_eq!(key_at(y, "b"), ("'b'".into(), 2, 1));
+        assert_eq!(key_at(y, "7b.c d"), ("'c d'".into(), 3, 8));
+    }
+
+    #[test]
+    fn w404_position_of_complex_and_non_string_keys() {
+        let y = "top: 1\n? [x, y]\n: 2\n1: 3\n";
+        let c = Config::from_yaml("c.yaml", y).unwrap();
+        let paths = c.leaf_paths();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+        // Whatever text serde_yaml gives the complex key, it has a position.
+        let (s, e) = c.locate(&paths[1]).unwrap();
+        assert_eq!(&y[s..e], "[x, y]");
+        assert_eq!(key_at(y, "1"), ("1".into(), 4, 1));
+    }
+
+    #[test]
+    fn w404_position_after_non_ascii_text() {
+        // Markers count characters; spans are bytes.
+        let y = "# prix en €, Größe\nnom: \"café\"\nété: {größe: 1}\n";
+        assert_eq!(key_at(y, "nom"), ("nom".into(), 2, 1));
+        assert_eq!(key_at(y, "été"), ("été".into(), 3, 1));
+        assert_eq!(key_at(y, "été.größe"), ("größe".into(), 3, 7));
+    }
+
+    #[test]
+    fn w404_position_of_merged_keys_is_their_anchor() {
+        let y = "base: &b\n  p: 1\n  q: 2\nuse:\n  <<: *b\n  q: 3\n";
+        assert_eq!(key_at(y, "use.p"), ("p".into(), 2, 3));
+        assert_eq!(key_at(y, "use.q"), ("q".into(), 6, 3));
+    }
+
+    #[test]
+    fn duplicate_key_names_both_places() {
+        let e = Config::from_yaml("c.yaml", "a:\n  b: 1\n  c: 2\n  b: 3\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.yaml:4:3: duplicate key `a.b` (first written at line 2, column 3)"
+        );
+        assert_eq!(
+            e.first,
+            Some(Place {
+                line: 2,
+                column: 3,
+                end_line: 2,
+                end_column: 4
+            })
+        );
+        let e = Config::from_yaml("c.yaml", "{x: 1, \"x\": 2}\n").unwrap_err();
+        assert_eq!(e.at.map(|p| (p.line, p.column)), Some((1, 8)), "{e}");
+        // The same key in two mappings is no duplicate.
+        assert!(Config::from_yaml("c.yaml", "a: {x: 1}\nb: {x: 1}\n").is_ok());
+    }
+
+    #[test]
+    fn number_out_of_range_is_named_not_a_string() {
+        for (yaml, value) in [
+            ("k: 1e400\n", "1e400"),
+            ("k: -1e400\n", "-1e400"),
+            ("k: 99999999999999999999\n", "99999999999999999999"),
+            ("k: 9223372036854775808\n", "9223372036854775808"),
+            ("k: 0x8000000000000000\n", "0x8000000000000000"),
+        ] {
+            let e = Config::from_yaml("c.yaml", yaml).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "c.yaml:1:4: config key `k` is a number out of range: {value} "
+                )),
+                "{e}"
+            );
+        }
+        // In range, quoted, or YAML's own infinity: not this error.
+        let c = Config::from_yaml(
+            "c.yaml",
+            "a: 1e300\nb: \"1e400\"\nc: -9223372036854775808\nd: .inf\n",
+        )
+        .unwrap();
+        assert_eq!(c.get(&["b"]), Some(&CfgValue::Str("1e400".into())));
+        assert_eq!(c.get(&["c"]), Some(&CfgValue::Int(i64::MIN)));
+        let e = QuantizationConfig::from_yaml("q.yaml", "model_gb:\n  70b: 1e999\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("`model_gb.70b` is a number out of range: 1e999"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn set_of_a_decimal_on_an_int_key_is_an_error() {
+        let mut c = Config::from_yaml("c.yaml", "n: 5\nf: 1.5\n").unwrap();
+        let e = c.set("n=5.0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--set n=5.0: config key `n` is an int; 5.0 is not a whole number"
+        );
+        c.set("f=2").unwrap();
+        assert_eq!(c.get(&["f"]), Some(&CfgValue::Float(2.0)));
+        c.set("n=7").unwrap();
+        assert_eq!(c.get(&["n"]), Some(&CfgValue::Int(7)));
+    }
+
+    #[test]
+    fn bool_text_is_a_bool_in_a_file_as_in_set() {
+        for (text, want) in [
+            ("yes", true),
+            ("No", false),
+            ("'TRUE'", true),
+            ("0", false),
+            ("1", true),
+        ] {
+            let q =
+                QuantizationConfig::from_yaml("q.yaml", &format!("require_mig: {text}\n")).unwrap();
+            assert_eq!(q.require_mig, want, "{text}");
+        }
+        let e = QuantizationConfig::from_yaml("q.yaml", "max_tdp_watts: 3\nrequire_mig: 2\n")
+            .unwrap_err();
+        assert_eq!(e.at.map(|p| (p.line, p.column)), Some((2, 1)), "{e}");
+    }
+
+    #[test]
+    fn flow_nesting_past_255_levels_is_rejected_before_serde_yaml() {
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let e = Config::from_yaml("c.yaml", &deep).unwrap_err();
+        assert!(e.message.contains("nested more than 255 levels"), "{e}");
+        assert_eq!(e.at.map(|p| p.line), Some(1));
+        assert!(yaml_too_deep(&deep).is_some());
+        assert!(yaml_too_deep("a: [[1]]\n").is_none());
+    }
+
+    #[test]
+    fn merged_positions_are_bounded() {
+        let mut y = String::from("base: &b\n");
+        for i in 0..400 {
+            y += &format!("  k{i}: {i}\n");
+        }
+        for i in 0..400 {
+            y += &format!("u{i}: {{<<: *b}}\n");
+        }
+        let scan = scan_keys(&y).unwrap().unwrap();
+        assert!(
+            scan.keys.len() <= 1 + 400 + 400 + MAX_MERGED_POSITIONS,
+            "{}",
+            scan.keys.len()
+        );
+        assert!(scan.keys.contains_key("u0.k0"));
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected_before_serde_yaml_expands_it() {
+        let mut y = String::from("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+        for (i, prev) in ["b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g"])
+        {
+            y += &format!(
+                "{i}: &{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
+        }
+        let e = Config::from_yaml("c.yaml", &y).unwrap_err();
+        assert!(
+            e.message
+                .contains("expand this config to more than 1000000 values"),
+            "{e}"
+        );
+        assert_eq!(e.at.map(|p| p.line), Some(6), "{e}");
+        // A few aliases are fine.
+        assert!(Config::from_yaml("c.yaml", "a: &a {x: 1}\nb: *a\nc: {<<: *a}\n").is_ok());
     }
 }

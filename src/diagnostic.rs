@@ -40,10 +40,15 @@ pub enum Code {
     UnusedCfgKey,
     DanglingDoc,
     Overflow,
+    // lint could not check the rules: what `--format json` reports instead.
+    BadConfig,
+    BadSchema,
+    UnreadableInput,
+    BadArgument,
 }
 
 impl Code {
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 27] = [
         Code::Syntax,
         Code::TooDeep,
         Code::LiteralOutOfRange,
@@ -67,6 +72,10 @@ impl Code {
         Code::UnusedCfgKey,
         Code::DanglingDoc,
         Code::Overflow,
+        Code::BadConfig,
+        Code::BadSchema,
+        Code::UnreadableInput,
+        Code::BadArgument,
     ];
 
     /// The stable code, e.g. `E101`.
@@ -95,6 +104,10 @@ impl Code {
             Code::UnusedCfgKey => "W404",
             Code::DanglingDoc => "W405",
             Code::Overflow => "E501",
+            Code::BadConfig => "E601",
+            Code::BadSchema => "E602",
+            Code::UnreadableInput => "E603",
+            Code::BadArgument => "E604",
         }
     }
 
@@ -124,6 +137,10 @@ impl Code {
             Code::UnusedCfgKey => "unused-cfg-key",
             Code::DanglingDoc => "dangling-doc",
             Code::Overflow => "overflow",
+            Code::BadConfig => "bad-config",
+            Code::BadSchema => "bad-schema",
+            Code::UnreadableInput => "unreadable-input",
+            Code::BadArgument => "bad-argument",
         }
     }
 

@@ -135,10 +135,18 @@ fn default_nulls() -> Vec<String> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {message}")]
+#[error("{file}{}: {message}", place_suffix(.at))]
 pub struct SchemaError {
     pub file: String,
     pub message: String,
+    /// Where in the file, when YAML says (for `lint --format json`).
+    pub at: Option<crate::config::Place>,
+}
+
+/// `:line:column` after the file's name, as editors read a place.
+fn place_suffix(at: &Option<crate::config::Place>) -> String {
+    at.map(|p| format!(":{}:{}", p.line, p.column))
+        .unwrap_or_default()
 }
 
 impl Schema {
@@ -147,10 +155,12 @@ impl Schema {
         let parsed: SchemaFile = serde_yaml::from_str(text).map_err(|e| SchemaError {
             file: file.to_string(),
             message: e.to_string(),
+            at: crate::config::Place::of_yaml_error(&e),
         })?;
         let error = |message: String| SchemaError {
             file: file.to_string(),
             message,
+            at: None,
         };
         let mut fields = Vec::with_capacity(parsed.fields.len());
         for (key, value) in parsed.fields {

@@ -1242,32 +1242,6 @@ fn non_finite_config_values_are_rejected() {
     .stderr_has("key `min_vram_gb` expects a float, found a non-finite number");
 }
 
-/// The shipped config passed explicitly types `min_vram_gb: 24` as an int;
-/// `--set` may still give it a decimal, since ints widen to floats.
-#[test]
-fn set_gives_an_int_key_a_decimal() {
-    let r = run(&[
-        "eval",
-        "rules/quantization_capable.rule",
-        "examples/listings.csv",
-        "--config",
-        "resources/quantization_heuristic.yaml",
-        "--set",
-        "min_vram_gb=24.5",
-    ]);
-    r.code(0);
-    // The 24 GB boundary card is no longer flagged; the 40 GB A100 still is.
-    let out = r.stdout();
-    let flag = |needle: &str| {
-        out.lines()
-            .find(|l| l.contains(needle))
-            .and_then(|l| l.rsplit(',').next())
-            .map(str::to_string)
-    };
-    assert_eq!(flag("boundary: 24 GB, 300 W").as_deref(), Some("false"));
-    assert_eq!(flag("NVIDIA A100 PCIe 40GB").as_deref(), Some("true"));
-}
-
 /// The summary's "missing data" is about the input, whatever the config.
 #[test]
 fn summary_missing_data_does_not_claim_not_flagged() {

@@ -442,6 +442,9 @@ fn every_code_has_a_case() {
         if code == Code::Overflow || code == Code::TooLarge {
             continue; // `e501_overflow` and `e006_too_large` make their inputs
         }
+        if code.as_str().starts_with("E6") {
+            continue; // lint could not load its inputs: tests/config.rs
+        }
         let case = find(code.as_str());
         assert_eq!(case.name, code.name(), "{code}");
         assert!(
@@ -450,8 +453,12 @@ fn every_code_has_a_case() {
             case.fixture
         );
     }
+    let load_failures = Code::ALL
+        .iter()
+        .filter(|c| c.as_str().starts_with("E6"))
+        .count();
     assert_eq!(
-        CASES.len() + 2,
+        CASES.len() + 2 + load_failures,
         Code::ALL.len(),
         "a case per code, no extras"
     );

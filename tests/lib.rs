@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod config;
 mod csv_input;
 mod csv_reader;
 mod diagnostics;

@@ -1650,7 +1650,8 @@ fn language_doc_diagnostic_examples_give_their_message() {
     for code in Code::ALL {
         // An overflow happens while evaluating rows; lint cannot show it.
         // E006 needs a 256 KiB input: `diagnostics::e006_too_large` makes one.
-        if code != Code::Overflow && code != Code::TooLarge {
+        // E6xx: lint could not load its inputs; no rule file gives them.
+        if code != Code::Overflow && code != Code::TooLarge && !code.as_str().starts_with("E6") {
             assert!(
                 documented.contains(&code),
                 "no ```rule,diagnostic={code} example"

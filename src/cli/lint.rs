@@ -1,16 +1,25 @@
 //! `glyphsieve lint`: every diagnostic of a rule set, human or JSON.
 
 use super::args::{Deny, Format, LintArgs};
-use super::{Failure, OK, PROBLEMS, load_config, load_schema, print_stdout};
-use crate::diagnostic::{Severity, render_human, to_json};
+use super::{Failure, LoadFailure, OK, PROBLEMS, load_config, load_schema, print_stdout};
+use crate::config::Place;
+use crate::diagnostic::{Code, Severity, render_human, to_json};
 use crate::rules::{RuleSet, read_rule_files, rule_files};
+use serde::Serialize;
 
 pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
-    let files = rule_files(&args.rules).map_err(|e| Failure::usage(e.to_string()))?;
-    let texts = read_rule_files(&files).map_err(|e| Failure::usage(e.to_string()))?;
-    let schema = load_schema(args.schema.as_deref())?;
-    let config = load_config(&args.config)?;
-    let set = RuleSet::build(&texts, &schema, &config);
+    let (files, set) = match load(&args) {
+        Ok(loaded) => loaded,
+        // A JSON reader gets a JSON document whatever happens: the failure
+        // as one diagnostic, with the exit code it has in human format.
+        Err(f) if args.format == Format::Json => {
+            let text = serde_json::to_string_pretty(&[failure_json(&f)])
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            print_stdout(&(text + "\n"))?;
+            return Ok(f.exit);
+        }
+        Err(f) => return Err(f.into()),
+    };
     let errors = set
         .diagnostics
         .iter()
@@ -44,6 +53,89 @@ pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
     }
     let failing = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
     Ok(if failing { PROBLEMS } else { OK })
+}
+
+/// Read the rule files, the schema and the config, and check the rules.
+fn load(args: &LintArgs) -> Result<(Vec<std::path::PathBuf>, RuleSet), Box<LoadFailure>> {
+    let files = rule_files(&args.rules)?;
+    let texts = read_rule_files(&files)?;
+    let schema = load_schema(args.schema.as_deref())?;
+    let config = load_config(&args.config)?;
+    Ok((files, RuleSet::build(&texts, &schema, &config)))
+}
+
+/// A failure in the JSON shape of a diagnostic (docs/language.md), keys in
+/// the same order: `file` is null for a `--set`, and the place's numbers are
+/// null when it has none (a file that cannot be read).
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    file: Option<&'a str>,
+    #[serde(flatten)]
+    place: PlaceJson,
+    label: &'static str,
+    help: Option<&'a str>,
+    related: Vec<RelatedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlaceJson {
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct RelatedJson<'a> {
+    message: &'static str,
+    file: Option<&'a str>,
+    #[serde(flatten)]
+    place: PlaceJson,
+}
+
+fn place_json(p: Option<Place>) -> PlaceJson {
+    PlaceJson {
+        line: p.map(|p| p.line),
+        column: p.map(|p| p.column),
+        end_line: p.map(|p| p.end_line),
+        end_column: p.map(|p| p.end_column),
+    }
+}
+
+fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
+    FailureJson {
+        code: f.code.as_str(),
+        name: f.code.name(),
+        severity: Severity::Error,
+        // Without a file (`--set`), the message says which argument.
+        message: if f.file.is_some() {
+            &f.message
+        } else {
+            &f.text
+        },
+        file: f.file.as_deref(),
+        place: place_json(f.at),
+        label: match f.code {
+            Code::BadConfig => "invalid config",
+            Code::BadSchema => "invalid schema",
+            Code::BadArgument => "invalid argument",
+            _ => "cannot be read",
+        },
+        help: None,
+        related: f
+            .first
+            .map(|first| RelatedJson {
+                message: "first written here",
+                file: f.file.as_deref(),
+                place: place_json(Some(first)),
+            })
+            .into_iter()
+            .collect(),
+    }
 }
 
 pub fn plural(n: usize) -> &'static str {
