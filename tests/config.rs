@@ -2,7 +2,7 @@
 //! duplicate keys, numbers out of range, bool text, and `lint --format json`
 //! printing a JSON document whatever stops it (issue 7, items 14-16).
 
-use crate::support::glyphsieve;
+use crate::support::{JSON_KEYS, glyphsieve};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -32,22 +32,6 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     path.to_str().expect("UTF-8 temp path").to_string()
 }
 
-/// The 12 documented keys; for a load failure the place may be null.
-const KEYS: [&str; 12] = [
-    "code",
-    "name",
-    "severity",
-    "message",
-    "file",
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "label",
-    "help",
-    "related",
-];
-
 /// Parse lint's stdout: a JSON array of objects with exactly the documented keys.
 fn json(out: &Out) -> Vec<Value> {
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
@@ -65,7 +49,7 @@ fn json(out: &Out) -> Vec<Value> {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        let mut want = KEYS.to_vec();
+        let mut want = JSON_KEYS.to_vec();
         want.sort_unstable();
         assert_eq!(keys, want, "keys of {d}");
     }

@@ -1,7 +1,7 @@
 //! Every diagnostic code through the real binary: the rendered report and the
 //! JSON, their spans, exit codes, and the cases where lint cannot run.
 
-use crate::support::glyphsieve;
+use crate::support::{JSON_KEYS, glyphsieve};
 use glyphsieve::diagnostic::Code;
 use serde_json::Value;
 use std::path::Path;
@@ -198,21 +198,6 @@ const CASES: &[Case] = &[
         (3, 1, 3, 38),
         Some("use `#` for a plain comment"),
     ),
-];
-
-const JSON_KEYS: [&str; 12] = [
-    "code",
-    "name",
-    "severity",
-    "message",
-    "file",
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "label",
-    "help",
-    "related",
 ];
 
 /// Output of one run: exit code (None if killed by a signal), stdout, stderr.

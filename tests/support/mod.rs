@@ -59,3 +59,20 @@ pub fn eval(set: &RuleSet, name: &str, row: &Row) -> Value {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The keys of a JSON diagnostic, in order (docs/language.md documents them;
+/// for a load failure the place may be null).
+pub const JSON_KEYS: [&str; 12] = [
+    "code",
+    "name",
+    "severity",
+    "message",
+    "file",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "label",
+    "help",
+    "related",
+];
