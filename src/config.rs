@@ -670,12 +670,23 @@ impl Config {
                 )));
             }
         };
+        let keys = scan.map(|s| s.keys).unwrap_or_default();
+        if let Some(path) = dotted_key(&root, "") {
+            return Err(ConfigError {
+                at: keys.get(&path).map(|k| k.place),
+                ..err(format!(
+                    "config key `{}` contains a `.`: rules read `cfg.a.b` as key `b` under \
+                     key `a`, so no rule or --set could reach it; nest it instead (`a: {{b: 1}}`)",
+                    crate::diagnostic::printable(&path)
+                ))
+            });
+        }
         Ok(Config {
             name: name.to_string(),
             text: Some(text.into()),
             root,
             from_user: true,
-            keys: scan.map(|s| s.keys).unwrap_or_default(),
+            keys,
         })
     }
 
@@ -791,6 +802,21 @@ impl Config {
             path = &path[..path.rfind('.')?];
         }
     }
+}
+
+/// The path of the first key (depth first) that has a `.` in it: such a key
+/// cannot be told apart from a nested one in a `cfg.` path.
+fn dotted_key(m: &[(String, CfgValue)], prefix: &str) -> Option<String> {
+    m.iter().find_map(|(k, v)| {
+        let path = join_key(prefix, k);
+        if k.contains('.') {
+            return Some(path);
+        }
+        match v {
+            CfgValue::Map(inner) => dotted_key(inner, &path),
+            _ => None,
+        }
+    })
 }
 
 fn lookup<'a>(m: &'a [(String, CfgValue)], key: &str) -> Option<&'a CfgValue> {
@@ -1030,6 +1056,17 @@ mod tests {
         let e = Config::from_yaml("c.yaml", "a: [1\n").unwrap_err();
         assert!(e.to_string().starts_with("c.yaml:2:1: "), "{e}");
         assert_eq!(e.at, Some(Place::point(2, 1)));
+    }
+
+    /// Regression (found by the `yaml` fuzz target): a key with a dot was
+    /// listed among the config's keys but could not be looked up.
+    #[test]
+    fn a_key_with_a_dot_is_an_error_at_the_key() {
+        for text in ["a:\n  b.c: 1\n", ".: x\n", "0.5: 1\n", "\"x.y\": 2\n"] {
+            let e = Config::from_yaml("c.yaml", text).unwrap_err();
+            assert!(e.to_string().contains("contains a `.`"), "{text:?}: {e}");
+            assert!(e.at.is_some(), "{text:?}: the key's place");
+        }
     }
 
     #[test]
