@@ -674,6 +674,44 @@ fn lint_text(dir: &Path, name: &str, text: &str) -> (Option<i32>, Vec<Value>) {
     (out.code, items)
 }
 
+/// Regression: in a file with CR-only line ends, JSON said 1:31 and the
+/// human report 2:15 for one error, and one syntax error hid every other
+/// ("0 rules"): the parser saw one line.
+#[test]
+fn cr_only_rule_files_report_every_error_at_one_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "rule a: int = 1 +\rrule b: int = x\rrule c: int = 2\r";
+    let (code, items) = lint_text(dir.path(), "mac.rule", text);
+    assert_eq!(code, Some(1));
+    assert_eq!(codes(&items), ["E001", "E101"], "{items:#?}");
+    assert_eq!(
+        (items[1]["line"].as_u64(), items[1]["column"].as_u64()),
+        (Some(2), Some(15))
+    );
+    let path = dir.path().join("mac.rule");
+    let human = lint(
+        path.to_str().expect("UTF-8 temp path"),
+        &["--color", "never"],
+    );
+    assert!(human.stdout.contains("mac.rule:2:15]"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("1 file, 2 rules: 2 errors"),
+        "{}",
+        human.stdout
+    );
+}
+
+/// Regression: an enum that failed to parse gave follow-on E105 for its
+/// type and E101 for each of its variants.
+#[test]
+fn a_broken_enum_gives_one_error_not_follow_ons() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "enum P { low mid }\nrule p: P = if slots > 1 then low else mid\n";
+    let (code, items) = lint_text(dir.path(), "enum.rule", text);
+    assert_eq!(code, Some(1));
+    assert_eq!(codes(&items), ["E001"], "{items:#?}");
+}
+
 #[test]
 fn deep_input_gives_e002_not_a_stack_overflow() {
     let dir = tempfile::tempdir().expect("temp dir");
