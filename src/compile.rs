@@ -2,12 +2,13 @@
 //! `cfg.` values and literals are constants, every operation is typed, so
 //! evaluation does no name lookups and no type dispatch.
 
-use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind};
-use crate::eval::value::{Pool, StrRef, Val};
+use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind, arith_of};
+pub use crate::ops::{Arith, CmpOp, Func};
 use crate::schema::Schema;
 use crate::source::Span;
 use crate::syntax::ast::BinaryOp;
 use crate::types::Type;
+use crate::value::{Pool, StrRef, Val};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -114,108 +115,6 @@ pub enum Src {
     Reg(Reg),
     Field(u32),
     Const(Val),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arith {
-    AddInt,
-    SubInt,
-    MulInt,
-    RemInt,
-    AddFloat,
-    SubFloat,
-    MulFloat,
-    DivFloat,
-    RemFloat,
-}
-
-impl Arith {
-    /// The typed operation for an arithmetic operator (`/` is always float).
-    pub fn of(op: BinaryOp, float: bool) -> Arith {
-        match (op, float) {
-            (BinaryOp::Add, false) => Arith::AddInt,
-            (BinaryOp::Sub, false) => Arith::SubInt,
-            (BinaryOp::Mul, false) => Arith::MulInt,
-            (BinaryOp::Rem, false) => Arith::RemInt,
-            (BinaryOp::Add, true) => Arith::AddFloat,
-            (BinaryOp::Sub, true) => Arith::SubFloat,
-            (BinaryOp::Mul, true) => Arith::MulFloat,
-            (BinaryOp::Rem, true) => Arith::RemFloat,
-            _ => Arith::DivFloat,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CmpOp {
-    /// Whether two values ordered `o` satisfy this comparison.
-    #[inline]
-    pub fn holds(self, o: std::cmp::Ordering) -> bool {
-        use std::cmp::Ordering::*;
-        match self {
-            CmpOp::Eq => o == Equal,
-            CmpOp::Ne => o != Equal,
-            CmpOp::Lt => o == Less,
-            CmpOp::Le => o != Greater,
-            CmpOp::Gt => o == Greater,
-            CmpOp::Ge => o != Less,
-        }
-    }
-}
-
-/// A builtin with its argument type settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Func {
-    MinInt,
-    MaxInt,
-    MinFloat,
-    MaxFloat,
-    AbsInt,
-    AbsFloat,
-    Floor,
-    Ceil,
-    Round,
-    ClampInt,
-    ClampFloat,
-    IsMissing,
-    Lower,
-    Upper,
-    Contains,
-    StartsWith,
-    EndsWith,
-    Matches(u32),
-}
-
-impl Func {
-    /// The numeric function a call of `b` runs, given whether its arguments
-    /// are floats. `None` for the other builtins, and for `floor`, `ceil`
-    /// and `round` of an int, which is the int itself. The compiler and
-    /// the checker's constant folding both take it from here.
-    pub fn numeric(b: Builtin, float: bool) -> Option<Func> {
-        Some(match b {
-            Builtin::Min if float => Func::MinFloat,
-            Builtin::Min => Func::MinInt,
-            Builtin::Max if float => Func::MaxFloat,
-            Builtin::Max => Func::MaxInt,
-            Builtin::Abs if float => Func::AbsFloat,
-            Builtin::Abs => Func::AbsInt,
-            Builtin::Floor if float => Func::Floor,
-            Builtin::Ceil if float => Func::Ceil,
-            Builtin::Round if float => Func::Round,
-            Builtin::Clamp if float => Func::ClampFloat,
-            Builtin::Clamp => Func::ClampInt,
-            _ => return None,
-        })
-    }
 }
 
 /// One compiled `let` or `rule`.
@@ -472,7 +371,7 @@ impl Compiler {
                 let b = self.operand(rhs);
                 if op.is_arithmetic() {
                     let float = lhs.ty == Type::Float;
-                    let op = Arith::of(*op, float);
+                    let op = arith_of(*op, float);
                     let at = self.at(e.span);
                     self.emit(Instr::Arith { op, dst, a, b, at });
                 } else {
@@ -593,7 +492,7 @@ impl Compiler {
             | Builtin::Floor
             | Builtin::Ceil
             | Builtin::Round
-            | Builtin::Clamp => match Func::numeric(func, float) {
+            | Builtin::Clamp => match func.numeric(float) {
                 Some(f) => f,
                 None => unreachable!("an int's floor, ceil and round returned above"),
             },

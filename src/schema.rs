@@ -1,8 +1,8 @@
 //! The row schema: each field's type, the CSV columns it may come from and
 //! the cell texts that mean "missing". Loaded from YAML (typed, serde).
 
-use crate::eval::value::Val;
 use crate::types::FieldType;
+use crate::value::Val;
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The fixed library of pure functions: names, arity and typing.
 
 use super::ir::Builtin;
+use crate::ops::Func;
 use crate::types::Type;
 
 impl Builtin {
@@ -127,4 +128,27 @@ pub enum Params {
     Same,
     /// Anything.
     Any,
+}
+
+impl Builtin {
+    /// The numeric function a call of this builtin runs, given whether its arguments
+    /// are floats. `None` for the other builtins, and for `floor`, `ceil`
+    /// and `round` of an int, which is the int itself. The compiler and
+    /// the checker's constant folding both take it from here.
+    pub fn numeric(self, float: bool) -> Option<Func> {
+        Some(match self {
+            Builtin::Min if float => Func::MinFloat,
+            Builtin::Min => Func::MinInt,
+            Builtin::Max if float => Func::MaxFloat,
+            Builtin::Max => Func::MaxInt,
+            Builtin::Abs if float => Func::AbsFloat,
+            Builtin::Abs => Func::AbsInt,
+            Builtin::Floor if float => Func::Floor,
+            Builtin::Ceil if float => Func::Ceil,
+            Builtin::Round if float => Func::Round,
+            Builtin::Clamp if float => Func::ClampFloat,
+            Builtin::Clamp => Func::ClampInt,
+            _ => return None,
+        })
+    }
 }

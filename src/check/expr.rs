@@ -4,12 +4,12 @@ use super::Checker;
 use super::builtins::Params;
 use super::ir::*;
 use super::pattern::{self, PatternError};
-use crate::compile::Arith;
 use crate::config::CfgValue;
 use crate::diagnostic::{Code, Diagnostic, elide_list};
-use crate::eval::value::Val;
+use crate::ops;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
 use crate::types::Type;
+use crate::value::Val;
 
 impl Checker<'_, '_> {
     /// Type `e`; `expected` lets a bare enum variant resolve.
@@ -289,13 +289,13 @@ impl Checker<'_, '_> {
                 if let TKind::Const(c) = &inner.kind
                     && let Some(v) = number(c)
                 {
-                    return match crate::eval::neg(v) {
+                    return match ops::neg(v, 0) {
                         Ok(v) => TExpr {
                             kind: TKind::Const(from_number(v)),
                             ty,
                             span,
                         },
-                        Err(()) => self.overflow(span, false),
+                        Err(_) => self.overflow(span, false),
                     };
                 }
                 TExpr {
@@ -798,8 +798,8 @@ impl Checker<'_, '_> {
             })
             .collect::<Option<_>>()?;
         let float = matches!(vals.first(), Some(Val::Float(_)));
-        let result = match crate::compile::Func::numeric(f, float) {
-            Some(func) => crate::eval::numeric(func, &vals),
+        let result = match f.numeric(float) {
+            Some(func) => ops::numeric(func, &vals, 0),
             // `floor`, `ceil` and `round` of an int are the int.
             None if matches!(f, Builtin::Floor | Builtin::Ceil | Builtin::Round) => Ok(vals[0]),
             None => return None,
@@ -811,7 +811,8 @@ impl Checker<'_, '_> {
                 span,
             },
             Ok(_) => return None,
-            Err(()) => self.overflow(span, false),
+            // Every overflow of these is an integer overflow.
+            Err(_) => self.overflow(span, false),
         })
     }
 
@@ -856,7 +857,7 @@ fn from_number(v: Val) -> Const {
 fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
     let (a, b) = (number(a)?, number(b)?);
     let float = matches!(a, Val::Float(_));
-    match crate::eval::arith(Arith::of(op, float), a, b) {
+    match ops::arith(arith_of(op, float), a, b, 0) {
         Ok(Val::Int(i)) => Some(Ok(Const::Int(i))),
         Ok(Val::Float(f)) => Some(Ok(Const::Float(f))),
         Ok(_) => None,

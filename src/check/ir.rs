@@ -2,6 +2,7 @@
 //! Names are resolved (fields to schema slots, `cfg.` to constants, items to
 //! ids), types are settled and int-to-float widening is explicit.
 
+use crate::ops::Arith;
 use crate::source::Span;
 use crate::syntax::ast::BinaryOp;
 use crate::types::{EnumId, Type};
@@ -124,5 +125,20 @@ impl TExpr {
             ty: Type::Error,
             span,
         }
+    }
+}
+
+/// The typed operation for an arithmetic operator (`/` is always float).
+pub fn arith_of(op: BinaryOp, float: bool) -> Arith {
+    match (op, float) {
+        (BinaryOp::Add, false) => Arith::AddInt,
+        (BinaryOp::Sub, false) => Arith::SubInt,
+        (BinaryOp::Mul, false) => Arith::MulInt,
+        (BinaryOp::Rem, false) => Arith::RemInt,
+        (BinaryOp::Add, true) => Arith::AddFloat,
+        (BinaryOp::Sub, true) => Arith::SubFloat,
+        (BinaryOp::Mul, true) => Arith::MulFloat,
+        (BinaryOp::Rem, true) => Arith::RemFloat,
+        _ => Arith::DivFloat,
     }
 }

@@ -1,9 +1,9 @@
 //! Reading one CSV cell as its field's type: one number reader for int,
 //! float and bool cells, exact for ints.
 
-use crate::eval::value::Val;
 use crate::schema::FieldDef;
 use crate::types::FieldType;
+use crate::value::Val;
 use std::fmt;
 
 /// Why a cell could not be read as its field's type.

@@ -1,41 +1,10 @@
-//! Values: the compact `Val` the evaluator computes with, and the public
-//! `Value` a heuristic returns.
+//! Values: the public `Value` a heuristic returns, and writing values as
+//! CSV cells. The compact `Val` the evaluator computes with is
+//! [`crate::value`], re-exported here.
 
+pub use crate::value::{Pool, StrRef, Val};
 use std::fmt;
 use std::sync::Arc;
-
-/// Where the bytes of a string value live.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pool {
-    /// The row's field text.
-    Row,
-    /// Strings the evaluator made for this row (`lower`, `upper`).
-    Scratch,
-    /// The program's string constants.
-    Const,
-}
-
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StrRef {
-    pub pool: Pool,
-    pub start: u32,
-    pub len: u32,
-}
-
-/// A value during evaluation (internal to the evaluator): `Copy`, no heap. Enum variants are global
-/// variant ids, in declaration order within each enum.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Val {
-    Missing,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(StrRef),
-    Enum(u32),
-}
 
 /// A heuristic's output (or a row field's value).
 #[derive(Debug, Clone, PartialEq)]

@@ -4,8 +4,9 @@
 
 use super::row::Row;
 use super::value::{Pool, StrRef, Val, Value, write_float, write_quoted};
-use crate::compile::{Arith, Compiled, Func, Instr, Src};
+use crate::compile::{Compiled, Instr, Src};
 use crate::heuristic::Written;
+use crate::ops::{Fault, Func, arith, int_float, neg, numeric};
 use crate::source::Span;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -257,19 +258,9 @@ fn schema_mismatch(prog: &Compiled, item: u32) -> EvalError {
     }
 }
 
-/// An overflow inside the evaluation loop: small, so the loop's results
-/// stay small; [`Fault::into_error`] builds the full error off the hot path.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fault {
-    at: u32,
-    float: bool,
-}
-
+/// The full error for an overflow (`Fault` is in `ops`, shared with the
+/// checker; only the evaluator knows the items).
 impl Fault {
-    fn int(at: u32) -> Fault {
-        Fault { at, float: false }
-    }
-
     #[cold]
     fn into_error(self, prog: &Compiled, item: usize, target: usize) -> EvalError {
         let it = &prog.items[item];
@@ -286,14 +277,6 @@ impl Fault {
             }
             .to_string(),
         }
-    }
-}
-
-fn float(at: u32, f: f64) -> Result<Val, Fault> {
-    if f.is_finite() {
-        Ok(Val::Float(f))
-    } else {
-        Err(Fault { at, float: true })
     }
 }
 
@@ -431,67 +414,6 @@ fn load(regs: &[Val], row: &Row, src: Src) -> Val {
     }
 }
 
-// Always inlined into the loop: check-time folding calls it too, which
-// would otherwise tip LLVM into a call per arithmetic instruction.
-#[inline(always)]
-pub(crate) fn arith(op: Arith, a: Val, b: Val, at: u32) -> Result<Val, Fault> {
-    let int_overflow = || Fault::int(at);
-    Ok(match (op, a, b) {
-        (Arith::AddInt, Val::Int(x), Val::Int(y)) => {
-            Val::Int(x.checked_add(y).ok_or_else(int_overflow)?)
-        }
-        (Arith::SubInt, Val::Int(x), Val::Int(y)) => {
-            Val::Int(x.checked_sub(y).ok_or_else(int_overflow)?)
-        }
-        (Arith::MulInt, Val::Int(x), Val::Int(y)) => {
-            Val::Int(x.checked_mul(y).ok_or_else(int_overflow)?)
-        }
-        (Arith::RemInt, Val::Int(_), Val::Int(0)) => Val::Missing,
-        // i64::MIN % -1 is 0 mathematically; wrapping_rem gives exactly that.
-        (Arith::RemInt, Val::Int(x), Val::Int(y)) => Val::Int(x.wrapping_rem(y)),
-        (Arith::DivFloat | Arith::RemFloat, Val::Float(_), Val::Float(0.0)) => Val::Missing,
-        (Arith::AddFloat, Val::Float(x), Val::Float(y)) => float(at, x + y)?,
-        (Arith::SubFloat, Val::Float(x), Val::Float(y)) => float(at, x - y)?,
-        (Arith::MulFloat, Val::Float(x), Val::Float(y)) => float(at, x * y)?,
-        (Arith::DivFloat, Val::Float(x), Val::Float(y)) => float(at, x / y)?,
-        (Arith::RemFloat, Val::Float(x), Val::Float(y)) => float(at, x % y)?,
-        _ => Val::Missing,
-    })
-}
-
-/// Negation; the smallest int has no negation. Shared with check-time
-/// folding, inlined for the same reason as [`arith`].
-#[inline(always)]
-pub(crate) fn neg(v: Val, at: u32) -> Result<Val, Fault> {
-    Ok(match v {
-        Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| Fault::int(at))?),
-        Val::Float(f) => Val::Float(-f),
-        _ => Val::Missing,
-    })
-}
-
-/// Order an int and a float by their exact values (floats are finite).
-fn int_float(x: i64, y: f64) -> Ordering {
-    const LIMIT: f64 = crate::types::I64_LIMIT;
-    if y >= LIMIT {
-        return Ordering::Less;
-    }
-    if y < -LIMIT {
-        return Ordering::Greater;
-    }
-    let whole = y.trunc();
-    x.cmp(&(whole as i64)).then_with(|| {
-        let frac = y - whole;
-        if frac > 0.0 {
-            Ordering::Less
-        } else if frac < 0.0 {
-            Ordering::Greater
-        } else {
-            Ordering::Equal
-        }
-    })
-}
-
 /// Order two values of one type (or an int and a float); `None` when either
 /// is missing. Numbers come first: nearly every comparison in real rules.
 #[inline]
@@ -576,66 +498,4 @@ fn call(
             Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row, &s.text, a)))
         }
     })
-}
-
-/// The numeric builtins on present arguments of the types the checker
-/// settled. Shared with check-time folding (`abs(-9223372036854775807 - 1)`
-/// is an error before any row is read), inlined like [`arith`].
-#[inline(always)]
-pub(crate) fn numeric(func: Func, args: &[Val], at: u32) -> Result<Val, Fault> {
-    let to_int = |f: f64| -> Result<Val, Fault> {
-        if (-crate::types::I64_LIMIT..crate::types::I64_LIMIT).contains(&f) {
-            Ok(Val::Int(f as i64))
-        } else {
-            Err(Fault::int(at))
-        }
-    };
-    // The checker settled the types: these read what it promised.
-    let int = |i: usize| match args[i] {
-        Val::Int(x) => x,
-        _ => 0,
-    };
-    let float = |i: usize| match args[i] {
-        Val::Float(x) => x,
-        _ => 0.0,
-    };
-    let ints = || (0..args.len()).map(int);
-    let floats = || (0..args.len()).map(float);
-    Ok(match func {
-        Func::MinInt => Val::Int(ints().min().unwrap_or(0)),
-        Func::MaxInt => Val::Int(ints().max().unwrap_or(0)),
-        Func::MinFloat => Val::Float(floats().fold(f64::INFINITY, f64::min)),
-        Func::MaxFloat => Val::Float(floats().fold(f64::NEG_INFINITY, f64::max)),
-        Func::AbsInt => match args[0] {
-            Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(|| Fault::int(at))?),
-            _ => Val::Missing,
-        },
-        Func::AbsFloat => Val::Float(float(0).abs()),
-        Func::Floor => to_int(float(0).floor())?,
-        Func::Ceil => to_int(float(0).ceil())?,
-        Func::Round => to_int(float(0).round())?,
-        Func::ClampInt => Val::Int(int(0).max(int(1)).min(int(2))),
-        Func::ClampFloat => Val::Float(float(0).max(float(1)).min(float(2))),
-        _ => Val::Missing,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::int_float;
-    use std::cmp::Ordering::*;
-
-    #[test]
-    fn ints_and_floats_compare_exactly() {
-        assert_eq!(int_float(24, 24.0), Equal);
-        assert_eq!(int_float(24, 24.5), Less);
-        assert_eq!(int_float(-3, -3.5), Greater);
-        assert_eq!(
-            int_float(9_007_199_254_740_993, 9_007_199_254_740_992.0),
-            Greater
-        );
-        assert_eq!(int_float(i64::MAX, 9.3e18), Less);
-        assert_eq!(int_float(i64::MIN, -9.3e18), Greater);
-        assert_eq!(int_float(i64::MIN, -9_223_372_036_854_775_808.0), Equal);
-    }
 }
