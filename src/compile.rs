@@ -7,7 +7,7 @@ pub use crate::ops::{Arith, CmpOp, Func};
 use crate::schema::Schema;
 use crate::source::Span;
 use crate::syntax::ast::BinaryOp;
-use crate::types::Type;
+use crate::types::{OutputType, Type};
 use crate::value::{Pool, StrRef, Val};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -144,6 +144,8 @@ pub struct Compiled {
     pub items: Vec<ItemCode>,
     /// Rules in output order.
     pub outputs: Vec<u32>,
+    /// What each of `outputs` writes (enum variants by name).
+    pub output_types: Vec<OutputType>,
     pub spans: Vec<Span>,
     pub(crate) const_text: Vec<u8>,
     pub regexes: Vec<regex_automata::meta::Regex>,
@@ -229,6 +231,17 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         code: c.code,
         items,
         outputs: p.outputs.iter().map(|o| o.0).collect(),
+        output_types: p
+            .outputs
+            .iter()
+            .map(|o| match p.items[o.0 as usize].ty {
+                Type::Bool => OutputType::Bool,
+                Type::Int => OutputType::Int,
+                Type::Float => OutputType::Float,
+                Type::Enum(id) => OutputType::Enum(p.enums[id.0 as usize].variants.clone()),
+                Type::Str | Type::Error => OutputType::String,
+            })
+            .collect(),
         spans: c.spans,
         const_text: c.const_text,
         regexes: p.regexes.clone(),

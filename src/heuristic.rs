@@ -4,19 +4,11 @@
 
 use crate::compile::Compiled;
 use crate::eval::{EvalError, Row, Value, eval_item, write_item};
-use crate::types::Type;
+// Re-exported: they were defined here, and a heuristic written in Rust
+// names them.
+pub use crate::eval::Written;
+pub use crate::types::OutputType;
 use std::sync::Arc;
-
-/// What a heuristic's values are, for writing and summaries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutputType {
-    Bool,
-    Int,
-    Float,
-    String,
-    /// An enum, with its variant names.
-    Enum(Vec<String>),
-}
 
 /// The strategy: given a typed row, a heuristic gives its output column's
 /// name and value (bool, int, float, string, enum variant, or missing).
@@ -41,26 +33,6 @@ pub trait Heuristic: Send + Sync {
     }
 }
 
-/// What kind of value a heuristic wrote (for summaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    True,
-    False,
-    Missing,
-    Other,
-}
-
-impl Written {
-    pub fn of(v: &Value) -> Written {
-        match v {
-            Value::Bool(true) => Written::True,
-            Value::Bool(false) => Written::False,
-            Value::Missing => Written::Missing,
-            _ => Written::Other,
-        }
-    }
-}
-
 /// A compiled rule as a heuristic. Rules of one program share their lets and
 /// each other's results through the row's memo, so each is computed once
 /// per row whichever heuristic asks first.
@@ -72,23 +44,15 @@ pub struct RuleHeuristic {
 
 impl RuleHeuristic {
     /// One heuristic per rule of `program`, in output order.
-    pub fn all(program: &Arc<Compiled>, enums: &[crate::check::EnumInfo]) -> Vec<RuleHeuristic> {
+    pub fn all(program: &Arc<Compiled>) -> Vec<RuleHeuristic> {
         program
             .outputs
             .iter()
-            .map(|&item| {
-                let output = match program.items[item as usize].ty {
-                    Type::Bool => OutputType::Bool,
-                    Type::Int => OutputType::Int,
-                    Type::Float => OutputType::Float,
-                    Type::Enum(id) => OutputType::Enum(enums[id.0 as usize].variants.clone()),
-                    Type::Str | Type::Error => OutputType::String,
-                };
-                RuleHeuristic {
-                    program: program.clone(),
-                    item,
-                    output,
-                }
+            .zip(&program.output_types)
+            .map(|(&item, output)| RuleHeuristic {
+                program: program.clone(),
+                item,
+                output: output.clone(),
             })
             .collect()
     }

@@ -234,7 +234,7 @@ impl RuleSet {
     /// One heuristic per rule, in output order (empty when there are errors).
     pub fn heuristics(&self) -> Vec<RuleHeuristic> {
         match &self.compiled {
-            Some(c) => RuleHeuristic::all(c, &self.program.enums),
+            Some(c) => RuleHeuristic::all(c),
             None => Vec::new(),
         }
     }

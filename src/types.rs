@@ -70,3 +70,14 @@ impl fmt::Display for Type {
         })
     }
 }
+
+/// What a heuristic's values are, for writing and summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputType {
+    Bool,
+    Int,
+    Float,
+    String,
+    /// An enum, with its variant names.
+    Enum(Vec<String>),
+}

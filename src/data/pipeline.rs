@@ -5,8 +5,8 @@
 use super::cell::{Cell, CellError, parse_cell};
 use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, ReadError, shrink_if_huge};
 use crate::eval::value::write_quoted;
-use crate::eval::{EvalError, Row};
-use crate::heuristic::{Heuristic, Written};
+use crate::eval::{EvalError, Row, Written};
+use crate::heuristic::Heuristic;
 use crate::schema::Schema;
 use crate::types::FieldType;
 use std::collections::BTreeMap;

@@ -6,5 +6,5 @@ pub mod value;
 mod vm;
 
 pub use row::{Listing, Row, RowError};
-pub use value::{Value, write_float};
+pub use value::{Value, Written, write_float};
 pub use vm::{EvalError, ItemKind, eval_item, write_item};

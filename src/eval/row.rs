@@ -2,10 +2,11 @@
 //! path or in code from a typed struct, plus the scratch space compiled
 //! rules evaluate in.
 
-use super::value::{Pool, StrRef, Val, Value};
+use super::value::Value;
 use super::vm::Scratch;
 use crate::schema::Schema;
 use crate::types::FieldType;
+use crate::value::{Pool, StrRef, Val};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -74,6 +74,26 @@ pub fn write_float(f: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes());
 }
 
+/// What kind of value a heuristic wrote (for summaries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    True,
+    False,
+    Missing,
+    Other,
+}
+
+impl Written {
+    pub fn of(v: &Value) -> Written {
+        match v {
+            Value::Bool(true) => Written::True,
+            Value::Bool(false) => Written::False,
+            Value::Missing => Written::Missing,
+            _ => Written::Other,
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = Vec::new();

@@ -3,11 +3,11 @@
 //! explicit stack and memoised per row.
 
 use super::row::Row;
-use super::value::{Pool, StrRef, Val, Value, write_float, write_quoted};
+use super::value::{Value, Written, write_float, write_quoted};
 use crate::compile::{Compiled, Instr, Src};
-use crate::heuristic::Written;
 use crate::ops::{Fault, Func, arith, int_float, neg, numeric};
 use crate::source::Span;
+use crate::value::{Pool, StrRef, Val};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
