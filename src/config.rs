@@ -96,14 +96,9 @@ fn key_text(k: &serde_yaml::Value) -> String {
     }
 }
 
-/// Bool text as configs and cells write it: true/false/yes/no/1/0, any case.
-pub fn parse_bool(t: &str) -> Option<bool> {
-    match t.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Some(true),
-        "false" | "no" | "0" => Some(false),
-        _ => None,
-    }
-}
+/// Bool text as configs and cells write it: true/false/yes/no/1/0, any
+/// case (one rule with bool cells, which also take numbers).
+pub use crate::cell::parse_bool;
 
 impl fmt::Display for CfgValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,6 +4,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod cell;
 pub mod check;
 /// The command line (used by the `glyphsieve` binary; not a library API).
 #[doc(hidden)]

@@ -2,7 +2,6 @@
 //! the cell texts that mean "missing". Loaded from YAML (typed, serde).
 
 use crate::types::FieldType;
-use crate::value::Val;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -25,86 +24,13 @@ impl FieldDef {
     /// (for a numeric field) a number equal to a numeric marker.
     pub fn is_null(&self, cell: &[u8]) -> bool {
         matches!(
-            crate::data::cell::parse_cell(self, cell),
-            Ok(crate::data::cell::Cell::Missing)
+            crate::cell::parse_cell(self.ty, &self.nulls, cell),
+            Ok(crate::cell::Cell::Missing)
         )
     }
 }
 
-/// A set of null markers, matched fast: most cells are rejected by their
-/// first byte without comparing against any marker.
-///
-/// For an int or float field, a marker that reads as the field's type
-/// (`0`, `-1`, `0.0`) is a numeric marker, compared by value after the
-/// cell is read, so `0`, `0.00`, `-0` and `0e0` are all the marker `0`.
-/// Other markers (`NA`, `N/A`, `""`) are compared as text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Nulls {
-    lowered: Vec<Vec<u8>>,
-    first: [bool; 256],
-    empty: bool,
-    values: Vec<Val>,
-}
-
-impl Nulls {
-    /// Markers all compared as text (for string and bool fields).
-    pub fn new<S: AsRef<str>>(markers: &[S]) -> Nulls {
-        Nulls::for_field(FieldType::String, markers)
-    }
-
-    /// The markers of a field of type `ty`: numeric ones by value for int
-    /// and float fields, the rest as text.
-    pub fn for_field<S: AsRef<str>>(ty: FieldType, markers: &[S]) -> Nulls {
-        let mut values = Vec::new();
-        let mut lowered: Vec<Vec<u8>> = Vec::new();
-        for m in markers {
-            let m = m.as_ref().trim();
-            let value = match ty {
-                FieldType::Int => crate::data::cell::parse_int(m.as_bytes())
-                    .ok()
-                    .map(Val::Int),
-                FieldType::Float => crate::data::cell::parse_float(m.as_bytes())
-                    .ok()
-                    .map(Val::Float),
-                FieldType::Bool | FieldType::String => None,
-            };
-            match value {
-                Some(v) => values.push(v),
-                None => lowered.push(m.to_ascii_lowercase().into_bytes()),
-            }
-        }
-        let mut first = [false; 256];
-        for m in &lowered {
-            if let Some(&b) = m.first() {
-                first[b as usize] = true;
-            }
-        }
-        Nulls {
-            empty: lowered.iter().any(Vec::is_empty),
-            lowered,
-            first,
-            values,
-        }
-    }
-
-    /// Whether the cell's text is one of the text markers.
-    #[inline]
-    pub fn matches_text(&self, cell: &[u8]) -> bool {
-        let c = cell.trim_ascii();
-        match c.first() {
-            None => self.empty,
-            Some(b) if !self.first[b.to_ascii_lowercase() as usize] => false,
-            Some(_) => self.lowered.iter().any(|m| m.eq_ignore_ascii_case(c)),
-        }
-    }
-
-    /// Whether a value read from a cell equals one of the numeric markers
-    /// (`-0.0` equals `0.0`).
-    #[inline]
-    pub fn matches_value(&self, v: Val) -> bool {
-        !self.values.is_empty() && self.values.contains(&v)
-    }
-}
+pub use crate::cell::Nulls;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {

@@ -2,8 +2,8 @@
 //! A reader thread splits the input into batches while this thread
 //! evaluates and writes, so parsing and evaluation use both cores.
 
-use super::cell::{Cell, CellError, parse_cell};
 use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, ReadError, shrink_if_huge};
+use crate::cell::{Cell, CellError, parse_cell};
 use crate::eval::value::write_quoted;
 use crate::eval::{EvalError, Row, Written};
 use crate::heuristic::Heuristic;
@@ -642,7 +642,7 @@ fn fill_row(
     for &(slot, col) in &layout.reads {
         let cell = fields.get(col);
         let field = job.schema.field(slot);
-        match parse_cell(field, cell) {
+        match parse_cell(field.ty, &field.nulls, cell) {
             Ok(Cell::Text) => row.set_text(slot, cell),
             Ok(Cell::Value(v)) => row.set_slot(slot, v),
             Ok(Cell::Missing) => any_missing = true,

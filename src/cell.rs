@@ -1,7 +1,8 @@
 //! Reading one CSV cell as its field's type: one number reader for int,
-//! float and bool cells, exact for ints.
+//! float and bool cells, exact for ints; the null markers; the bool words
+//! that config values share. A leaf below `config`, `schema` and `data`,
+//! so cells, null markers and config bools are read by one set of rules.
 
-use crate::schema::FieldDef;
 use crate::types::FieldType;
 use crate::value::Val;
 use std::fmt;
@@ -61,14 +62,15 @@ pub enum Cell {
     Text,
 }
 
-/// Parse a cell: a null marker is missing; otherwise the text must read as
-/// the field's type. A number equal to one of a numeric field's numeric
-/// null markers (`0`, `0.0`) is missing too, whichever way it is written.
-pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Cell, CellError> {
-    if field.nulls.matches_text(cell) {
+/// Parse a cell of a field of type `ty` with null markers `nulls`: a null
+/// marker is missing; otherwise the text must read as the field's type. A
+/// number equal to one of a numeric field's numeric null markers (`0`,
+/// `0.0`) is missing too, whichever way it is written.
+pub fn parse_cell(ty: FieldType, nulls: &Nulls, cell: &[u8]) -> Result<Cell, CellError> {
+    if nulls.matches_text(cell) {
         return Ok(Cell::Missing);
     }
-    let value = match field.ty {
+    let value = match ty {
         FieldType::Float => Val::Float(parse_float(cell)?),
         FieldType::Int => Val::Int(parse_int(cell)?),
         FieldType::Bool => Val::Bool(parse_bool_cell(cell)?),
@@ -79,7 +81,7 @@ pub fn parse_cell(field: &FieldDef, cell: &[u8]) -> Result<Cell, CellError> {
             };
         }
     };
-    if field.nulls.matches_value(value) {
+    if nulls.matches_value(value) {
         return Ok(Cell::Missing);
     }
     Ok(Cell::Value(value))
@@ -121,15 +123,7 @@ pub fn parse_int(cell: &[u8]) -> Result<i64, CellError> {
 /// (`mig_capable` holds a MIG instance count).
 pub fn parse_bool_cell(cell: &[u8]) -> Result<bool, CellError> {
     let t = text(cell, FieldType::Bool).map_err(|_| CellError::NotABool)?;
-    const WORDS: [(&str, bool); 6] = [
-        ("true", true),
-        ("false", false),
-        ("yes", true),
-        ("no", false),
-        ("1", true),
-        ("0", false),
-    ];
-    if let Some(&(_, b)) = WORDS.iter().find(|(w, _)| w.eq_ignore_ascii_case(t)) {
+    if let Some(b) = parse_bool(t) {
         return Ok(b);
     }
     let d = Decimal::scan(t).ok_or(CellError::NotABool)?;
@@ -139,6 +133,24 @@ pub fn parse_bool_cell(cell: &[u8]) -> Result<bool, CellError> {
         Ok(f) if f.is_finite() => Ok(!d.is_zero()),
         _ => Err(CellError::OutOfRange(FieldType::Bool)),
     }
+}
+
+/// The bool words, as cells and config values write them:
+/// true/false/yes/no/1/0 in any ASCII case, nothing else (no spaces: the
+/// caller trims where it should).
+pub fn parse_bool(t: &str) -> Option<bool> {
+    const WORDS: [(&str, bool); 6] = [
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+        ("1", true),
+        ("0", false),
+    ];
+    WORDS
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(t))
+        .map(|&(_, b)| b)
 }
 
 /// A decimal number as written: `digits × 10^exp`, read exactly.
@@ -250,17 +262,88 @@ impl<'a> Decimal<'a> {
     }
 }
 
+/// A set of null markers, matched fast: most cells are rejected by their
+/// first byte without comparing against any marker.
+///
+/// For an int or float field, a marker that reads as the field's type
+/// (`0`, `-1`, `0.0`) is a numeric marker, compared by value after the
+/// cell is read, so `0`, `0.00`, `-0` and `0e0` are all the marker `0`.
+/// Other markers (`NA`, `N/A`, `""`) are compared as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nulls {
+    lowered: Vec<Vec<u8>>,
+    first: [bool; 256],
+    empty: bool,
+    values: Vec<Val>,
+}
+
+impl Nulls {
+    /// Markers all compared as text (for string and bool fields).
+    pub fn new<S: AsRef<str>>(markers: &[S]) -> Nulls {
+        Nulls::for_field(FieldType::String, markers)
+    }
+
+    /// The markers of a field of type `ty`: numeric ones by value for int
+    /// and float fields, the rest as text.
+    pub fn for_field<S: AsRef<str>>(ty: FieldType, markers: &[S]) -> Nulls {
+        let mut values = Vec::new();
+        let mut lowered: Vec<Vec<u8>> = Vec::new();
+        for m in markers {
+            let m = m.as_ref().trim();
+            let value = match ty {
+                FieldType::Int => parse_int(m.as_bytes()).ok().map(Val::Int),
+                FieldType::Float => parse_float(m.as_bytes()).ok().map(Val::Float),
+                FieldType::Bool | FieldType::String => None,
+            };
+            match value {
+                Some(v) => values.push(v),
+                None => lowered.push(m.to_ascii_lowercase().into_bytes()),
+            }
+        }
+        let mut first = [false; 256];
+        for m in &lowered {
+            if let Some(&b) = m.first() {
+                first[b as usize] = true;
+            }
+        }
+        Nulls {
+            empty: lowered.iter().any(Vec::is_empty),
+            lowered,
+            first,
+            values,
+        }
+    }
+
+    /// Whether the cell's text is one of the text markers.
+    #[inline]
+    pub fn matches_text(&self, cell: &[u8]) -> bool {
+        let c = cell.trim_ascii();
+        match c.first() {
+            None => self.empty,
+            Some(b) if !self.first[b.to_ascii_lowercase() as usize] => false,
+            Some(_) => self.lowered.iter().any(|m| m.eq_ignore_ascii_case(c)),
+        }
+    }
+
+    /// Whether a value read from a cell equals one of the numeric markers
+    /// (`-0.0` equals `0.0`).
+    #[inline]
+    pub fn matches_value(&self, v: Val) -> bool {
+        !self.values.is_empty() && self.values.contains(&v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn field(ty: FieldType, nulls: &[&str]) -> FieldDef {
-        FieldDef {
-            name: "f".into(),
-            ty,
-            columns: vec!["f".into()],
-            nulls: crate::schema::Nulls::for_field(ty, nulls),
-        }
+    fn field(ty: FieldType, nulls: &[&str]) -> (FieldType, Nulls) {
+        (ty, Nulls::for_field(ty, nulls))
+    }
+
+    /// Shadows the module's `parse_cell`: the tests name a field once.
+    fn parse_cell(f: &(FieldType, Nulls), cell: &[u8]) -> Result<Cell, CellError> {
+        super::parse_cell(f.0, &f.1, cell)
     }
 
     #[test]
