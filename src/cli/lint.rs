@@ -1,15 +1,18 @@
 //! `glyphsieve lint`: every diagnostic of a rule set, human or JSON.
 
 use super::args::{Deny, Format, LintArgs};
-use super::{Failure, LoadFailure, OK, PROBLEMS, load_config, load_schema, print_stdout};
+use super::{Exit, Failure, Inputs, LoadFailure, print_stdout};
 use crate::config::Place;
 use crate::diagnostic::{Code, Severity, render_human, to_json};
-use crate::rules::{RuleSet, read_rule_files, rule_files};
 use serde::Serialize;
 
-pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
-    let (files, set) = match load(&args) {
-        Ok(loaded) => loaded,
+pub fn lint(
+    args: &LintArgs,
+    loaded: Result<Inputs, Box<LoadFailure>>,
+    color: bool,
+) -> Result<Exit, Failure> {
+    let inputs = match loaded {
+        Ok(inputs) => inputs,
         // A JSON reader gets a JSON document whatever happens: the failure
         // as one diagnostic, with the exit code it has in human format.
         Err(f) if args.format == Format::Json => {
@@ -20,6 +23,7 @@ pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
         }
         Err(f) => return Err(f.into()),
     };
+    let (files, set) = (&inputs.files, inputs.rule_set());
     let errors = set
         .diagnostics
         .iter()
@@ -52,16 +56,7 @@ pub fn lint(args: LintArgs, color: bool) -> Result<i32, Failure> {
         }
     }
     let failing = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
-    Ok(if failing { PROBLEMS } else { OK })
-}
-
-/// Read the rule files, the schema and the config, and check the rules.
-fn load(args: &LintArgs) -> Result<(Vec<std::path::PathBuf>, RuleSet), Box<LoadFailure>> {
-    let files = rule_files(&args.rules)?;
-    let texts = read_rule_files(&files)?;
-    let schema = load_schema(args.schema.as_deref())?;
-    let config = load_config(&args.config)?;
-    Ok((files, RuleSet::build(&texts, &schema, &config)))
+    Ok(if failing { Exit::Problems } else { Exit::Ok })
 }
 
 /// A failure in the JSON shape of a diagnostic (docs/language.md), keys in

@@ -3,26 +3,20 @@
 use super::args::{EvalArgs, OutputArgs, TagArgs};
 use super::lint::plural;
 use super::output::{self, FileId, OutputError};
-use super::{Failure, OK, PROBLEMS, load_config, load_quantization_config, load_schema};
+use super::{Exit, Failure, Inputs};
 use crate::data::pipeline::{DataError, Job, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
 use crate::heuristic::{Heuristic, RuleHeuristic};
-use crate::rules::{
-    QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet, read_rule_files, rule_files,
-};
+use crate::rules::RuleSet;
 use crate::schema::Schema;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
+pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
     let data = args.data;
-    let files = rule_files(&args.rules).map_err(|e| Failure::usage(e.to_string()))?;
-    let texts = read_rule_files(&files).map_err(|e| Failure::usage(e.to_string()))?;
-    let schema = load_schema(args.schema.as_deref())?;
-    let config = load_config(&args.config)?;
-    let set = build(&texts, &schema, &config, color)?;
+    let set = build(&inputs, color)?;
     let all = set.heuristics();
     let mut chosen: Vec<&RuleHeuristic> = Vec::new();
     if args.only.is_empty() {
@@ -56,20 +50,22 @@ pub fn eval(args: EvalArgs, color: bool) -> Result<i32, Failure> {
     }
     let fields = fields_read(&set, &chosen);
     let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
-    if let Some(summary) = tag(&data, &args.output, chosen, fields, &schema, &set, color)? {
+    if let Some(summary) = tag(
+        &data,
+        &args.output,
+        chosen,
+        fields,
+        &inputs.schema,
+        &set,
+        color,
+    )? {
         report_lenient(&summary);
     }
-    Ok(OK)
+    Ok(Exit::Ok)
 }
 
-pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
-    let config = load_quantization_config(&args.config)?;
-    let schema = Schema::listing();
-    let texts = [(
-        QUANTIZATION_RULE_NAME.to_string(),
-        QUANTIZATION_RULE.to_string(),
-    )];
-    let set = build(&texts, &schema, &config, color)?;
+pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
+    let set = build(&inputs, color)?;
     let all = set.heuristics();
     let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
@@ -78,13 +74,13 @@ pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
         &args.output,
         chosen,
         fields,
-        &schema,
+        &inputs.schema,
         &set,
         color,
     )?
     else {
         // stdout was closed early (`| head`): no summary of a partial run.
-        return Ok(OK);
+        return Ok(Exit::Ok);
     };
     let t = summary.tallies.first().cloned().unwrap_or_default();
     eprintln!("rows          {}", summary.rows);
@@ -95,7 +91,7 @@ pub fn tag_quantization(args: TagArgs, color: bool) -> Result<i32, Failure> {
         summary.rows_missing_input
     );
     report_lenient(&summary);
-    Ok(OK)
+    Ok(Exit::Ok)
 }
 
 /// Schema slots the chosen rules read, with what they depend on: only
@@ -108,13 +104,8 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
 }
 
 /// Check and compile, or fail with the rendered diagnostics (exit 1).
-fn build(
-    texts: &[(String, String)],
-    schema: &Schema,
-    config: &crate::config::Config,
-    color: bool,
-) -> Result<RuleSet, Failure> {
-    let set = RuleSet::build(texts, schema, config);
+fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
+    let set = inputs.rule_set();
     let errors: Vec<Diagnostic> = set
         .diagnostics
         .iter()
@@ -137,7 +128,7 @@ fn build(
             plural(errors.len())
         ),
         rendered: Some(render_human(&errors, &set.sources, color)),
-        code: PROBLEMS,
+        exit: Exit::Problems,
     })
 }
 
@@ -255,7 +246,7 @@ fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
             Failure {
                 message: String::new(),
                 rendered: Some(render_human(&[d], &set.sources, color)),
-                code: PROBLEMS,
+                exit: Exit::Problems,
             }
         }
         // Reading or writing failed: the command could not run (exit 2).

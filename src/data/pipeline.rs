@@ -1,10 +1,10 @@
-//! The tagging pipeline: header, typed rows, heuristics, output records.
-//! A reader thread splits the input into batches while this thread
-//! evaluates and writes, so parsing and evaluation use both cores.
+//! The tagging pipeline's threads: a reader thread splits the input into
+//! batches, workers evaluate them, this thread writes them in input order.
+//! What a record becomes (header, typed row, output record) is in `layout`.
 
-use super::reader::{BATCH_BYTES, BOM, Batch, BatchReader, Fields, ReadError, shrink_if_huge};
-use crate::cell::{Cell, CellError, parse_cell};
-use crate::eval::value::write_quoted;
+use super::layout::{Layout, evaluate_record, header, header_names};
+use super::reader::{BATCH_BYTES, Batch, BatchReader, ReadError, shrink_if_huge};
+use crate::cell::CellError;
 use crate::eval::{EvalError, Row, Written};
 use crate::heuristic::Heuristic;
 use crate::schema::Schema;
@@ -45,7 +45,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, w: Written) {
+    pub(super) fn add(&mut self, w: Written) {
         match w {
             Written::True => self.trues += 1,
             Written::False => self.falses += 1,
@@ -232,7 +232,7 @@ fn show_name(n: &str) -> String {
 }
 
 /// The header's names as listed in an error: the first `SHOW_NAMES`.
-fn name_list(names: &[String]) -> String {
+pub(super) fn name_list(names: &[String]) -> String {
     let mut out: Vec<String> = names
         .iter()
         .take(SHOW_NAMES)
@@ -252,20 +252,6 @@ pub fn show_size(n: usize) -> String {
         }
     }
     format!("{n} bytes")
-}
-
-/// How the header maps to the job.
-struct Layout {
-    /// (schema slot, column index) for each field read.
-    reads: Vec<(usize, usize)>,
-    /// For each heuristic, the input column it replaces (with --replace).
-    replaces: Vec<Option<usize>>,
-    /// For each input column, the heuristic that replaces it.
-    column_output: Vec<Option<usize>>,
-    /// Whether any column is replaced: rows are then rebuilt cell by cell.
-    replacing: bool,
-    names: Vec<String>,
-    terminator: &'static [u8],
 }
 
 /// Unreadable cells described under `--lenient` (the rest are counted).
@@ -453,18 +439,7 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
     } = slot;
     summary.reset(job.heuristics.len());
     for i in first..batch.len() {
-        let fields = batch.record(i);
-        if fields.len() != layout.names.len() {
-            *error = Some(DataError::Ragged {
-                file: job.input_name.clone(),
-                line: batch.line(i),
-                expected: layout.names.len(),
-                found: fields.len(),
-            });
-            return;
-        }
-        let step = fill_row(row, fields, layout, job, batch, i, summary)
-            .and_then(|()| write_record(row, batch, i, fields, layout, job, out, summary));
+        let step = evaluate_record(row, batch, i, layout, job, out, summary);
         if let Err(e) = step {
             *error = Some(e);
             return;
@@ -504,225 +479,6 @@ impl Summary {
         self.bad_examples
             .extend(other.bad_examples.iter().take(room).cloned());
     }
-}
-
-fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataError> {
-    let file = job.input_name.clone();
-    if batch.is_empty() {
-        return Err(DataError::NoHeader { file });
-    }
-    let fields = batch.record(0);
-    let names = header_names(batch);
-    let mut reads = Vec::with_capacity(job.fields.len());
-    for &slot in &job.fields {
-        let field = job.schema.field(slot);
-        match field
-            .columns
-            .iter()
-            .find_map(|c| names.iter().position(|n| n == c))
-        {
-            Some(col) => {
-                // Two columns of that name: which one the rule means is a guess.
-                if names.iter().filter(|n| **n == names[col]).count() > 1 {
-                    return Err(DataError::DuplicateColumn {
-                        file,
-                        column: names[col].clone(),
-                    });
-                }
-                reads.push((slot, col));
-            }
-            None => {
-                return Err(DataError::MissingColumn {
-                    file,
-                    field: field.name.clone(),
-                    wanted: field.columns.join(", "),
-                    present: name_list(&names),
-                });
-            }
-        }
-    }
-    let mut replaces = Vec::with_capacity(job.heuristics.len());
-    for h in &job.heuristics {
-        let existing = names.iter().position(|n| n == h.name());
-        if existing.is_some() && names.iter().filter(|n| *n == h.name()).count() > 1 {
-            return Err(DataError::DuplicateColumn {
-                file,
-                column: h.name().to_string(),
-            });
-        }
-        if existing.is_some() && !job.replace {
-            return Err(DataError::OutputExists {
-                file,
-                column: h.name().to_string(),
-            });
-        }
-        replaces.push(existing);
-    }
-    let terminator = match batch.terminator(0) {
-        b"" => b"\n" as &[u8],
-        t => t,
-    };
-    let mut column_output = vec![None; names.len()];
-    for (k, r) in replaces.iter().enumerate() {
-        if let Some(c) = r {
-            column_output[*c] = Some(k);
-        }
-    }
-    let layout = Layout {
-        reads,
-        replaces,
-        replacing: column_output.iter().any(Option::is_some),
-        column_output,
-        names,
-        terminator,
-    };
-    if batch.bom {
-        out.extend_from_slice(BOM);
-    }
-    let start = out.len();
-    if layout.replacing {
-        for (c, f) in fields.iter().enumerate() {
-            if c > 0 {
-                out.push(b',');
-            }
-            write_quoted(f, out);
-        }
-    } else {
-        out.extend_from_slice(batch.raw_record(0));
-    }
-    for (h, r) in job.heuristics.iter().zip(&layout.replaces) {
-        if r.is_none() {
-            out.push(b',');
-            write_quoted(h.name().as_bytes(), out);
-        }
-    }
-    empty_field(out, start);
-    out.extend_from_slice(layout.terminator);
-    Ok(layout)
-}
-
-/// The header's column names (empty if there is no record).
-fn header_names(batch: &Batch) -> Vec<String> {
-    if batch.is_empty() {
-        return Vec::new();
-    }
-    let mut names: Vec<String> = batch
-        .record(0)
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if let Some(first) = names.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
-    names
-}
-
-/// A record written from `start` as nothing would read back as a blank line,
-/// which readers skip: write its one empty field as `""`, as the csv crate
-/// does. Only a one-field record can be empty (any other has a comma).
-fn empty_field(out: &mut Vec<u8>, start: usize) {
-    if out.len() == start {
-        out.extend_from_slice(b"\"\"");
-    }
-}
-
-fn fill_row(
-    row: &mut Row,
-    fields: Fields,
-    layout: &Layout,
-    job: &Job,
-    batch: &Batch,
-    i: usize,
-    summary: &mut Summary,
-) -> Result<(), DataError> {
-    row.clear();
-    let mut any_missing = false;
-    for &(slot, col) in &layout.reads {
-        let cell = fields.get(col);
-        let field = job.schema.field(slot);
-        match parse_cell(field.ty, &field.nulls, cell) {
-            Ok(Cell::Text) => row.set_text(slot, cell),
-            Ok(Cell::Value(v)) => row.set_slot(slot, v),
-            Ok(Cell::Missing) => any_missing = true,
-            Err(e) => {
-                // Under --lenient only the first few are described: finding a
-                // line number costs a scan of the batch.
-                let describe = !job.lenient || summary.bad_examples.len() < MAX_BAD_EXAMPLES;
-                if describe {
-                    let error = DataError::Cell {
-                        file: job.input_name.clone(),
-                        line: batch.line(i),
-                        column: layout.names[col].clone(),
-                        value: String::from_utf8_lossy(cell).into_owned(),
-                        ty: field.ty,
-                        reason: e,
-                    };
-                    if !job.lenient {
-                        return Err(error);
-                    }
-                    summary.bad_examples.push(error.to_string());
-                }
-                summary.bad_cells += 1;
-                any_missing = true;
-            }
-        }
-    }
-    summary.rows_missing_input += any_missing as u64;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_record(
-    row: &Row,
-    batch: &Batch,
-    i: usize,
-    fields: Fields,
-    layout: &Layout,
-    job: &Job,
-    out: &mut Vec<u8>,
-    summary: &mut Summary,
-) -> Result<(), DataError> {
-    let located = |error| DataError::Eval {
-        file: job.input_name.clone(),
-        line: batch.line(i),
-        error,
-    };
-    let start = out.len();
-    if !layout.replacing {
-        out.extend_from_slice(batch.raw_record(i));
-        for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
-            out.push(b',');
-            tally.add(h.write_cell(row, out).map_err(located)?);
-        }
-    } else {
-        // --replace: cells are written one by one, so the row is rebuilt.
-        let mut values = Vec::with_capacity(job.heuristics.len());
-        for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
-            let v = h.evaluate(row).map_err(located)?;
-            tally.add(Written::of(&v));
-            values.push(v);
-        }
-        for (c, f) in fields.iter().enumerate() {
-            if c > 0 {
-                out.push(b',');
-            }
-            match layout.column_output[c] {
-                Some(k) => values[k].write_csv(out),
-                None => write_quoted(f, out),
-            }
-        }
-        for (k, v) in values.iter().enumerate() {
-            if layout.replaces[k].is_none() {
-                out.push(b',');
-                v.write_csv(out);
-            }
-        }
-    }
-    empty_field(out, start);
-    out.extend_from_slice(layout.terminator);
-    Ok(())
 }
 
 #[cfg(test)]
