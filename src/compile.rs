@@ -2,11 +2,10 @@
 //! `cfg.` values and literals are constants, every operation is typed, so
 //! evaluation does no name lookups and no type dispatch.
 
-use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind, arith_of};
+use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind};
 pub use crate::ops::{Arith, CmpOp, Func};
 use crate::schema::Schema;
 use crate::source::Span;
-use crate::syntax::ast::BinaryOp;
 use crate::types::{OutputType, Type};
 use crate::value::{Pool, StrRef, Val};
 use std::sync::Arc;
@@ -379,25 +378,22 @@ impl Compiler {
                     _ => {}
                 }
             }
-            TKind::Binary { op, lhs, rhs } => {
+            TKind::Arith { op, lhs, rhs } => {
                 let a = self.operand(lhs);
                 let b = self.operand(rhs);
-                if op.is_arithmetic() {
-                    let float = lhs.ty == Type::Float;
-                    let op = arith_of(*op, float);
-                    let at = self.at(e.span);
-                    self.emit(Instr::Arith { op, dst, a, b, at });
-                } else {
-                    let op = match op {
-                        BinaryOp::Eq => CmpOp::Eq,
-                        BinaryOp::Ne => CmpOp::Ne,
-                        BinaryOp::Lt => CmpOp::Lt,
-                        BinaryOp::Le => CmpOp::Le,
-                        BinaryOp::Gt => CmpOp::Gt,
-                        _ => CmpOp::Ge,
-                    };
-                    self.emit(Instr::Cmp { op, dst, a, b });
-                }
+                let at = self.at(e.span);
+                self.emit(Instr::Arith {
+                    op: *op,
+                    dst,
+                    a,
+                    b,
+                    at,
+                });
+            }
+            TKind::Cmp { op, lhs, rhs } => {
+                let a = self.operand(lhs);
+                let b = self.operand(rhs);
+                self.emit(Instr::Cmp { op: *op, dst, a, b });
             }
             TKind::In {
                 negated,
@@ -446,7 +442,7 @@ impl Compiler {
                     *e = end;
                 }
             }
-            TKind::Call { func, args, regex } => self.call(*func, args, *regex, e, dst),
+            TKind::Call { func, args } => self.call(*func, args, e, dst),
             TKind::Error => {
                 self.emit(Instr::Const {
                     dst,
@@ -456,7 +452,7 @@ impl Compiler {
         }
     }
 
-    fn call(&mut self, func: Builtin, args: &[TExpr], regex: Option<usize>, e: &TExpr, dst: Reg) {
+    fn call(&mut self, func: Builtin, args: &[TExpr], e: &TExpr, dst: Reg) {
         let float = args.first().is_some_and(|a| a.ty == Type::Float);
         match func {
             Builtin::Coalesce => {
@@ -497,7 +493,7 @@ impl Compiler {
             Builtin::Contains => Func::Contains,
             Builtin::StartsWith => Func::StartsWith,
             Builtin::EndsWith => Func::EndsWith,
-            Builtin::Matches => Func::Matches(regex.unwrap_or(0) as u32),
+            Builtin::Matches { regex } => Func::Matches(regex),
             Builtin::Coalesce => unreachable!("handled above"),
             Builtin::Min
             | Builtin::Max

@@ -20,7 +20,7 @@ impl Builtin {
         Builtin::Contains,
         Builtin::StartsWith,
         Builtin::EndsWith,
-        Builtin::Matches,
+        Builtin::Matches { regex: 0 },
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,7 +39,7 @@ impl Builtin {
             Builtin::Contains => "contains",
             Builtin::StartsWith => "starts_with",
             Builtin::EndsWith => "ends_with",
-            Builtin::Matches => "matches",
+            Builtin::Matches { .. } => "matches",
         }
     }
 
@@ -60,9 +60,10 @@ impl Builtin {
             | Builtin::Lower
             | Builtin::Upper => (1, Some(1)),
             Builtin::Clamp => (3, Some(3)),
-            Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => {
-                (2, Some(2))
-            }
+            Builtin::Contains
+            | Builtin::StartsWith
+            | Builtin::EndsWith
+            | Builtin::Matches { .. } => (2, Some(2)),
         }
     }
 
@@ -83,7 +84,7 @@ impl Builtin {
             Builtin::Contains => "contains(s, part)",
             Builtin::StartsWith => "starts_with(s, prefix)",
             Builtin::EndsWith => "ends_with(s, suffix)",
-            Builtin::Matches => "matches(s, \"regex\")",
+            Builtin::Matches { .. } => "matches(s, \"regex\")",
         }
     }
 
@@ -99,7 +100,7 @@ impl Builtin {
             | Builtin::Contains
             | Builtin::StartsWith
             | Builtin::EndsWith
-            | Builtin::Matches => Params::Strings,
+            | Builtin::Matches { .. } => Params::Strings,
         }
     }
 
@@ -111,7 +112,7 @@ impl Builtin {
             | Builtin::Contains
             | Builtin::StartsWith
             | Builtin::EndsWith
-            | Builtin::Matches => Type::Bool,
+            | Builtin::Matches { .. } => Type::Bool,
             Builtin::Lower | Builtin::Upper => Type::Str,
             Builtin::Min | Builtin::Max | Builtin::Abs | Builtin::Clamp | Builtin::Coalesce => arg,
         }

@@ -7,7 +7,9 @@ use super::pattern::{self, PatternError};
 use crate::config::CfgValue;
 use crate::diagnostic::{Code, Diagnostic, elide_list};
 use crate::ops;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
+use crate::ops::CmpOp;
+use crate::source::Span;
+use crate::syntax::ast::{ArithOp, BinaryOp, Expr, ExprKind, Ident, UnaryOp, cmp_symbol};
 use crate::types::Type;
 use crate::value::Val;
 
@@ -351,92 +353,108 @@ impl Checker<'_, '_> {
         TExpr::error(t.span)
     }
 
-    fn binary(
+    fn binary(&mut self, op: BinaryOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        match op {
+            BinaryOp::And => self.logic(true, lhs, rhs, e),
+            BinaryOp::Or => self.logic(false, lhs, rhs, e),
+            BinaryOp::Arith(op) => self.arithmetic(op, op_span, lhs, rhs, e),
+            BinaryOp::Cmp(op) => self.comparison(op, op_span, lhs, rhs, e),
+        }
+    }
+
+    /// `a and b`, `a or b`: both sides bools.
+    fn logic(&mut self, and: bool, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        let word = if and { "`and`" } else { "`or`" };
+        let l = Box::new(self.boolean(lhs, word));
+        let r = Box::new(self.boolean(rhs, word));
+        TExpr {
+            kind: if and {
+                TKind::And(l, r)
+            } else {
+                TKind::Or(l, r)
+            },
+            ty: Type::Bool,
+            span: e.span,
+        }
+    }
+
+    /// Both operands typed, the right one with the left's enum as a hint;
+    /// `None` when either has an error already.
+    fn operands(&mut self, lhs: &Expr, rhs: &Expr) -> Option<(TExpr, TExpr)> {
+        let l = self.expr(lhs, None);
+        let hint = matches!(l.ty, Type::Enum(_)).then_some(l.ty);
+        let r = self.expr(rhs, hint);
+        (l.ty != Type::Error && r.ty != Type::Error).then_some((l, r))
+    }
+
+    fn arithmetic(
         &mut self,
-        op: BinaryOp,
-        op_span: crate::source::Span,
+        op: ArithOp,
+        op_span: Span,
         lhs: &Expr,
         rhs: &Expr,
         e: &Expr,
     ) -> TExpr {
         let span = e.span;
-        match op {
-            BinaryOp::And | BinaryOp::Or => {
-                let word = format!("`{}`", op.symbol());
-                let l = self.boolean(lhs, &word);
-                let r = self.boolean(rhs, &word);
-                let kind = if op == BinaryOp::And {
-                    TKind::And(Box::new(l), Box::new(r))
-                } else {
-                    TKind::Or(Box::new(l), Box::new(r))
-                };
-                return TExpr {
-                    kind,
-                    ty: Type::Bool,
-                    span,
-                };
-            }
-            _ => {}
+        let Some((l, r)) = self.operands(lhs, rhs) else {
+            return TExpr::error(span);
+        };
+        if matches!(op, ArithOp::Div | ArithOp::Rem) {
+            self.division_by_zero(op, op_span, &r);
         }
-        if op.is_comparison() {
-            self.self_comparison(op, op_span, lhs, rhs);
-        }
-        let l = self.expr(lhs, None);
-        let hint = matches!(l.ty, Type::Enum(_)).then_some(l.ty);
-        let r = self.expr(rhs, hint);
-        if l.ty == Type::Error || r.ty == Type::Error {
+        if !(l.ty.is_numeric() && r.ty.is_numeric()) {
+            let (bad, ty) = if l.ty.is_numeric() {
+                (&r, r.ty)
+            } else {
+                (&l, l.ty)
+            };
+            let found = self.show(ty);
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    bad.span,
+                    format!("`{}` needs numbers, found {}", op.symbol(), article(&found)),
+                )
+                .label(format!("this is {}", article(&found)))
+                .note(op_span, "in this operation"),
+            );
             return TExpr::error(span);
         }
-        if op.is_arithmetic() {
-            if op == BinaryOp::Div || op == BinaryOp::Rem {
-                self.division_by_zero(op, op_span, &r);
-            }
-            if !(l.ty.is_numeric() && r.ty.is_numeric()) {
-                let (bad, ty) = if l.ty.is_numeric() {
-                    (&r, r.ty)
-                } else {
-                    (&l, l.ty)
-                };
-                let found = self.show(ty);
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        bad.span,
-                        format!("`{}` needs numbers, found {}", op.symbol(), article(&found)),
-                    )
-                    .label(format!("this is {}", article(&found)))
-                    .note(op_span, "in this operation"),
-                );
-                return TExpr::error(span);
-            }
-            let float = l.ty == Type::Float || r.ty == Type::Float || op == BinaryOp::Div;
-            let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
-            let ty = if float { Type::Float } else { Type::Int };
-            if let (TKind::Const(a), TKind::Const(b)) = (&l.kind, &r.kind) {
-                match fold(op, a, b) {
-                    Some(Ok(c)) => {
-                        return TExpr {
-                            kind: TKind::Const(c),
-                            ty,
-                            span,
-                        };
-                    }
-                    Some(Err(())) => return self.overflow(span, float),
-                    // Division by zero: missing at run time (W401 says so).
-                    None => {}
+        let float = l.ty == Type::Float || r.ty == Type::Float || op == ArithOp::Div;
+        let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
+        let ty = if float { Type::Float } else { Type::Int };
+        let op = arith_of(op, float);
+        if let (TKind::Const(a), TKind::Const(b)) = (&l.kind, &r.kind) {
+            match fold(op, a, b) {
+                Some(Ok(c)) => {
+                    return TExpr {
+                        kind: TKind::Const(c),
+                        ty,
+                        span,
+                    };
                 }
+                Some(Err(())) => return self.overflow(span, float),
+                // Division by zero: missing at run time (W401 says so).
+                None => {}
             }
-            return TExpr {
-                kind: TKind::Binary {
-                    op,
-                    lhs: Box::new(l),
-                    rhs: Box::new(r),
-                },
-                ty,
-                span,
-            };
         }
-        // Comparisons.
+        TExpr {
+            kind: TKind::Arith {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            ty,
+            span,
+        }
+    }
+
+    fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        let span = e.span;
+        self.self_comparison(op, op_span, lhs, rhs);
+        let Some((l, r)) = self.operands(lhs, rhs) else {
+            return TExpr::error(span);
+        };
         let (l, r) = match (l.ty, r.ty) {
             (a, b) if a == b => (l, r),
             // An int and a float compare by value, exactly: not widened,
@@ -445,42 +463,16 @@ impl Checker<'_, '_> {
             // which is the same comparison, made faster.
             (a, b) if a.is_numeric() && b.is_numeric() => (exact_widen(l), exact_widen(r)),
             (a, b) => {
-                let (sa, sb) = (self.show(a), self.show(b));
-                // `power_class == "low"`: the variant is written bare.
-                let variant = [(&l, b), (&r, a)].into_iter().find_map(|(side, other)| {
-                    match (&side.kind, other) {
-                        (TKind::Const(Const::Str(text)), Type::Enum(id)) => self
-                            .variants
-                            .get(text)
-                            .is_some_and(|owners| owners.iter().any(|(e, _)| *e == id))
-                            .then(|| text.clone()),
-                        _ => None,
-                    }
-                });
-                let help = match variant {
-                    Some(v) => format!("variants are written bare, without quotes: `{v}`"),
-                    None => "both sides must have the same type (ints and floats mix)".to_string(),
-                };
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        op_span,
-                        format!("cannot compare {} with {}", article(&sa), article(&sb)),
-                    )
-                    .label("these types do not compare")
-                    .note(l.span, format!("this is {}", article(&sa)))
-                    .note(r.span, format!("this is {}", article(&sb)))
-                    .help(help),
-                );
+                self.incomparable(op_span, &l, &r, a, b);
                 return TExpr::error(span);
             }
         };
-        if l.ty == Type::Bool && !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+        if l.ty == Type::Bool && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
             self.error(
                 Diagnostic::new(
                     Code::TypeMismatch,
                     op_span,
-                    format!("bools cannot be ordered with `{}`", op.symbol()),
+                    format!("bools cannot be ordered with `{}`", cmp_symbol(op)),
                 )
                 .label("not an ordering of bools")
                 .help("bools compare only with `==` and `!=`"),
@@ -488,7 +480,7 @@ impl Checker<'_, '_> {
             return TExpr::error(span);
         }
         TExpr {
-            kind: TKind::Binary {
+            kind: TKind::Cmp {
                 op,
                 lhs: Box::new(l),
                 rhs: Box::new(r),
@@ -496,6 +488,38 @@ impl Checker<'_, '_> {
             ty: Type::Bool,
             span,
         }
+    }
+
+    /// E201 for comparing values of two types that do not compare.
+    fn incomparable(&mut self, op_span: Span, l: &TExpr, r: &TExpr, a: Type, b: Type) {
+        let (sa, sb) = (self.show(a), self.show(b));
+        // `power_class == "low"`: the variant is written bare.
+        let variant =
+            [(l, b), (r, a)]
+                .into_iter()
+                .find_map(|(side, other)| match (&side.kind, other) {
+                    (TKind::Const(Const::Str(text)), Type::Enum(id)) => self
+                        .variants
+                        .get(text)
+                        .is_some_and(|owners| owners.iter().any(|(e, _)| *e == id))
+                        .then(|| text.clone()),
+                    _ => None,
+                });
+        let help = match variant {
+            Some(v) => format!("variants are written bare, without quotes: `{v}`"),
+            None => "both sides must have the same type (ints and floats mix)".to_string(),
+        };
+        self.error(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                op_span,
+                format!("cannot compare {} with {}", article(&sa), article(&sb)),
+            )
+            .label("these types do not compare")
+            .note(l.span, format!("this is {}", article(&sa)))
+            .note(r.span, format!("this is {}", article(&sb)))
+            .help(help),
+        );
     }
 
     fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
@@ -643,12 +667,14 @@ impl Checker<'_, '_> {
             );
             return TExpr::error(span);
         }
-        let mut regex = None;
-        if f == Builtin::Matches {
+        let mut f = f;
+        if let Builtin::Matches { .. } = f {
             match &args[1].kind {
                 ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
                     Ok(re) => {
-                        regex = Some(self.regexes.len());
+                        f = Builtin::Matches {
+                            regex: self.regexes.len() as u32,
+                        };
                         self.regexes.push(re);
                     }
                     Err(err) => {
@@ -774,7 +800,6 @@ impl Checker<'_, '_> {
             kind: TKind::Call {
                 func: f,
                 args: typed,
-                regex,
             },
             ty,
             span,
@@ -854,10 +879,9 @@ fn from_number(v: Val) -> Const {
 /// Fold arithmetic on two constants with the evaluator's own arithmetic:
 /// `Some(Err)` on overflow, `None` when the result is missing (division by
 /// zero) or the operands are not numbers.
-fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
+fn fold(op: ops::Arith, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
     let (a, b) = (number(a)?, number(b)?);
-    let float = matches!(a, Val::Float(_));
-    match ops::arith(arith_of(op, float), a, b, 0) {
+    match ops::arith(op, a, b, 0) {
         Ok(Val::Int(i)) => Some(Ok(Const::Int(i))),
         Ok(Val::Float(f)) => Some(Ok(Const::Float(f))),
         Ok(_) => None,
@@ -897,4 +921,59 @@ pub(super) fn widen(t: TExpr) -> TExpr {
 pub(super) fn article(ty: &str) -> String {
     let vowel = ty.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {ty}", if vowel { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuantizationConfig;
+    use crate::rules::RuleSet;
+    use crate::schema::Schema;
+
+    #[test]
+    fn each_matches_call_carries_its_own_regex_id() {
+        let text = "rule a: bool = matches(model, \"^H\")\n\
+                    rule b: bool = matches(title, \"100$\")\n";
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
+        let ids: Vec<Builtin> = set
+            .program
+            .items
+            .iter()
+            .map(|item| match &item.body.kind {
+                TKind::Call { func, .. } => *func,
+                other => panic!("not a call: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [Builtin::Matches { regex: 0 }, Builtin::Matches { regex: 1 }]
+        );
+        assert_eq!(set.program.regexes.len(), 2);
+    }
+
+    #[test]
+    fn arithmetic_and_comparison_are_ir_kinds_of_their_own() {
+        let text = "rule a: bool = price * 2.0 >= 1.0\n";
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        let TKind::Cmp { op, lhs, .. } = &set.program.items[0].body.kind else {
+            panic!("not a comparison: {:?}", set.program.items[0].body);
+        };
+        assert_eq!(*op, CmpOp::Ge);
+        assert!(matches!(
+            lhs.kind,
+            TKind::Arith {
+                op: ops::Arith::MulFloat,
+                ..
+            }
+        ));
+    }
 }

@@ -482,31 +482,12 @@ impl<'a, 'm> Checker<'a, 'm> {
 
 /// Names in `e` that refer to items, with their spans.
 fn collect_item_refs(e: &Expr, items: &HashMap<String, ItemId>, out: &mut Vec<(ItemId, Span)>) {
-    match &e.kind {
-        ExprKind::Name(n) => {
-            if let Some(&id) = items.get(n) {
-                out.push((id, e.span));
-            }
-        }
-        ExprKind::Unary { operand, .. } => collect_item_refs(operand, items, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect_item_refs(lhs, items, out);
-            collect_item_refs(rhs, items, out);
-        }
-        ExprKind::In { value, list, .. } => {
-            collect_item_refs(value, items, out);
-            list.iter().for_each(|x| collect_item_refs(x, items, out));
-        }
-        ExprKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            collect_item_refs(cond, items, out);
-            collect_item_refs(then, items, out);
-            collect_item_refs(otherwise, items, out);
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(|x| collect_item_refs(x, items, out)),
-        _ => {}
+    if let ExprKind::Name(n) = &e.kind
+        && let Some(&id) = items.get(n)
+    {
+        out.push((id, e.span));
+    }
+    for child in e.children() {
+        collect_item_refs(child, items, out);
     }
 }
