@@ -1,7 +1,7 @@
 //! Typing expressions: resolve names, settle types, widen ints, fold `cfg.`.
 
 use super::Checker;
-use super::builtins::Params;
+use super::builtins::{BUILTINS, Params};
 use super::ir::*;
 use super::pattern::{self, PatternError};
 use crate::config::CfgValue;
@@ -616,10 +616,10 @@ impl Checker<'_, '_> {
         let Some(f) = Builtin::from_name(&func.name) else {
             let help = self
                 .suggest("functions", &func.name, |_| {
-                    Builtin::ALL.iter().map(|b| b.name().to_string()).collect()
+                    BUILTINS.iter().map(|b| b.name.to_string()).collect()
                 })
                 .unwrap_or_else(|| {
-                    let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+                    let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
                     format!("the functions are {}", names.join(", "))
                 });
             self.error(

@@ -80,7 +80,7 @@ pub enum Builtin {
     EndsWith,
     /// `matches(s, "regex")`: `regex` indexes [`Program::regexes`]. The
     /// pattern is compiled when the call is checked, and the call is built
-    /// with its id; [`Builtin::ALL`] holds it as 0, a name to look up only.
+    /// with its id; [`BUILTINS`](super::BUILTINS) holds it as 0, a name to look up only.
     Matches {
         regex: u32,
     },
