@@ -1,9 +1,11 @@
-//! Lints over the rule set: cycles, division by a zero constant, comparing
-//! a value with itself.
+//! Lints over the rule set: cycles, and every warning the checker gives
+//! (W401 division by a zero constant, W402 comparing a value with itself,
+//! W403 an unused let, W404 an unused config key). W405, a dangling doc
+//! comment, is the parser's: only it sees comments.
 
 use super::Checker;
 use super::ir::{Const, ItemId, TExpr, TKind};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, printable};
 use crate::ops::CmpOp;
 use crate::source::Span;
 use crate::syntax::ast::{ArithOp, Expr};
@@ -141,6 +143,49 @@ impl Checker<'_, '_> {
                 .label("this is zero")
                 .note(op_span, "divides here")
                 .help("division by zero gives a missing value; divide by something else"),
+            );
+        }
+    }
+
+    /// W403 for each let no rule or let reads.
+    pub(super) fn unused_lets(&mut self) {
+        for (i, d) in self.decls.iter().enumerate() {
+            if d.rule.is_none() && !self.let_used.contains(&ItemId(i as u32)) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnusedLet,
+                        d.name.span,
+                        format!("`{}` is never used", d.name.name),
+                    )
+                    .label("never used")
+                    .help("use it in a rule, or remove it"),
+                );
+            }
+        }
+    }
+
+    /// Warn about config keys no rule reads, once the rules read any.
+    pub(super) fn unused_cfg_keys(&mut self) {
+        let Some(file) = self.config_file else { return };
+        if self.cfg_used.is_empty() {
+            return;
+        }
+        for path in self.config.leaf_paths() {
+            if self.cfg_used.contains(&path) {
+                continue;
+            }
+            let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnusedCfgKey,
+                    Span::new(file, s, e),
+                    format!("config key `{}` is never read", printable(&path)),
+                )
+                .label("no rule reads this")
+                .help(format!(
+                    "read it as `cfg.{}` in a rule, or remove it",
+                    printable(&path)
+                )),
             );
         }
     }

@@ -11,7 +11,7 @@ pub use builtins::{BUILTINS, BuiltinDef, OnMissing, Params, Returns};
 pub use ir::*;
 
 use crate::config::Config;
-use crate::diagnostic::{Code, Diagnostic, NameIndex, SUGGESTION_BUDGET, printable};
+use crate::diagnostic::{Code, Diagnostic, NameIndex, SUGGESTION_BUDGET};
 use crate::schema::Schema;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, ExprKind, ItemKind, Module};
@@ -405,48 +405,6 @@ impl<'a, 'm> Checker<'a, 'm> {
                 );
                 None
             }
-        }
-    }
-
-    fn unused_lets(&mut self) {
-        for (i, d) in self.decls.iter().enumerate() {
-            if d.rule.is_none() && !self.let_used.contains(&ItemId(i as u32)) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::UnusedLet,
-                        d.name.span,
-                        format!("`{}` is never used", d.name.name),
-                    )
-                    .label("never used")
-                    .help("use it in a rule, or remove it"),
-                );
-            }
-        }
-    }
-
-    /// Warn about config keys no rule reads, once the rules read any.
-    fn unused_cfg_keys(&mut self) {
-        let Some(file) = self.config_file else { return };
-        if self.cfg_used.is_empty() {
-            return;
-        }
-        for path in self.config.leaf_paths() {
-            if self.cfg_used.contains(&path) {
-                continue;
-            }
-            let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UnusedCfgKey,
-                    Span::new(file, s, e),
-                    format!("config key `{}` is never read", printable(&path)),
-                )
-                .label("no rule reads this")
-                .help(format!(
-                    "read it as `cfg.{}` in a rule, or remove it",
-                    printable(&path)
-                )),
-            );
         }
     }
 
