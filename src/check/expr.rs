@@ -2,10 +2,11 @@
 
 use super::Checker;
 use super::builtins::{BUILTINS, Params};
+use super::diagnostics::{self, article};
 use super::ir::*;
-use super::pattern::{self, PatternError};
+use super::pattern;
 use crate::config::CfgValue;
-use crate::diagnostic::{Code, Diagnostic, elide_list};
+use crate::diagnostic::elide_list;
 use crate::ops;
 use crate::ops::CmpOp;
 use crate::source::Span;
@@ -100,19 +101,8 @@ impl Checker<'_, '_> {
                 };
             }
             let names: Vec<&str> = owners.iter().map(|(id, _)| self.enum_name(*id)).collect();
-            let help = format!(
-                "`{n}` is a variant of {}; compare it with a value of one of them",
-                names.join(" and ")
-            );
-            self.error(
-                Diagnostic::new(
-                    Code::UnknownVariant,
-                    span,
-                    format!("`{n}` could be a variant of several enums"),
-                )
-                .label("ambiguous variant")
-                .help(help),
-            );
+            let d = diagnostics::ambiguous_variant(span, n, &names);
+            self.error(d);
             return TExpr::error(span);
         }
         if self.broken.contains(n) {
@@ -131,13 +121,7 @@ impl Checker<'_, '_> {
             .or_else(|| {
                 (self.config.get(&[n]).is_some()).then(|| format!("config is read as `cfg.{n}`"))
             });
-        self.error(
-            Diagnostic::new(Code::UnknownName, span, format!("unknown name `{n}`"))
-                .label("not a field, rule or let")
-                .maybe_help(
-                    help.or_else(|| Some("fields come from the row schema (--schema)".into())),
-                ),
-        );
+        self.error(diagnostics::unknown_name(span, n, help));
         TExpr::error(span)
     }
 
@@ -158,13 +142,8 @@ impl Checker<'_, '_> {
                 let variants = &self.enums[want.0 as usize].variants;
                 format!("the variants are {}", elide_list(variants, 20))
             });
-        let info = &self.enums[want.0 as usize];
-        let message = format!("`{n}` is not a variant of enum `{}`", info.name);
-        self.error(
-            Diagnostic::new(Code::UnknownVariant, e.span, message)
-                .label("unknown variant")
-                .help(help),
-        );
+        let d = diagnostics::unknown_variant(e.span, n, self.enum_name(want), help);
+        self.error(d);
         TExpr::error(e.span)
     }
 
@@ -198,30 +177,15 @@ impl Checker<'_, '_> {
                             }
                         });
                     let seg_span = path[i].span;
-                    self.error(
-                        Diagnostic::new(
-                            Code::UnknownCfgKey,
-                            seg_span,
-                            format!("unknown config key `{shown}`"),
-                        )
-                        .label(format!("not in {}", self.config.name))
-                        .help(help),
-                    );
+                    let d = diagnostics::unknown_cfg_key(seg_span, &shown, &self.config.name, help);
+                    self.error(d);
                     return TExpr::error(span);
                 }
                 Some(CfgValue::Map(_)) if i + 1 < segs.len() => continue,
                 Some(v) if i + 1 < segs.len() => {
                     let v = v.to_string();
                     let shown = format!("cfg.{}", segs[..=i].join("."));
-                    self.error(
-                        Diagnostic::new(
-                            Code::UnknownCfgKey,
-                            path[i + 1].span,
-                            format!("`{shown}` is {v}, not a mapping"),
-                        )
-                        .label("no keys under a value")
-                        .help(format!("read `{shown}` itself")),
-                    );
+                    self.error(diagnostics::cfg_not_a_mapping(path[i + 1].span, &shown, &v));
                     return TExpr::error(span);
                 }
                 Some(_) => {}
@@ -236,15 +200,7 @@ impl Checker<'_, '_> {
             Some(CfgValue::Str(s)) => (Const::Str(s), Type::Str),
             other => {
                 let found = other.map(|v| v.to_string()).unwrap_or_default();
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`cfg.{full}` is {found}, which rules cannot read"),
-                    )
-                    .label("not a bool, int, float or string")
-                    .help("read one of the keys under it"),
-                );
+                self.error(diagnostics::cfg_unreadable(span, &full, &found));
                 return TExpr::error(span);
             }
         };
@@ -274,15 +230,7 @@ impl Checker<'_, '_> {
                 }
                 if !inner.ty.is_numeric() {
                     let found = self.show(inner.ty);
-                    self.error(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            operand.span,
-                            format!("cannot negate a {found}"),
-                        )
-                        .label(format!("this is a {found}"))
-                        .help("`-` takes an int or a float"),
-                    );
+                    self.error(diagnostics::cannot_negate(operand.span, &found));
                     return TExpr::error(span);
                 }
                 let ty = inner.ty;
@@ -326,30 +274,14 @@ impl Checker<'_, '_> {
         let found = self.show(t.ty);
         let expected = self.show(want);
         if want == Type::Bool && t.ty.is_numeric() {
-            self.error(
-                Diagnostic::new(
-                    Code::NumberAsBool,
-                    t.span,
-                    format!("{context} expects a bool, found {}", article(&found)),
-                )
-                .label(format!("this is {}", article(&found)))
-                .help("numbers are not truth values; compare explicitly, e.g. `x != 0`"),
-            );
+            self.error(diagnostics::number_as_bool(t.span, context, &found));
             return TExpr::error(t.span);
         }
         let help = match (t.ty, want) {
             (Type::Float, Type::Int) => "use round(), floor() or ceil() to make an int".to_string(),
             _ => format!("{context} expects {}", article(&expected)),
         };
-        self.error(
-            Diagnostic::new(
-                Code::TypeMismatch,
-                t.span,
-                format!("type mismatch: expected {expected}, found {found}"),
-            )
-            .label(format!("this is {}", article(&found)))
-            .help(help),
-        );
+        self.error(diagnostics::type_mismatch(t.span, &expected, &found, help));
         TExpr::error(t.span)
     }
 
@@ -409,15 +341,12 @@ impl Checker<'_, '_> {
                 (&l, l.ty)
             };
             let found = self.show(ty);
-            self.error(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    bad.span,
-                    format!("`{}` needs numbers, found {}", op.symbol(), article(&found)),
-                )
-                .label(format!("this is {}", article(&found)))
-                .note(op_span, "in this operation"),
-            );
+            self.error(diagnostics::needs_numbers(
+                bad.span,
+                op.symbol(),
+                &found,
+                op_span,
+            ));
             return TExpr::error(span);
         }
         let float = l.ty == Type::Float || r.ty == Type::Float || op == ArithOp::Div;
@@ -468,15 +397,7 @@ impl Checker<'_, '_> {
             }
         };
         if l.ty == Type::Bool && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-            self.error(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    op_span,
-                    format!("bools cannot be ordered with `{}`", cmp_symbol(op)),
-                )
-                .label("not an ordering of bools")
-                .help("bools compare only with `==` and `!=`"),
-            );
+            self.error(diagnostics::bools_unordered(op_span, cmp_symbol(op)));
             return TExpr::error(span);
         }
         TExpr {
@@ -505,21 +426,12 @@ impl Checker<'_, '_> {
                         .then(|| text.clone()),
                     _ => None,
                 });
-        let help = match variant {
-            Some(v) => format!("variants are written bare, without quotes: `{v}`"),
-            None => "both sides must have the same type (ints and floats mix)".to_string(),
-        };
-        self.error(
-            Diagnostic::new(
-                Code::TypeMismatch,
-                op_span,
-                format!("cannot compare {} with {}", article(&sa), article(&sb)),
-            )
-            .label("these types do not compare")
-            .note(l.span, format!("this is {}", article(&sa)))
-            .note(r.span, format!("this is {}", article(&sb)))
-            .help(help),
-        );
+        self.error(diagnostics::incomparable(
+            op_span,
+            (l.span, &sa),
+            (r.span, &sb),
+            variant,
+        ));
     }
 
     fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
@@ -583,20 +495,10 @@ impl Checker<'_, '_> {
             (a, b) if a.is_numeric() && b.is_numeric() => (widen(t), widen(o), Type::Float),
             (a, b) => {
                 let (sa, sb) = (self.show(a), self.show(b));
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        o.span,
-                        format!(
-                            "`if` branches differ: `then` gives {}, `else` gives {}",
-                            article(&sa),
-                            article(&sb)
-                        ),
-                    )
-                    .label(format!("this is {}", article(&sb)))
-                    .note(t.span, format!("this is {}", article(&sa)))
-                    .help("both branches must have the same type"),
-                );
+                self.error(diagnostics::if_branches_differ(
+                    (t.span, &sa),
+                    (o.span, &sb),
+                ));
                 return TExpr::error(e.span);
             }
         };
@@ -614,23 +516,10 @@ impl Checker<'_, '_> {
     fn call(&mut self, func: &Ident, args: &[Expr], e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
         let Some(f) = Builtin::from_name(&func.name) else {
-            let help = self
-                .suggest("functions", &func.name, |_| {
-                    BUILTINS.iter().map(|b| b.name.to_string()).collect()
-                })
-                .unwrap_or_else(|| {
-                    let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-                    format!("the functions are {}", names.join(", "))
-                });
-            self.error(
-                Diagnostic::new(
-                    Code::UnknownFunction,
-                    func.span,
-                    format!("unknown function `{}`", func.name),
-                )
-                .label("not a function")
-                .help(help),
-            );
+            let help = self.suggest("functions", &func.name, |_| {
+                BUILTINS.iter().map(|b| b.name.to_string()).collect()
+            });
+            self.error(diagnostics::unknown_function(func.span, &func.name, help));
             args.iter().for_each(|a| {
                 self.expr(a, None);
             });
@@ -638,33 +527,7 @@ impl Checker<'_, '_> {
         };
         let (min, max) = f.arity();
         if args.len() < min || max.is_some_and(|m| args.len() > m) {
-            let want = match max {
-                Some(m) if m == min => format!("{min}"),
-                Some(m) => format!("{min} to {m}"),
-                None => format!("at least {min}"),
-            };
-            let s = if want == "1" || want.ends_with(" 1") {
-                ""
-            } else {
-                "s"
-            };
-            self.error(
-                Diagnostic::new(
-                    Code::WrongArity,
-                    span,
-                    format!(
-                        "`{}` takes {want} argument{s}, found {}",
-                        f.name(),
-                        args.len()
-                    ),
-                )
-                .label(format!(
-                    "{} argument{}",
-                    args.len(),
-                    if args.len() == 1 { "" } else { "s" }
-                ))
-                .help(format!("call it as {}", f.signature())),
-            );
+            self.error(diagnostics::wrong_arity(span, f, args.len()));
             return TExpr::error(span);
         }
         let mut f = f;
@@ -678,43 +541,14 @@ impl Checker<'_, '_> {
                         self.regexes.push(re);
                     }
                     Err(err) => {
-                        let (message, label, help) = match err {
-                            PatternError::Syntax(detail) => (
-                                "invalid regular expression".to_string(),
-                                detail,
-                                "the syntax is the `regex` crate's (no look-around or backreferences)".to_string(),
-                            ),
-                            PatternError::TooLarge => (
-                                "regular expression too large".to_string(),
-                                format!("compiled, it needs more than {} KiB", pattern::MAX_REGEX_BYTES >> 10),
-                                "repeat less (`\\w{150}` is 150 copies of every Unicode letter and digit), or use ASCII classes such as (?-u:\\w) or [0-9]".to_string(),
-                            ),
-                            PatternError::TotalTooLarge { used } => (
-                                "the rules' regular expressions are too large together".to_string(),
-                                format!(
-                                    "the ones before it take {} KiB of at most {} KiB",
-                                    used >> 10,
-                                    pattern::MAX_ALL_REGEX_BYTES >> 10
-                                ),
-                                "use fewer or smaller patterns; join alternatives into one pattern".to_string(),
-                            ),
-                        };
-                        self.error(
-                            Diagnostic::new(Code::InvalidRegex, args[1].span, message)
-                                .label(label)
-                                .help(help),
-                        );
+                        self.error(diagnostics::invalid_regex(args[1].span, err));
                         self.expr(&args[0], None);
                         return TExpr::error(span);
                     }
                 },
                 ExprKind::Error => return TExpr::error(span),
                 _ => {
-                    self.error(
-                        Diagnostic::new(Code::PatternNotLiteral, args[1].span, "the pattern of `matches` must be a string literal")
-                            .label("not a string literal")
-                            .help("write the regex inline, e.g. matches(model, \"^(H|A)100\"), so it is checked before any row is read"),
-                    );
+                    self.error(diagnostics::pattern_not_literal(args[1].span));
                     self.expr(&args[0], None);
                     return TExpr::error(span);
                 }
@@ -758,15 +592,7 @@ impl Checker<'_, '_> {
                 let numeric = f.params() == Params::Numeric;
                 if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
                     let found = self.show(bad.ty);
-                    self.error(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            bad.span,
-                            format!("`{}` takes numbers, found {}", f.name(), article(&found)),
-                        )
-                        .label(format!("this is {}", article(&found)))
-                        .help(format!("call it as {}", f.signature())),
-                    );
+                    self.error(diagnostics::takes_numbers(bad.span, f, &found));
                     return TExpr::error(span);
                 }
                 let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
@@ -844,15 +670,7 @@ impl Checker<'_, '_> {
     /// E501 for constant arithmetic that overflows: it would fail on
     /// every row that reaches it.
     fn overflow(&mut self, span: crate::source::Span, float: bool) -> TExpr {
-        self.error(
-            Diagnostic::new(Code::Overflow, span, "this constant expression overflows")
-                .label(if float {
-                    "float overflow"
-                } else {
-                    "integer overflow"
-                })
-                .help("every row would fail here; use smaller numbers or floats"),
-        );
+        self.error(diagnostics::overflow(span, float));
         TExpr::error(span)
     }
 }
@@ -915,12 +733,6 @@ pub(super) fn widen(t: TExpr) -> TExpr {
         ty: Type::Float,
         span,
     }
-}
-
-/// "an int", "a float", "an enum X".
-pub(super) fn article(ty: &str) -> String {
-    let vowel = ty.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {ty}", if vowel { "an" } else { "a" })
 }
 
 #[cfg(test)]
