@@ -515,106 +515,20 @@ impl Checker<'_, '_> {
 
     fn call(&mut self, func: &Ident, args: &[Expr], e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
-        let Some(f) = Builtin::from_name(&func.name) else {
-            let help = self.suggest("functions", &func.name, |_| {
-                BUILTINS.iter().map(|b| b.name.to_string()).collect()
-            });
-            self.error(diagnostics::unknown_function(func.span, &func.name, help));
-            args.iter().for_each(|a| {
-                self.expr(a, None);
-            });
+        let Some(mut f) = self.function(func, args, span) else {
             return TExpr::error(span);
         };
-        let (min, max) = f.arity();
-        if args.len() < min || max.is_some_and(|m| args.len() > m) {
-            self.error(diagnostics::wrong_arity(span, f, args.len()));
-            return TExpr::error(span);
-        }
-        let mut f = f;
         if let Builtin::Matches { .. } = f {
-            match &args[1].kind {
-                ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
-                    Ok(re) => {
-                        f = Builtin::Matches {
-                            regex: self.regexes.len() as u32,
-                        };
-                        self.regexes.push(re);
-                    }
-                    Err(err) => {
-                        self.error(diagnostics::invalid_regex(args[1].span, err));
-                        self.expr(&args[0], None);
-                        return TExpr::error(span);
-                    }
-                },
-                ExprKind::Error => return TExpr::error(span),
-                _ => {
-                    self.error(diagnostics::pattern_not_literal(args[1].span));
-                    self.expr(&args[0], None);
-                    return TExpr::error(span);
-                }
+            match self.pattern(args) {
+                Some(with_regex) => f = with_regex,
+                None => return TExpr::error(span),
             }
         }
-        let hint = match f.params() {
-            Params::Same => expected,
-            _ => None,
-        };
-        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
-        for a in args {
-            let h = hint.or_else(|| {
-                typed
-                    .first()
-                    .map(|t: &TExpr| t.ty)
-                    .filter(|t| matches!(t, Type::Enum(_)))
-            });
-            typed.push(self.expr(a, h));
-        }
-        if typed.iter().any(|t| t.ty == Type::Error) {
+        let Some(typed) = self.call_args(f, args, expected) else {
             return TExpr::error(span);
-        }
-        let arg_ty = match f.params() {
-            Params::Any => typed[0].ty,
-            Params::Strings => {
-                let mut ok = true;
-                typed = typed
-                    .into_iter()
-                    .map(|t| {
-                        let c = self.coerce(t, Type::Str, &format!("`{}`", f.name()));
-                        ok &= c.ty != Type::Error;
-                        c
-                    })
-                    .collect();
-                if !ok {
-                    return TExpr::error(span);
-                }
-                Type::Str
-            }
-            Params::Numeric | Params::Same => {
-                let numeric = f.params() == Params::Numeric;
-                if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
-                    let found = self.show(bad.ty);
-                    self.error(diagnostics::takes_numbers(bad.span, f, &found));
-                    return TExpr::error(span);
-                }
-                let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
-                let want = if all_numeric && typed.iter().any(|t| t.ty == Type::Float) {
-                    Type::Float
-                } else {
-                    typed[0].ty
-                };
-                let mut ok = true;
-                typed = typed
-                    .into_iter()
-                    .map(|t| {
-                        let c = self.coerce(t, want, &format!("`{}`", f.name()));
-                        ok &= c.ty != Type::Error;
-                        c
-                    })
-                    .collect();
-                if !ok {
-                    return TExpr::error(span);
-                }
-                want
-            }
+        };
+        let Some((typed, arg_ty)) = self.unify_args(f, typed) else {
+            return TExpr::error(span);
         };
         let ty = f.result(arg_ty);
         // A numeric builtin of constants is folded with the evaluator's
@@ -630,6 +544,122 @@ impl Checker<'_, '_> {
             ty,
             span,
         }
+    }
+
+    /// The builtin `func` names, called with an argument count it takes;
+    /// `None` after reporting (E103, E203).
+    fn function(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Builtin> {
+        let Some(f) = Builtin::from_name(&func.name) else {
+            let help = self.suggest("functions", &func.name, |_| {
+                BUILTINS.iter().map(|b| b.name.to_string()).collect()
+            });
+            self.error(diagnostics::unknown_function(func.span, &func.name, help));
+            args.iter().for_each(|a| {
+                self.expr(a, None);
+            });
+            return None;
+        };
+        let (min, max) = f.arity();
+        if args.len() < min || max.is_some_and(|m| args.len() > m) {
+            self.error(diagnostics::wrong_arity(span, f, args.len()));
+            return None;
+        }
+        Some(f)
+    }
+
+    /// Compile the pattern of `matches(s, "...")` (two arguments, checked
+    /// already): the builtin with its regex id, or `None` after reporting
+    /// (E204, E205) or when the pattern had an error already.
+    fn pattern(&mut self, args: &[Expr]) -> Option<Builtin> {
+        match &args[1].kind {
+            ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
+                Ok(re) => {
+                    let regex = self.regexes.len() as u32;
+                    self.regexes.push(re);
+                    Some(Builtin::Matches { regex })
+                }
+                Err(err) => {
+                    self.error(diagnostics::invalid_regex(args[1].span, err));
+                    self.expr(&args[0], None);
+                    None
+                }
+            },
+            ExprKind::Error => None,
+            _ => {
+                self.error(diagnostics::pattern_not_literal(args[1].span));
+                self.expr(&args[0], None);
+                None
+            }
+        }
+    }
+
+    /// Type each argument; a later one gets the expected type (for
+    /// `coalesce`) or the first one's enum as a hint. `None` if any has an
+    /// error.
+    fn call_args(
+        &mut self,
+        f: Builtin,
+        args: &[Expr],
+        expected: Option<Type>,
+    ) -> Option<Vec<TExpr>> {
+        let hint = match f.params() {
+            Params::Same => expected,
+            Params::Numeric | Params::Strings | Params::Any => None,
+        };
+        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
+        for a in args {
+            let h = hint.or_else(|| {
+                typed
+                    .first()
+                    .map(|t: &TExpr| t.ty)
+                    .filter(|t| matches!(t, Type::Enum(_)))
+            });
+            typed.push(self.expr(a, h));
+        }
+        (!typed.iter().any(|t| t.ty == Type::Error)).then_some(typed)
+    }
+
+    /// Bring the arguments to the one type `f` takes them as, and say which;
+    /// `None` after reporting.
+    fn unify_args(&mut self, f: Builtin, typed: Vec<TExpr>) -> Option<(Vec<TExpr>, Type)> {
+        match f.params() {
+            Params::Any => {
+                let ty = typed[0].ty;
+                Some((typed, ty))
+            }
+            Params::Strings => Some((self.coerce_all(f, typed, Type::Str)?, Type::Str)),
+            Params::Numeric | Params::Same => {
+                let numeric = f.params() == Params::Numeric;
+                if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
+                    let found = self.show(bad.ty);
+                    self.error(diagnostics::takes_numbers(bad.span, f, &found));
+                    return None;
+                }
+                let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
+                let want = if all_numeric && typed.iter().any(|t| t.ty == Type::Float) {
+                    Type::Float
+                } else {
+                    typed[0].ty
+                };
+                Some((self.coerce_all(f, typed, want)?, want))
+            }
+        }
+    }
+
+    /// Coerce every argument of `f` to `want`, reporting each that does
+    /// not fit; `None` if any did not.
+    fn coerce_all(&mut self, f: Builtin, typed: Vec<TExpr>, want: Type) -> Option<Vec<TExpr>> {
+        let context = format!("`{}`", f.name());
+        let mut ok = true;
+        let typed: Vec<TExpr> = typed
+            .into_iter()
+            .map(|t| {
+                let c = self.coerce(t, want, &context);
+                ok &= c.ty != Type::Error;
+                c
+            })
+            .collect();
+        ok.then_some(typed)
     }
 
     /// Fold a call of a numeric builtin whose arguments are all constants
