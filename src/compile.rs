@@ -452,41 +452,34 @@ impl Compiler {
         }
     }
 
+    /// `coalesce`: evaluate left to right, stopping at the first present value.
+    fn coalesce(&mut self, args: &[TExpr], dst: Reg) {
+        let mut patches = Vec::new();
+        let tmp = self.alloc();
+        for (i, a) in args.iter().enumerate() {
+            if i + 1 == args.len() {
+                self.expr(a, dst);
+            } else {
+                self.expr(a, tmp);
+                patches.push(self.emit(Instr::TakeIfPresent {
+                    dst,
+                    src: tmp,
+                    end: 0,
+                }));
+            }
+        }
+        let end = self.here();
+        for p in patches {
+            if let Instr::TakeIfPresent { end: e, .. } = &mut self.code[p] {
+                *e = end;
+            }
+        }
+    }
+
     fn call(&mut self, func: Builtin, args: &[TExpr], e: &TExpr, dst: Reg) {
         let float = args.first().is_some_and(|a| a.ty == Type::Float);
-        match func {
-            Builtin::Coalesce => {
-                // Evaluate left to right, stopping at the first present value.
-                let mut patches = Vec::new();
-                let tmp = self.alloc();
-                for (i, a) in args.iter().enumerate() {
-                    if i + 1 == args.len() {
-                        self.expr(a, dst);
-                    } else {
-                        self.expr(a, tmp);
-                        patches.push(self.emit(Instr::TakeIfPresent {
-                            dst,
-                            src: tmp,
-                            end: 0,
-                        }));
-                    }
-                }
-                let end = self.here();
-                for p in patches {
-                    if let Instr::TakeIfPresent { end: e, .. } = &mut self.code[p] {
-                        *e = end;
-                    }
-                }
-                return;
-            }
-            Builtin::Floor | Builtin::Ceil | Builtin::Round if !float => {
-                // Already an int.
-                self.expr(&args[0], dst);
-                return;
-            }
-            _ => {}
-        }
         let f = match func {
+            Builtin::Coalesce => return self.coalesce(args, dst),
             Builtin::IsMissing => Func::IsMissing,
             Builtin::Lower => Func::Lower,
             Builtin::Upper => Func::Upper,
@@ -494,7 +487,6 @@ impl Compiler {
             Builtin::StartsWith => Func::StartsWith,
             Builtin::EndsWith => Func::EndsWith,
             Builtin::Matches { regex } => Func::Matches(regex),
-            Builtin::Coalesce => unreachable!("handled above"),
             Builtin::Min
             | Builtin::Max
             | Builtin::Abs
@@ -503,7 +495,8 @@ impl Compiler {
             | Builtin::Round
             | Builtin::Clamp => match func.numeric(float) {
                 Some(f) => f,
-                None => unreachable!("an int's floor, ceil and round returned above"),
+                // `floor`, `ceil` and `round` of an int: the int itself.
+                None => return self.expr(&args[0], dst),
             },
         };
         // `matches` reads only its subject: the pattern is compiled already.
