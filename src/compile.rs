@@ -2,11 +2,10 @@
 //! `cfg.` values and literals are constants, every operation is typed, so
 //! evaluation does no name lookups and no type dispatch.
 
-use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind, arith_of};
+use crate::check::{Builtin, Const, ItemId, Program, TExpr, TKind};
 pub use crate::ops::{Arith, CmpOp, Func};
 use crate::schema::Schema;
 use crate::source::Span;
-use crate::syntax::ast::BinaryOp;
 use crate::types::{OutputType, Type};
 use crate::value::{Pool, StrRef, Val};
 use std::sync::Arc;
@@ -379,25 +378,22 @@ impl Compiler {
                     _ => {}
                 }
             }
-            TKind::Binary { op, lhs, rhs } => {
+            TKind::Arith { op, lhs, rhs } => {
                 let a = self.operand(lhs);
                 let b = self.operand(rhs);
-                if op.is_arithmetic() {
-                    let float = lhs.ty == Type::Float;
-                    let op = arith_of(*op, float);
-                    let at = self.at(e.span);
-                    self.emit(Instr::Arith { op, dst, a, b, at });
-                } else {
-                    let op = match op {
-                        BinaryOp::Eq => CmpOp::Eq,
-                        BinaryOp::Ne => CmpOp::Ne,
-                        BinaryOp::Lt => CmpOp::Lt,
-                        BinaryOp::Le => CmpOp::Le,
-                        BinaryOp::Gt => CmpOp::Gt,
-                        _ => CmpOp::Ge,
-                    };
-                    self.emit(Instr::Cmp { op, dst, a, b });
-                }
+                let at = self.at(e.span);
+                self.emit(Instr::Arith {
+                    op: *op,
+                    dst,
+                    a,
+                    b,
+                    at,
+                });
+            }
+            TKind::Cmp { op, lhs, rhs } => {
+                let a = self.operand(lhs);
+                let b = self.operand(rhs);
+                self.emit(Instr::Cmp { op: *op, dst, a, b });
             }
             TKind::In {
                 negated,
@@ -446,7 +442,7 @@ impl Compiler {
                     *e = end;
                 }
             }
-            TKind::Call { func, args, regex } => self.call(*func, args, *regex, e, dst),
+            TKind::Call { func, args } => self.call(*func, args, e, dst),
             TKind::Error => {
                 self.emit(Instr::Const {
                     dst,
@@ -456,49 +452,41 @@ impl Compiler {
         }
     }
 
-    fn call(&mut self, func: Builtin, args: &[TExpr], regex: Option<usize>, e: &TExpr, dst: Reg) {
-        let float = args.first().is_some_and(|a| a.ty == Type::Float);
-        match func {
-            Builtin::Coalesce => {
-                // Evaluate left to right, stopping at the first present value.
-                let mut patches = Vec::new();
-                let tmp = self.alloc();
-                for (i, a) in args.iter().enumerate() {
-                    if i + 1 == args.len() {
-                        self.expr(a, dst);
-                    } else {
-                        self.expr(a, tmp);
-                        patches.push(self.emit(Instr::TakeIfPresent {
-                            dst,
-                            src: tmp,
-                            end: 0,
-                        }));
-                    }
-                }
-                let end = self.here();
-                for p in patches {
-                    if let Instr::TakeIfPresent { end: e, .. } = &mut self.code[p] {
-                        *e = end;
-                    }
-                }
-                return;
+    /// `coalesce`: evaluate left to right, stopping at the first present value.
+    fn coalesce(&mut self, args: &[TExpr], dst: Reg) {
+        let mut patches = Vec::new();
+        let tmp = self.alloc();
+        for (i, a) in args.iter().enumerate() {
+            if i + 1 == args.len() {
+                self.expr(a, dst);
+            } else {
+                self.expr(a, tmp);
+                patches.push(self.emit(Instr::TakeIfPresent {
+                    dst,
+                    src: tmp,
+                    end: 0,
+                }));
             }
-            Builtin::Floor | Builtin::Ceil | Builtin::Round if !float => {
-                // Already an int.
-                self.expr(&args[0], dst);
-                return;
-            }
-            _ => {}
         }
+        let end = self.here();
+        for p in patches {
+            if let Instr::TakeIfPresent { end: e, .. } = &mut self.code[p] {
+                *e = end;
+            }
+        }
+    }
+
+    fn call(&mut self, func: Builtin, args: &[TExpr], e: &TExpr, dst: Reg) {
+        let float = args.first().is_some_and(|a| a.ty == Type::Float);
         let f = match func {
+            Builtin::Coalesce => return self.coalesce(args, dst),
             Builtin::IsMissing => Func::IsMissing,
             Builtin::Lower => Func::Lower,
             Builtin::Upper => Func::Upper,
             Builtin::Contains => Func::Contains,
             Builtin::StartsWith => Func::StartsWith,
             Builtin::EndsWith => Func::EndsWith,
-            Builtin::Matches => Func::Matches(regex.unwrap_or(0) as u32),
-            Builtin::Coalesce => unreachable!("handled above"),
+            Builtin::Matches { regex } => Func::Matches(regex),
             Builtin::Min
             | Builtin::Max
             | Builtin::Abs
@@ -507,7 +495,8 @@ impl Compiler {
             | Builtin::Round
             | Builtin::Clamp => match func.numeric(float) {
                 Some(f) => f,
-                None => unreachable!("an int's floor, ceil and round returned above"),
+                // `floor`, `ceil` and `round` of an int: the int itself.
+                None => return self.expr(&args[0], dst),
             },
         };
         // `matches` reads only its subject: the pattern is compiled already.

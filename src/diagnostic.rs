@@ -47,109 +47,263 @@ pub enum Code {
     BadArgument,
 }
 
-impl Code {
-    pub const ALL: [Code; 27] = [
+/// One diagnostic code: its stable text, its name, its severity and a
+/// one-line summary (docs/language.md has the full entry and an example).
+#[derive(Debug, Clone, Copy)]
+pub struct CodeDef {
+    pub code: Code,
+    /// The stable code, e.g. `E101`.
+    pub id: &'static str,
+    /// A short kebab-case name, shown beside the code.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+const fn code(code: Code, id: &'static str, name: &'static str, summary: &'static str) -> CodeDef {
+    // Warnings are W-codes; the table states it once, here.
+    let severity = if id.as_bytes()[0] == b'W' {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    CodeDef {
+        code,
+        id,
+        name,
+        severity,
+        summary,
+    }
+}
+
+/// Every code, in [`Code`] order (a test holds the order; [`Code::row`] is
+/// an exhaustive match, so a new variant does not compile without a row).
+pub const CODES: [CodeDef; 27] = [
+    code(
         Code::Syntax,
+        "E001",
+        "syntax-error",
+        "the text does not follow the grammar",
+    ),
+    code(
         Code::TooDeep,
+        "E002",
+        "too-deep",
+        "an expression nests past a limit",
+    ),
+    code(
         Code::LiteralOutOfRange,
+        "E003",
+        "literal-out-of-range",
+        "an int literal does not fit in 64 bits, or a float literal is not finite",
+    ),
+    code(
         Code::BadEscape,
+        "E004",
+        "bad-escape",
+        "a string has an unknown backslash escape",
+    ),
+    code(
         Code::TooLarge,
+        "E006",
+        "too-large",
+        "an item or the run's rule text is past its size limit",
+    ),
+    code(
         Code::UnknownName,
+        "E101",
+        "unknown-name",
+        "a bare name is not a rule, let, field or enum variant",
+    ),
+    code(
         Code::UnknownCfgKey,
+        "E102",
+        "unknown-cfg-key",
+        "a `cfg.` path names a key the config does not have",
+    ),
+    code(
         Code::UnknownFunction,
+        "E103",
+        "unknown-function",
+        "a call names no built-in function",
+    ),
+    code(
         Code::UnknownVariant,
+        "E104",
+        "unknown-variant",
+        "a name is not a variant of the enum expected there",
+    ),
+    code(
         Code::UnknownType,
+        "E105",
+        "unknown-type",
+        "a rule's type is not a built-in type or a declared enum",
+    ),
+    code(
         Code::TypeMismatch,
+        "E201",
+        "type-mismatch",
+        "a value has the wrong type for its place",
+    ),
+    code(
         Code::NumberAsBool,
+        "E202",
+        "number-as-bool",
+        "a number is used where a bool is needed",
+    ),
+    code(
         Code::WrongArity,
+        "E203",
+        "wrong-arity",
+        "a function is called with the wrong number of arguments",
+    ),
+    code(
         Code::InvalidRegex,
+        "E204",
+        "invalid-regex",
+        "the pattern of `matches` is not a valid regex, or too large",
+    ),
+    code(
         Code::PatternNotLiteral,
+        "E205",
+        "pattern-not-literal",
+        "the pattern of `matches` is not a string literal",
+    ),
+    code(
         Code::DuplicateName,
+        "E301",
+        "duplicate-name",
+        "two items, or two variants of an enum, have the same name",
+    ),
+    code(
         Code::Cycle,
+        "E302",
+        "cycle",
+        "rules and lets depend on each other in a cycle",
+    ),
+    code(
         Code::DivisionByZero,
+        "W401",
+        "division-by-zero",
+        "something is divided by a constant zero",
+    ),
+    code(
         Code::SelfComparison,
+        "W402",
+        "self-comparison",
+        "a value is compared with an identical expression",
+    ),
+    code(
         Code::UnusedLet,
+        "W403",
+        "unused-let",
+        "no rule or let uses this let",
+    ),
+    code(
         Code::UnusedCfgKey,
+        "W404",
+        "unused-cfg-key",
+        "a config key no rule reads",
+    ),
+    code(
         Code::DanglingDoc,
+        "W405",
+        "dangling-doc",
+        "a `##` doc comment has no item directly below it",
+    ),
+    code(
         Code::Overflow,
+        "E501",
+        "overflow",
+        "arithmetic overflows, on a row or in a constant expression",
+    ),
+    code(
         Code::BadConfig,
+        "E601",
+        "bad-config",
+        "the `--config` file is not a valid config",
+    ),
+    code(
         Code::BadSchema,
+        "E602",
+        "bad-schema",
+        "the `--schema` file is not a valid schema",
+    ),
+    code(
         Code::UnreadableInput,
+        "E603",
+        "unreadable-input",
+        "a rule path, config or schema file cannot be read",
+    ),
+    code(
         Code::BadArgument,
-    ];
+        "E604",
+        "bad-argument",
+        "a `--set` or other argument is malformed",
+    ),
+];
+
+impl Code {
+    /// Every code, taken from [`CODES`].
+    pub const ALL: [Code; CODES.len()] = {
+        let mut all = [Code::Syntax; CODES.len()];
+        let mut i = 0;
+        while i < CODES.len() {
+            all[i] = CODES[i].code;
+            i += 1;
+        }
+        all
+    };
+
+    /// This code's row in [`CODES`].
+    pub fn row(self) -> usize {
+        match self {
+            Code::Syntax => 0,
+            Code::TooDeep => 1,
+            Code::LiteralOutOfRange => 2,
+            Code::BadEscape => 3,
+            Code::TooLarge => 4,
+            Code::UnknownName => 5,
+            Code::UnknownCfgKey => 6,
+            Code::UnknownFunction => 7,
+            Code::UnknownVariant => 8,
+            Code::UnknownType => 9,
+            Code::TypeMismatch => 10,
+            Code::NumberAsBool => 11,
+            Code::WrongArity => 12,
+            Code::InvalidRegex => 13,
+            Code::PatternNotLiteral => 14,
+            Code::DuplicateName => 15,
+            Code::Cycle => 16,
+            Code::DivisionByZero => 17,
+            Code::SelfComparison => 18,
+            Code::UnusedLet => 19,
+            Code::UnusedCfgKey => 20,
+            Code::DanglingDoc => 21,
+            Code::Overflow => 22,
+            Code::BadConfig => 23,
+            Code::BadSchema => 24,
+            Code::UnreadableInput => 25,
+            Code::BadArgument => 26,
+        }
+    }
+
+    pub fn def(self) -> &'static CodeDef {
+        &CODES[self.row()]
+    }
 
     /// The stable code, e.g. `E101`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Syntax => "E001",
-            Code::TooDeep => "E002",
-            Code::LiteralOutOfRange => "E003",
-            Code::BadEscape => "E004",
-            Code::TooLarge => "E006",
-            Code::UnknownName => "E101",
-            Code::UnknownCfgKey => "E102",
-            Code::UnknownFunction => "E103",
-            Code::UnknownVariant => "E104",
-            Code::UnknownType => "E105",
-            Code::TypeMismatch => "E201",
-            Code::NumberAsBool => "E202",
-            Code::WrongArity => "E203",
-            Code::InvalidRegex => "E204",
-            Code::PatternNotLiteral => "E205",
-            Code::DuplicateName => "E301",
-            Code::Cycle => "E302",
-            Code::DivisionByZero => "W401",
-            Code::SelfComparison => "W402",
-            Code::UnusedLet => "W403",
-            Code::UnusedCfgKey => "W404",
-            Code::DanglingDoc => "W405",
-            Code::Overflow => "E501",
-            Code::BadConfig => "E601",
-            Code::BadSchema => "E602",
-            Code::UnreadableInput => "E603",
-            Code::BadArgument => "E604",
-        }
+        self.def().id
     }
 
     /// A short kebab-case name, shown beside the code.
     pub fn name(self) -> &'static str {
-        match self {
-            Code::Syntax => "syntax-error",
-            Code::TooDeep => "too-deep",
-            Code::LiteralOutOfRange => "literal-out-of-range",
-            Code::BadEscape => "bad-escape",
-            Code::TooLarge => "too-large",
-            Code::UnknownName => "unknown-name",
-            Code::UnknownCfgKey => "unknown-cfg-key",
-            Code::UnknownFunction => "unknown-function",
-            Code::UnknownVariant => "unknown-variant",
-            Code::UnknownType => "unknown-type",
-            Code::TypeMismatch => "type-mismatch",
-            Code::NumberAsBool => "number-as-bool",
-            Code::WrongArity => "wrong-arity",
-            Code::InvalidRegex => "invalid-regex",
-            Code::PatternNotLiteral => "pattern-not-literal",
-            Code::DuplicateName => "duplicate-name",
-            Code::Cycle => "cycle",
-            Code::DivisionByZero => "division-by-zero",
-            Code::SelfComparison => "self-comparison",
-            Code::UnusedLet => "unused-let",
-            Code::UnusedCfgKey => "unused-cfg-key",
-            Code::DanglingDoc => "dangling-doc",
-            Code::Overflow => "overflow",
-            Code::BadConfig => "bad-config",
-            Code::BadSchema => "bad-schema",
-            Code::UnreadableInput => "unreadable-input",
-            Code::BadArgument => "bad-argument",
-        }
+        self.def().name
     }
 
     pub fn severity(self) -> Severity {
-        if self.as_str().starts_with('W') {
-            Severity::Warning
-        } else {
-            Severity::Error
-        }
+        self.def().severity
     }
 }
 
@@ -621,6 +775,33 @@ mod tests {
             out.starts_with("error[E101(unknown-name)]: unknown name `x`\n  --> long.rule:1:"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn code_table_has_one_row_per_variant_in_order() {
+        for (i, def) in CODES.iter().enumerate() {
+            assert_eq!(def.code.row(), i, "row {i} is {}", def.id);
+            assert_eq!(Code::ALL[i], def.code);
+            let warning = def.severity == Severity::Warning;
+            assert_eq!(warning, def.id.starts_with('W'), "{}", def.id);
+            assert!(!def.summary.is_empty() && !def.summary.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn every_code_row_has_its_entry_in_the_docs() {
+        let docs = include_str!("../docs/language.md");
+        for def in &CODES {
+            let severity = match def.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let heading = format!("#### {} `{}` ({severity})", def.id, def.name);
+            assert!(
+                docs.contains(&heading),
+                "docs/language.md lacks `{heading}`"
+            );
+        }
     }
 
     #[test]

@@ -1,121 +1,28 @@
-//! The fixed library of pure functions: names, arity and typing.
+//! The fixed library of pure functions: one table row per builtin (name,
+//! signature, arity, argument kinds, result, missing-argument behaviour,
+//! documentation), indexed by [`Builtin`].
 
 use super::ir::Builtin;
 use crate::ops::Func;
 use crate::types::Type;
 
-impl Builtin {
-    pub const ALL: [Builtin; 15] = [
-        Builtin::Min,
-        Builtin::Max,
-        Builtin::Abs,
-        Builtin::Floor,
-        Builtin::Ceil,
-        Builtin::Round,
-        Builtin::Clamp,
-        Builtin::Coalesce,
-        Builtin::IsMissing,
-        Builtin::Lower,
-        Builtin::Upper,
-        Builtin::Contains,
-        Builtin::StartsWith,
-        Builtin::EndsWith,
-        Builtin::Matches,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Min => "min",
-            Builtin::Max => "max",
-            Builtin::Abs => "abs",
-            Builtin::Floor => "floor",
-            Builtin::Ceil => "ceil",
-            Builtin::Round => "round",
-            Builtin::Clamp => "clamp",
-            Builtin::Coalesce => "coalesce",
-            Builtin::IsMissing => "is_missing",
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Contains => "contains",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Matches => "matches",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
-    }
-
-    /// Least and most arguments (`None`: no upper bound).
-    pub fn arity(self) -> (usize, Option<usize>) {
-        match self {
-            Builtin::Min | Builtin::Max => (2, None),
-            Builtin::Coalesce => (1, None),
-            Builtin::Abs
-            | Builtin::Floor
-            | Builtin::Ceil
-            | Builtin::Round
-            | Builtin::IsMissing
-            | Builtin::Lower
-            | Builtin::Upper => (1, Some(1)),
-            Builtin::Clamp => (3, Some(3)),
-            Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => {
-                (2, Some(2))
-            }
-        }
-    }
-
-    /// A signature for messages, e.g. `clamp(x, lo, hi)`.
-    pub fn signature(self) -> &'static str {
-        match self {
-            Builtin::Min => "min(a, b, ...)",
-            Builtin::Max => "max(a, b, ...)",
-            Builtin::Abs => "abs(x)",
-            Builtin::Floor => "floor(x)",
-            Builtin::Ceil => "ceil(x)",
-            Builtin::Round => "round(x)",
-            Builtin::Clamp => "clamp(x, lo, hi)",
-            Builtin::Coalesce => "coalesce(a, b, ...)",
-            Builtin::IsMissing => "is_missing(x)",
-            Builtin::Lower => "lower(s)",
-            Builtin::Upper => "upper(s)",
-            Builtin::Contains => "contains(s, part)",
-            Builtin::StartsWith => "starts_with(s, prefix)",
-            Builtin::EndsWith => "ends_with(s, suffix)",
-            Builtin::Matches => "matches(s, \"regex\")",
-        }
-    }
-
-    /// What kind of arguments it takes.
-    pub fn params(self) -> Params {
-        match self {
-            Builtin::Min | Builtin::Max | Builtin::Abs | Builtin::Clamp => Params::Numeric,
-            Builtin::Floor | Builtin::Ceil | Builtin::Round => Params::Numeric,
-            Builtin::Coalesce => Params::Same,
-            Builtin::IsMissing => Params::Any,
-            Builtin::Lower
-            | Builtin::Upper
-            | Builtin::Contains
-            | Builtin::StartsWith
-            | Builtin::EndsWith
-            | Builtin::Matches => Params::Strings,
-        }
-    }
-
-    /// The result type, given the unified argument type.
-    pub fn result(self, arg: Type) -> Type {
-        match self {
-            Builtin::Floor | Builtin::Ceil | Builtin::Round => Type::Int,
-            Builtin::IsMissing
-            | Builtin::Contains
-            | Builtin::StartsWith
-            | Builtin::EndsWith
-            | Builtin::Matches => Type::Bool,
-            Builtin::Lower | Builtin::Upper => Type::Str,
-            Builtin::Min | Builtin::Max | Builtin::Abs | Builtin::Clamp | Builtin::Coalesce => arg,
-        }
-    }
+/// One builtin function, as the checker and the docs see it. Adding a
+/// function is one row here, a [`Builtin`] variant (whose [`Builtin::row`]
+/// match will not compile without its index) and its evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinDef {
+    pub builtin: Builtin,
+    pub name: &'static str,
+    /// For messages, e.g. `clamp(x, lo, hi)`.
+    pub signature: &'static str,
+    pub min_args: usize,
+    /// `None`: no upper bound.
+    pub max_args: Option<usize>,
+    pub params: Params,
+    pub result: Returns,
+    pub missing: OnMissing,
+    /// The *Semantics* cell of its row in docs/language.md, *Functions*.
+    pub doc: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +37,262 @@ pub enum Params {
     Any,
 }
 
+/// The result type of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// The unified argument type.
+    Args,
+    Int,
+    Bool,
+    Str,
+}
+
+/// What a call does with a missing argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMissing {
+    /// Missing when any argument is missing.
+    Missing,
+    /// The first present argument; missing when all are.
+    FirstPresent,
+    /// Reads the missingness itself; never missing.
+    Observes,
+}
+
+const fn row(
+    builtin: Builtin,
+    name: &'static str,
+    signature: &'static str,
+    (min_args, max_args): (usize, Option<usize>),
+    params: Params,
+    result: Returns,
+    doc: &'static str,
+) -> BuiltinDef {
+    BuiltinDef {
+        builtin,
+        name,
+        signature,
+        min_args,
+        max_args,
+        params,
+        result,
+        missing: OnMissing::Missing,
+        doc,
+    }
+}
+
+const fn with_missing(def: BuiltinDef, missing: OnMissing) -> BuiltinDef {
+    BuiltinDef { missing, ..def }
+}
+
+use Params::{Any, Numeric, Same, Strings};
+
+/// Every builtin, in [`Builtin`] order (a test holds the order).
+pub const BUILTINS: [BuiltinDef; 15] = [
+    row(
+        Builtin::Min,
+        "min",
+        "min(a, b, ...)",
+        (2, None),
+        Numeric,
+        Returns::Args,
+        "the smallest",
+    ),
+    row(
+        Builtin::Max,
+        "max",
+        "max(a, b, ...)",
+        (2, None),
+        Numeric,
+        Returns::Args,
+        "the largest",
+    ),
+    row(
+        Builtin::Abs,
+        "abs",
+        "abs(x)",
+        (1, Some(1)),
+        Numeric,
+        Returns::Args,
+        "absolute value",
+    ),
+    row(
+        Builtin::Floor,
+        "floor",
+        "floor(x)",
+        (1, Some(1)),
+        Numeric,
+        Returns::Int,
+        "round down",
+    ),
+    row(
+        Builtin::Ceil,
+        "ceil",
+        "ceil(x)",
+        (1, Some(1)),
+        Numeric,
+        Returns::Int,
+        "round up",
+    ),
+    row(
+        Builtin::Round,
+        "round",
+        "round(x)",
+        (1, Some(1)),
+        Numeric,
+        Returns::Int,
+        "nearest, half away from zero",
+    ),
+    row(
+        Builtin::Clamp,
+        "clamp",
+        "clamp(x, lo, hi)",
+        (3, Some(3)),
+        Numeric,
+        Returns::Args,
+        "`min(max(x, lo), hi)`, so `hi` wins when `lo > hi`",
+    ),
+    with_missing(
+        row(
+            Builtin::Coalesce,
+            "coalesce",
+            "coalesce(a, b, ...)",
+            (1, None),
+            Same,
+            Returns::Args,
+            "the first argument that is present; the rest are not evaluated",
+        ),
+        OnMissing::FirstPresent,
+    ),
+    with_missing(
+        row(
+            Builtin::IsMissing,
+            "is_missing",
+            "is_missing(x)",
+            (1, Some(1)),
+            Any,
+            Returns::Bool,
+            "whether `x` is missing; never missing",
+        ),
+        OnMissing::Observes,
+    ),
+    row(
+        Builtin::Lower,
+        "lower",
+        "lower(s)",
+        (1, Some(1)),
+        Strings,
+        Returns::Str,
+        "Unicode lowercase",
+    ),
+    row(
+        Builtin::Upper,
+        "upper",
+        "upper(s)",
+        (1, Some(1)),
+        Strings,
+        Returns::Str,
+        "Unicode uppercase",
+    ),
+    row(
+        Builtin::Contains,
+        "contains",
+        "contains(s, part)",
+        (2, Some(2)),
+        Strings,
+        Returns::Bool,
+        "whether `part` occurs in `s` (bytes; `\"\"` always does)",
+    ),
+    row(
+        Builtin::StartsWith,
+        "starts_with",
+        "starts_with(s, prefix)",
+        (2, Some(2)),
+        Strings,
+        Returns::Bool,
+        "whether `s` begins with `prefix`",
+    ),
+    row(
+        Builtin::EndsWith,
+        "ends_with",
+        "ends_with(s, suffix)",
+        (2, Some(2)),
+        Strings,
+        Returns::Bool,
+        "whether `s` ends with `suffix`",
+    ),
+    // The regex id is set when a call's pattern compiles; 0 here is only
+    // the row's key.
+    row(
+        Builtin::Matches { regex: 0 },
+        "matches",
+        "matches(s, \"regex\")",
+        (2, Some(2)),
+        Strings,
+        Returns::Bool,
+        "whether the regex matches anywhere in `s`",
+    ),
+];
+
 impl Builtin {
+    /// This builtin's row in [`BUILTINS`]. Exhaustive: a new variant does
+    /// not compile until it has a row.
+    pub fn row(self) -> usize {
+        match self {
+            Builtin::Min => 0,
+            Builtin::Max => 1,
+            Builtin::Abs => 2,
+            Builtin::Floor => 3,
+            Builtin::Ceil => 4,
+            Builtin::Round => 5,
+            Builtin::Clamp => 6,
+            Builtin::Coalesce => 7,
+            Builtin::IsMissing => 8,
+            Builtin::Lower => 9,
+            Builtin::Upper => 10,
+            Builtin::Contains => 11,
+            Builtin::StartsWith => 12,
+            Builtin::EndsWith => 13,
+            Builtin::Matches { .. } => 14,
+        }
+    }
+
+    pub fn def(self) -> &'static BuiltinDef {
+        &BUILTINS[self.row()]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        BUILTINS.iter().find(|b| b.name == name).map(|b| b.builtin)
+    }
+
+    /// Least and most arguments (`None`: no upper bound).
+    pub fn arity(self) -> (usize, Option<usize>) {
+        (self.def().min_args, self.def().max_args)
+    }
+
+    /// A signature for messages, e.g. `clamp(x, lo, hi)`.
+    pub fn signature(self) -> &'static str {
+        self.def().signature
+    }
+
+    /// What kind of arguments it takes.
+    pub fn params(self) -> Params {
+        self.def().params
+    }
+
+    /// The result type, given the unified argument type.
+    pub fn result(self, arg: Type) -> Type {
+        match self.def().result {
+            Returns::Args => arg,
+            Returns::Int => Type::Int,
+            Returns::Bool => Type::Bool,
+            Returns::Str => Type::Str,
+        }
+    }
+
     /// The numeric function a call of this builtin runs, given whether its arguments
     /// are floats. `None` for the other builtins, and for `floor`, `ceil`
     /// and `round` of an int, which is the int itself. The compiler and
@@ -148,7 +310,60 @@ impl Builtin {
             Builtin::Round if float => Func::Round,
             Builtin::Clamp if float => Func::ClampFloat,
             Builtin::Clamp => Func::ClampInt,
-            _ => return None,
+            Builtin::Floor
+            | Builtin::Ceil
+            | Builtin::Round
+            | Builtin::Coalesce
+            | Builtin::IsMissing
+            | Builtin::Lower
+            | Builtin::Upper
+            | Builtin::Contains
+            | Builtin::StartsWith
+            | Builtin::EndsWith
+            | Builtin::Matches { .. } => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_has_one_row_per_variant_in_order() {
+        for (i, def) in BUILTINS.iter().enumerate() {
+            assert_eq!(def.builtin.row(), i, "row {i} is `{}`", def.name);
+            assert_eq!(Builtin::from_name(def.name), Some(def.builtin));
+            assert!(def.signature.starts_with(&format!("{}(", def.name)));
+            assert!(def.max_args.is_none_or(|m| m >= def.min_args));
+        }
+    }
+
+    #[test]
+    fn every_builtin_row_is_in_the_functions_table_of_the_docs() {
+        let docs = include_str!("../../docs/language.md");
+        for def in &BUILTINS {
+            // The docs escape `|` inside table cells.
+            let row = format!("| `{}` |", def.signature);
+            let line = docs
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("docs/language.md has no row for `{}`", def.signature));
+            assert!(
+                line.contains(&format!("| {} |", def.doc)),
+                "`{}`: the docs' row does not say {:?}",
+                def.name,
+                def.doc
+            );
+        }
+        let missing: Vec<&str> = BUILTINS
+            .iter()
+            .filter(|d| d.missing != OnMissing::Missing)
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(missing, ["coalesce", "is_missing"]);
+        assert!(docs.contains(
+            "every function except `coalesce` and `is_missing`\nreturns missing when any argument is missing"
+        ));
     }
 }

@@ -1,13 +1,16 @@
 //! Typing expressions: resolve names, settle types, widen ints, fold `cfg.`.
 
 use super::Checker;
-use super::builtins::Params;
+use super::builtins::{BUILTINS, Params};
+use super::diagnostics::{self, article};
 use super::ir::*;
-use super::pattern::{self, PatternError};
+use super::pattern;
 use crate::config::CfgValue;
-use crate::diagnostic::{Code, Diagnostic, elide_list};
+use crate::diagnostic::elide_list;
 use crate::ops;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, UnaryOp};
+use crate::ops::CmpOp;
+use crate::source::Span;
+use crate::syntax::ast::{ArithOp, BinaryOp, Expr, ExprKind, Ident, UnaryOp, cmp_symbol};
 use crate::types::Type;
 use crate::value::Val;
 
@@ -98,19 +101,8 @@ impl Checker<'_, '_> {
                 };
             }
             let names: Vec<&str> = owners.iter().map(|(id, _)| self.enum_name(*id)).collect();
-            let help = format!(
-                "`{n}` is a variant of {}; compare it with a value of one of them",
-                names.join(" and ")
-            );
-            self.error(
-                Diagnostic::new(
-                    Code::UnknownVariant,
-                    span,
-                    format!("`{n}` could be a variant of several enums"),
-                )
-                .label("ambiguous variant")
-                .help(help),
-            );
+            let d = diagnostics::ambiguous_variant(span, n, &names);
+            self.error(d);
             return TExpr::error(span);
         }
         if self.broken.contains(n) {
@@ -129,13 +121,7 @@ impl Checker<'_, '_> {
             .or_else(|| {
                 (self.config.get(&[n]).is_some()).then(|| format!("config is read as `cfg.{n}`"))
             });
-        self.error(
-            Diagnostic::new(Code::UnknownName, span, format!("unknown name `{n}`"))
-                .label("not a field, rule or let")
-                .maybe_help(
-                    help.or_else(|| Some("fields come from the row schema (--schema)".into())),
-                ),
-        );
+        self.error(diagnostics::unknown_name(span, n, help));
         TExpr::error(span)
     }
 
@@ -156,13 +142,8 @@ impl Checker<'_, '_> {
                 let variants = &self.enums[want.0 as usize].variants;
                 format!("the variants are {}", elide_list(variants, 20))
             });
-        let info = &self.enums[want.0 as usize];
-        let message = format!("`{n}` is not a variant of enum `{}`", info.name);
-        self.error(
-            Diagnostic::new(Code::UnknownVariant, e.span, message)
-                .label("unknown variant")
-                .help(help),
-        );
+        let d = diagnostics::unknown_variant(e.span, n, self.enum_name(want), help);
+        self.error(d);
         TExpr::error(e.span)
     }
 
@@ -196,30 +177,15 @@ impl Checker<'_, '_> {
                             }
                         });
                     let seg_span = path[i].span;
-                    self.error(
-                        Diagnostic::new(
-                            Code::UnknownCfgKey,
-                            seg_span,
-                            format!("unknown config key `{shown}`"),
-                        )
-                        .label(format!("not in {}", self.config.name))
-                        .help(help),
-                    );
+                    let d = diagnostics::unknown_cfg_key(seg_span, &shown, &self.config.name, help);
+                    self.error(d);
                     return TExpr::error(span);
                 }
                 Some(CfgValue::Map(_)) if i + 1 < segs.len() => continue,
                 Some(v) if i + 1 < segs.len() => {
                     let v = v.to_string();
                     let shown = format!("cfg.{}", segs[..=i].join("."));
-                    self.error(
-                        Diagnostic::new(
-                            Code::UnknownCfgKey,
-                            path[i + 1].span,
-                            format!("`{shown}` is {v}, not a mapping"),
-                        )
-                        .label("no keys under a value")
-                        .help(format!("read `{shown}` itself")),
-                    );
+                    self.error(diagnostics::cfg_not_a_mapping(path[i + 1].span, &shown, &v));
                     return TExpr::error(span);
                 }
                 Some(_) => {}
@@ -234,15 +200,7 @@ impl Checker<'_, '_> {
             Some(CfgValue::Str(s)) => (Const::Str(s), Type::Str),
             other => {
                 let found = other.map(|v| v.to_string()).unwrap_or_default();
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        span,
-                        format!("`cfg.{full}` is {found}, which rules cannot read"),
-                    )
-                    .label("not a bool, int, float or string")
-                    .help("read one of the keys under it"),
-                );
+                self.error(diagnostics::cfg_unreadable(span, &full, &found));
                 return TExpr::error(span);
             }
         };
@@ -272,15 +230,7 @@ impl Checker<'_, '_> {
                 }
                 if !inner.ty.is_numeric() {
                     let found = self.show(inner.ty);
-                    self.error(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            operand.span,
-                            format!("cannot negate a {found}"),
-                        )
-                        .label(format!("this is a {found}"))
-                        .help("`-` takes an int or a float"),
-                    );
+                    self.error(diagnostics::cannot_negate(operand.span, &found));
                     return TExpr::error(span);
                 }
                 let ty = inner.ty;
@@ -324,119 +274,116 @@ impl Checker<'_, '_> {
         let found = self.show(t.ty);
         let expected = self.show(want);
         if want == Type::Bool && t.ty.is_numeric() {
-            self.error(
-                Diagnostic::new(
-                    Code::NumberAsBool,
-                    t.span,
-                    format!("{context} expects a bool, found {}", article(&found)),
-                )
-                .label(format!("this is {}", article(&found)))
-                .help("numbers are not truth values; compare explicitly, e.g. `x != 0`"),
-            );
+            self.error(diagnostics::number_as_bool(t.span, context, &found));
             return TExpr::error(t.span);
         }
         let help = match (t.ty, want) {
             (Type::Float, Type::Int) => "use round(), floor() or ceil() to make an int".to_string(),
             _ => format!("{context} expects {}", article(&expected)),
         };
-        self.error(
-            Diagnostic::new(
-                Code::TypeMismatch,
-                t.span,
-                format!("type mismatch: expected {expected}, found {found}"),
-            )
-            .label(format!("this is {}", article(&found)))
-            .help(help),
-        );
+        self.error(diagnostics::type_mismatch(t.span, &expected, &found, help));
         TExpr::error(t.span)
     }
 
-    fn binary(
+    fn binary(&mut self, op: BinaryOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        match op {
+            BinaryOp::And => self.logic(true, lhs, rhs, e),
+            BinaryOp::Or => self.logic(false, lhs, rhs, e),
+            BinaryOp::Arith(op) => self.arithmetic(op, op_span, lhs, rhs, e),
+            BinaryOp::Cmp(op) => self.comparison(op, op_span, lhs, rhs, e),
+        }
+    }
+
+    /// `a and b`, `a or b`: both sides bools.
+    fn logic(&mut self, and: bool, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        let word = if and { "`and`" } else { "`or`" };
+        let l = Box::new(self.boolean(lhs, word));
+        let r = Box::new(self.boolean(rhs, word));
+        TExpr {
+            kind: if and {
+                TKind::And(l, r)
+            } else {
+                TKind::Or(l, r)
+            },
+            ty: Type::Bool,
+            span: e.span,
+        }
+    }
+
+    /// Both operands typed, the right one with the left's enum as a hint;
+    /// `None` when either has an error already.
+    fn operands(&mut self, lhs: &Expr, rhs: &Expr) -> Option<(TExpr, TExpr)> {
+        let l = self.expr(lhs, None);
+        let hint = matches!(l.ty, Type::Enum(_)).then_some(l.ty);
+        let r = self.expr(rhs, hint);
+        (l.ty != Type::Error && r.ty != Type::Error).then_some((l, r))
+    }
+
+    fn arithmetic(
         &mut self,
-        op: BinaryOp,
-        op_span: crate::source::Span,
+        op: ArithOp,
+        op_span: Span,
         lhs: &Expr,
         rhs: &Expr,
         e: &Expr,
     ) -> TExpr {
         let span = e.span;
-        match op {
-            BinaryOp::And | BinaryOp::Or => {
-                let word = format!("`{}`", op.symbol());
-                let l = self.boolean(lhs, &word);
-                let r = self.boolean(rhs, &word);
-                let kind = if op == BinaryOp::And {
-                    TKind::And(Box::new(l), Box::new(r))
-                } else {
-                    TKind::Or(Box::new(l), Box::new(r))
-                };
-                return TExpr {
-                    kind,
-                    ty: Type::Bool,
-                    span,
-                };
-            }
-            _ => {}
+        let Some((l, r)) = self.operands(lhs, rhs) else {
+            return TExpr::error(span);
+        };
+        if matches!(op, ArithOp::Div | ArithOp::Rem) {
+            self.division_by_zero(op, op_span, &r);
         }
-        if op.is_comparison() {
-            self.self_comparison(op, op_span, lhs, rhs);
-        }
-        let l = self.expr(lhs, None);
-        let hint = matches!(l.ty, Type::Enum(_)).then_some(l.ty);
-        let r = self.expr(rhs, hint);
-        if l.ty == Type::Error || r.ty == Type::Error {
+        if !(l.ty.is_numeric() && r.ty.is_numeric()) {
+            let (bad, ty) = if l.ty.is_numeric() {
+                (&r, r.ty)
+            } else {
+                (&l, l.ty)
+            };
+            let found = self.show(ty);
+            self.error(diagnostics::needs_numbers(
+                bad.span,
+                op.symbol(),
+                &found,
+                op_span,
+            ));
             return TExpr::error(span);
         }
-        if op.is_arithmetic() {
-            if op == BinaryOp::Div || op == BinaryOp::Rem {
-                self.division_by_zero(op, op_span, &r);
-            }
-            if !(l.ty.is_numeric() && r.ty.is_numeric()) {
-                let (bad, ty) = if l.ty.is_numeric() {
-                    (&r, r.ty)
-                } else {
-                    (&l, l.ty)
-                };
-                let found = self.show(ty);
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        bad.span,
-                        format!("`{}` needs numbers, found {}", op.symbol(), article(&found)),
-                    )
-                    .label(format!("this is {}", article(&found)))
-                    .note(op_span, "in this operation"),
-                );
-                return TExpr::error(span);
-            }
-            let float = l.ty == Type::Float || r.ty == Type::Float || op == BinaryOp::Div;
-            let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
-            let ty = if float { Type::Float } else { Type::Int };
-            if let (TKind::Const(a), TKind::Const(b)) = (&l.kind, &r.kind) {
-                match fold(op, a, b) {
-                    Some(Ok(c)) => {
-                        return TExpr {
-                            kind: TKind::Const(c),
-                            ty,
-                            span,
-                        };
-                    }
-                    Some(Err(())) => return self.overflow(span, float),
-                    // Division by zero: missing at run time (W401 says so).
-                    None => {}
+        let float = l.ty == Type::Float || r.ty == Type::Float || op == ArithOp::Div;
+        let (l, r) = if float { (widen(l), widen(r)) } else { (l, r) };
+        let ty = if float { Type::Float } else { Type::Int };
+        let op = arith_of(op, float);
+        if let (TKind::Const(a), TKind::Const(b)) = (&l.kind, &r.kind) {
+            match fold(op, a, b) {
+                Some(Ok(c)) => {
+                    return TExpr {
+                        kind: TKind::Const(c),
+                        ty,
+                        span,
+                    };
                 }
+                Some(Err(())) => return self.overflow(span, float),
+                // Division by zero: missing at run time (W401 says so).
+                None => {}
             }
-            return TExpr {
-                kind: TKind::Binary {
-                    op,
-                    lhs: Box::new(l),
-                    rhs: Box::new(r),
-                },
-                ty,
-                span,
-            };
         }
-        // Comparisons.
+        TExpr {
+            kind: TKind::Arith {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            ty,
+            span,
+        }
+    }
+
+    fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
+        let span = e.span;
+        self.self_comparison(op, op_span, lhs, rhs);
+        let Some((l, r)) = self.operands(lhs, rhs) else {
+            return TExpr::error(span);
+        };
         let (l, r) = match (l.ty, r.ty) {
             (a, b) if a == b => (l, r),
             // An int and a float compare by value, exactly: not widened,
@@ -445,50 +392,16 @@ impl Checker<'_, '_> {
             // which is the same comparison, made faster.
             (a, b) if a.is_numeric() && b.is_numeric() => (exact_widen(l), exact_widen(r)),
             (a, b) => {
-                let (sa, sb) = (self.show(a), self.show(b));
-                // `power_class == "low"`: the variant is written bare.
-                let variant = [(&l, b), (&r, a)].into_iter().find_map(|(side, other)| {
-                    match (&side.kind, other) {
-                        (TKind::Const(Const::Str(text)), Type::Enum(id)) => self
-                            .variants
-                            .get(text)
-                            .is_some_and(|owners| owners.iter().any(|(e, _)| *e == id))
-                            .then(|| text.clone()),
-                        _ => None,
-                    }
-                });
-                let help = match variant {
-                    Some(v) => format!("variants are written bare, without quotes: `{v}`"),
-                    None => "both sides must have the same type (ints and floats mix)".to_string(),
-                };
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        op_span,
-                        format!("cannot compare {} with {}", article(&sa), article(&sb)),
-                    )
-                    .label("these types do not compare")
-                    .note(l.span, format!("this is {}", article(&sa)))
-                    .note(r.span, format!("this is {}", article(&sb)))
-                    .help(help),
-                );
+                self.incomparable(op_span, &l, &r, a, b);
                 return TExpr::error(span);
             }
         };
-        if l.ty == Type::Bool && !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
-            self.error(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    op_span,
-                    format!("bools cannot be ordered with `{}`", op.symbol()),
-                )
-                .label("not an ordering of bools")
-                .help("bools compare only with `==` and `!=`"),
-            );
+        if l.ty == Type::Bool && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            self.error(diagnostics::bools_unordered(op_span, cmp_symbol(op)));
             return TExpr::error(span);
         }
         TExpr {
-            kind: TKind::Binary {
+            kind: TKind::Cmp {
                 op,
                 lhs: Box::new(l),
                 rhs: Box::new(r),
@@ -496,6 +409,29 @@ impl Checker<'_, '_> {
             ty: Type::Bool,
             span,
         }
+    }
+
+    /// E201 for comparing values of two types that do not compare.
+    fn incomparable(&mut self, op_span: Span, l: &TExpr, r: &TExpr, a: Type, b: Type) {
+        let (sa, sb) = (self.show(a), self.show(b));
+        // `power_class == "low"`: the variant is written bare.
+        let variant =
+            [(l, b), (r, a)]
+                .into_iter()
+                .find_map(|(side, other)| match (&side.kind, other) {
+                    (TKind::Const(Const::Str(text)), Type::Enum(id)) => self
+                        .variants
+                        .get(text)
+                        .is_some_and(|owners| owners.iter().any(|(e, _)| *e == id))
+                        .then(|| text.clone()),
+                    _ => None,
+                });
+        self.error(diagnostics::incomparable(
+            op_span,
+            (l.span, &sa),
+            (r.span, &sb),
+            variant,
+        ));
     }
 
     fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
@@ -559,20 +495,10 @@ impl Checker<'_, '_> {
             (a, b) if a.is_numeric() && b.is_numeric() => (widen(t), widen(o), Type::Float),
             (a, b) => {
                 let (sa, sb) = (self.show(a), self.show(b));
-                self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        o.span,
-                        format!(
-                            "`if` branches differ: `then` gives {}, `else` gives {}",
-                            article(&sa),
-                            article(&sb)
-                        ),
-                    )
-                    .label(format!("this is {}", article(&sb)))
-                    .note(t.span, format!("this is {}", article(&sa)))
-                    .help("both branches must have the same type"),
-                );
+                self.error(diagnostics::if_branches_differ(
+                    (t.span, &sa),
+                    (o.span, &sb),
+                ));
                 return TExpr::error(e.span);
             }
         };
@@ -589,180 +515,20 @@ impl Checker<'_, '_> {
 
     fn call(&mut self, func: &Ident, args: &[Expr], e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
-        let Some(f) = Builtin::from_name(&func.name) else {
-            let help = self
-                .suggest("functions", &func.name, |_| {
-                    Builtin::ALL.iter().map(|b| b.name().to_string()).collect()
-                })
-                .unwrap_or_else(|| {
-                    let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-                    format!("the functions are {}", names.join(", "))
-                });
-            self.error(
-                Diagnostic::new(
-                    Code::UnknownFunction,
-                    func.span,
-                    format!("unknown function `{}`", func.name),
-                )
-                .label("not a function")
-                .help(help),
-            );
-            args.iter().for_each(|a| {
-                self.expr(a, None);
-            });
+        let Some(mut f) = self.function(func, args, span) else {
             return TExpr::error(span);
         };
-        let (min, max) = f.arity();
-        if args.len() < min || max.is_some_and(|m| args.len() > m) {
-            let want = match max {
-                Some(m) if m == min => format!("{min}"),
-                Some(m) => format!("{min} to {m}"),
-                None => format!("at least {min}"),
-            };
-            let s = if want == "1" || want.ends_with(" 1") {
-                ""
-            } else {
-                "s"
-            };
-            self.error(
-                Diagnostic::new(
-                    Code::WrongArity,
-                    span,
-                    format!(
-                        "`{}` takes {want} argument{s}, found {}",
-                        f.name(),
-                        args.len()
-                    ),
-                )
-                .label(format!(
-                    "{} argument{}",
-                    args.len(),
-                    if args.len() == 1 { "" } else { "s" }
-                ))
-                .help(format!("call it as {}", f.signature())),
-            );
-            return TExpr::error(span);
-        }
-        let mut regex = None;
-        if f == Builtin::Matches {
-            match &args[1].kind {
-                ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
-                    Ok(re) => {
-                        regex = Some(self.regexes.len());
-                        self.regexes.push(re);
-                    }
-                    Err(err) => {
-                        let (message, label, help) = match err {
-                            PatternError::Syntax(detail) => (
-                                "invalid regular expression".to_string(),
-                                detail,
-                                "the syntax is the `regex` crate's (no look-around or backreferences)".to_string(),
-                            ),
-                            PatternError::TooLarge => (
-                                "regular expression too large".to_string(),
-                                format!("compiled, it needs more than {} KiB", pattern::MAX_REGEX_BYTES >> 10),
-                                "repeat less (`\\w{150}` is 150 copies of every Unicode letter and digit), or use ASCII classes such as (?-u:\\w) or [0-9]".to_string(),
-                            ),
-                            PatternError::TotalTooLarge { used } => (
-                                "the rules' regular expressions are too large together".to_string(),
-                                format!(
-                                    "the ones before it take {} KiB of at most {} KiB",
-                                    used >> 10,
-                                    pattern::MAX_ALL_REGEX_BYTES >> 10
-                                ),
-                                "use fewer or smaller patterns; join alternatives into one pattern".to_string(),
-                            ),
-                        };
-                        self.error(
-                            Diagnostic::new(Code::InvalidRegex, args[1].span, message)
-                                .label(label)
-                                .help(help),
-                        );
-                        self.expr(&args[0], None);
-                        return TExpr::error(span);
-                    }
-                },
-                ExprKind::Error => return TExpr::error(span),
-                _ => {
-                    self.error(
-                        Diagnostic::new(Code::PatternNotLiteral, args[1].span, "the pattern of `matches` must be a string literal")
-                            .label("not a string literal")
-                            .help("write the regex inline, e.g. matches(model, \"^(H|A)100\"), so it is checked before any row is read"),
-                    );
-                    self.expr(&args[0], None);
-                    return TExpr::error(span);
-                }
+        if let Builtin::Matches { .. } = f {
+            match self.pattern(args) {
+                Some(with_regex) => f = with_regex,
+                None => return TExpr::error(span),
             }
         }
-        let hint = match f.params() {
-            Params::Same => expected,
-            _ => None,
+        let Some(typed) = self.call_args(f, args, expected) else {
+            return TExpr::error(span);
         };
-        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
-        for a in args {
-            let h = hint.or_else(|| {
-                typed
-                    .first()
-                    .map(|t: &TExpr| t.ty)
-                    .filter(|t| matches!(t, Type::Enum(_)))
-            });
-            typed.push(self.expr(a, h));
-        }
-        if typed.iter().any(|t| t.ty == Type::Error) {
+        let Some((typed, arg_ty)) = self.unify_args(f, typed) else {
             return TExpr::error(span);
-        }
-        let arg_ty = match f.params() {
-            Params::Any => typed[0].ty,
-            Params::Strings => {
-                let mut ok = true;
-                typed = typed
-                    .into_iter()
-                    .map(|t| {
-                        let c = self.coerce(t, Type::Str, &format!("`{}`", f.name()));
-                        ok &= c.ty != Type::Error;
-                        c
-                    })
-                    .collect();
-                if !ok {
-                    return TExpr::error(span);
-                }
-                Type::Str
-            }
-            Params::Numeric | Params::Same => {
-                let numeric = f.params() == Params::Numeric;
-                if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
-                    let found = self.show(bad.ty);
-                    self.error(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            bad.span,
-                            format!("`{}` takes numbers, found {}", f.name(), article(&found)),
-                        )
-                        .label(format!("this is {}", article(&found)))
-                        .help(format!("call it as {}", f.signature())),
-                    );
-                    return TExpr::error(span);
-                }
-                let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
-                let want = if all_numeric && typed.iter().any(|t| t.ty == Type::Float) {
-                    Type::Float
-                } else {
-                    typed[0].ty
-                };
-                let mut ok = true;
-                typed = typed
-                    .into_iter()
-                    .map(|t| {
-                        let c = self.coerce(t, want, &format!("`{}`", f.name()));
-                        ok &= c.ty != Type::Error;
-                        c
-                    })
-                    .collect();
-                if !ok {
-                    return TExpr::error(span);
-                }
-                want
-            }
         };
         let ty = f.result(arg_ty);
         // A numeric builtin of constants is folded with the evaluator's
@@ -774,11 +540,126 @@ impl Checker<'_, '_> {
             kind: TKind::Call {
                 func: f,
                 args: typed,
-                regex,
             },
             ty,
             span,
         }
+    }
+
+    /// The builtin `func` names, called with an argument count it takes;
+    /// `None` after reporting (E103, E203).
+    fn function(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Builtin> {
+        let Some(f) = Builtin::from_name(&func.name) else {
+            let help = self.suggest("functions", &func.name, |_| {
+                BUILTINS.iter().map(|b| b.name.to_string()).collect()
+            });
+            self.error(diagnostics::unknown_function(func.span, &func.name, help));
+            args.iter().for_each(|a| {
+                self.expr(a, None);
+            });
+            return None;
+        };
+        let (min, max) = f.arity();
+        if args.len() < min || max.is_some_and(|m| args.len() > m) {
+            self.error(diagnostics::wrong_arity(span, f, args.len()));
+            return None;
+        }
+        Some(f)
+    }
+
+    /// Compile the pattern of `matches(s, "...")` (two arguments, checked
+    /// already): the builtin with its regex id, or `None` after reporting
+    /// (E204, E205) or when the pattern had an error already.
+    fn pattern(&mut self, args: &[Expr]) -> Option<Builtin> {
+        match &args[1].kind {
+            ExprKind::Str(pattern) => match pattern::compile(pattern, &mut self.regex_bytes) {
+                Ok(re) => {
+                    let regex = self.regexes.len() as u32;
+                    self.regexes.push(re);
+                    Some(Builtin::Matches { regex })
+                }
+                Err(err) => {
+                    self.error(diagnostics::invalid_regex(args[1].span, err));
+                    self.expr(&args[0], None);
+                    None
+                }
+            },
+            ExprKind::Error => None,
+            _ => {
+                self.error(diagnostics::pattern_not_literal(args[1].span));
+                self.expr(&args[0], None);
+                None
+            }
+        }
+    }
+
+    /// Type each argument; a later one gets the expected type (for
+    /// `coalesce`) or the first one's enum as a hint. `None` if any has an
+    /// error.
+    fn call_args(
+        &mut self,
+        f: Builtin,
+        args: &[Expr],
+        expected: Option<Type>,
+    ) -> Option<Vec<TExpr>> {
+        let hint = match f.params() {
+            Params::Same => expected,
+            Params::Numeric | Params::Strings | Params::Any => None,
+        };
+        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
+        for a in args {
+            let h = hint.or_else(|| {
+                typed
+                    .first()
+                    .map(|t: &TExpr| t.ty)
+                    .filter(|t| matches!(t, Type::Enum(_)))
+            });
+            typed.push(self.expr(a, h));
+        }
+        (!typed.iter().any(|t| t.ty == Type::Error)).then_some(typed)
+    }
+
+    /// Bring the arguments to the one type `f` takes them as, and say which;
+    /// `None` after reporting.
+    fn unify_args(&mut self, f: Builtin, typed: Vec<TExpr>) -> Option<(Vec<TExpr>, Type)> {
+        match f.params() {
+            Params::Any => {
+                let ty = typed[0].ty;
+                Some((typed, ty))
+            }
+            Params::Strings => Some((self.coerce_all(f, typed, Type::Str)?, Type::Str)),
+            Params::Numeric | Params::Same => {
+                let numeric = f.params() == Params::Numeric;
+                if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {
+                    let found = self.show(bad.ty);
+                    self.error(diagnostics::takes_numbers(bad.span, f, &found));
+                    return None;
+                }
+                let all_numeric = typed.iter().all(|t| t.ty.is_numeric());
+                let want = if all_numeric && typed.iter().any(|t| t.ty == Type::Float) {
+                    Type::Float
+                } else {
+                    typed[0].ty
+                };
+                Some((self.coerce_all(f, typed, want)?, want))
+            }
+        }
+    }
+
+    /// Coerce every argument of `f` to `want`, reporting each that does
+    /// not fit; `None` if any did not.
+    fn coerce_all(&mut self, f: Builtin, typed: Vec<TExpr>, want: Type) -> Option<Vec<TExpr>> {
+        let context = format!("`{}`", f.name());
+        let mut ok = true;
+        let typed: Vec<TExpr> = typed
+            .into_iter()
+            .map(|t| {
+                let c = self.coerce(t, want, &context);
+                ok &= c.ty != Type::Error;
+                c
+            })
+            .collect();
+        ok.then_some(typed)
     }
 
     /// Fold a call of a numeric builtin whose arguments are all constants
@@ -819,15 +700,7 @@ impl Checker<'_, '_> {
     /// E501 for constant arithmetic that overflows: it would fail on
     /// every row that reaches it.
     fn overflow(&mut self, span: crate::source::Span, float: bool) -> TExpr {
-        self.error(
-            Diagnostic::new(Code::Overflow, span, "this constant expression overflows")
-                .label(if float {
-                    "float overflow"
-                } else {
-                    "integer overflow"
-                })
-                .help("every row would fail here; use smaller numbers or floats"),
-        );
+        self.error(diagnostics::overflow(span, float));
         TExpr::error(span)
     }
 }
@@ -854,10 +727,9 @@ fn from_number(v: Val) -> Const {
 /// Fold arithmetic on two constants with the evaluator's own arithmetic:
 /// `Some(Err)` on overflow, `None` when the result is missing (division by
 /// zero) or the operands are not numbers.
-fn fold(op: BinaryOp, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
+fn fold(op: ops::Arith, a: &Const, b: &Const) -> Option<Result<Const, ()>> {
     let (a, b) = (number(a)?, number(b)?);
-    let float = matches!(a, Val::Float(_));
-    match ops::arith(arith_of(op, float), a, b, 0) {
+    match ops::arith(op, a, b, 0) {
         Ok(Val::Int(i)) => Some(Ok(Const::Int(i))),
         Ok(Val::Float(f)) => Some(Ok(Const::Float(f))),
         Ok(_) => None,
@@ -893,8 +765,57 @@ pub(super) fn widen(t: TExpr) -> TExpr {
     }
 }
 
-/// "an int", "a float", "an enum X".
-pub(super) fn article(ty: &str) -> String {
-    let vowel = ty.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {ty}", if vowel { "an" } else { "a" })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuantizationConfig;
+    use crate::rules::RuleSet;
+    use crate::schema::Schema;
+
+    #[test]
+    fn each_matches_call_carries_its_own_regex_id() {
+        let text = "rule a: bool = matches(model, \"^H\")\n\
+                    rule b: bool = matches(title, \"100$\")\n";
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
+        let ids: Vec<Builtin> = set
+            .program
+            .items
+            .iter()
+            .map(|item| match &item.body.kind {
+                TKind::Call { func, .. } => *func,
+                other => panic!("not a call: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [Builtin::Matches { regex: 0 }, Builtin::Matches { regex: 1 }]
+        );
+        assert_eq!(set.program.regexes.len(), 2);
+    }
+
+    #[test]
+    fn arithmetic_and_comparison_are_ir_kinds_of_their_own() {
+        let text = "rule a: bool = price * 2.0 >= 1.0\n";
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        let TKind::Cmp { op, lhs, .. } = &set.program.items[0].body.kind else {
+            panic!("not a comparison: {:?}", set.program.items[0].body);
+        };
+        assert_eq!(*op, CmpOp::Ge);
+        assert!(matches!(
+            lhs.kind,
+            TKind::Arith {
+                op: ops::Arith::MulFloat,
+                ..
+            }
+        ));
+    }
 }

@@ -2,9 +2,9 @@
 //! Names are resolved (fields to schema slots, `cfg.` to constants, items to
 //! ids), types are settled and int-to-float widening is explicit.
 
-use crate::ops::Arith;
+use crate::ops::{Arith, CmpOp};
 use crate::source::Span;
-use crate::syntax::ast::BinaryOp;
+use crate::syntax::ast::ArithOp;
 use crate::types::{EnumId, Type};
 
 /// Index of a `let` or `rule` in [`Program::items`].
@@ -78,7 +78,12 @@ pub enum Builtin {
     Contains,
     StartsWith,
     EndsWith,
-    Matches,
+    /// `matches(s, "regex")`: `regex` indexes [`Program::regexes`]. The
+    /// pattern is compiled when the call is checked, and the call is built
+    /// with its id; [`BUILTINS`](super::BUILTINS) holds it as 0, a name to look up only.
+    Matches {
+        regex: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,10 +96,15 @@ pub enum TKind {
     Not(Box<TExpr>),
     And(Box<TExpr>, Box<TExpr>),
     Or(Box<TExpr>, Box<TExpr>),
-    /// Arithmetic (both operands of one type) or comparison (one type, or
-    /// an int and a float, compared by value).
-    Binary {
-        op: BinaryOp,
+    /// Arithmetic, typed: both operands are of the type `op` works on.
+    Arith {
+        op: Arith,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    /// A comparison of one type, or of an int and a float, by value.
+    Cmp {
+        op: CmpOp,
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
     },
@@ -111,8 +121,6 @@ pub enum TKind {
     Call {
         func: Builtin,
         args: Vec<TExpr>,
-        /// Index into [`Program::regexes`] for `matches`.
-        regex: Option<usize>,
     },
     /// Stands for an expression that has a diagnostic; never compiled.
     Error,
@@ -129,16 +137,16 @@ impl TExpr {
 }
 
 /// The typed operation for an arithmetic operator (`/` is always float).
-pub fn arith_of(op: BinaryOp, float: bool) -> Arith {
+pub fn arith_of(op: ArithOp, float: bool) -> Arith {
     match (op, float) {
-        (BinaryOp::Add, false) => Arith::AddInt,
-        (BinaryOp::Sub, false) => Arith::SubInt,
-        (BinaryOp::Mul, false) => Arith::MulInt,
-        (BinaryOp::Rem, false) => Arith::RemInt,
-        (BinaryOp::Add, true) => Arith::AddFloat,
-        (BinaryOp::Sub, true) => Arith::SubFloat,
-        (BinaryOp::Mul, true) => Arith::MulFloat,
-        (BinaryOp::Rem, true) => Arith::RemFloat,
-        _ => Arith::DivFloat,
+        (ArithOp::Add, false) => Arith::AddInt,
+        (ArithOp::Sub, false) => Arith::SubInt,
+        (ArithOp::Mul, false) => Arith::MulInt,
+        (ArithOp::Rem, false) => Arith::RemInt,
+        (ArithOp::Add, true) => Arith::AddFloat,
+        (ArithOp::Sub, true) => Arith::SubFloat,
+        (ArithOp::Mul, true) => Arith::MulFloat,
+        (ArithOp::Rem, true) => Arith::RemFloat,
+        (ArithOp::Div, _) => Arith::DivFloat,
     }
 }

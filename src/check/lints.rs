@@ -1,11 +1,14 @@
-//! Lints over the rule set: cycles, division by a zero constant, comparing
-//! a value with itself.
+//! Lints over the rule set: cycles, and every warning the checker gives
+//! (W401 division by a zero constant, W402 comparing a value with itself,
+//! W403 an unused let, W404 an unused config key). W405, a dangling doc
+//! comment, is the parser's: only it sees comments.
 
 use super::Checker;
 use super::ir::{Const, ItemId, TExpr, TKind};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, printable};
+use crate::ops::CmpOp;
 use crate::source::Span;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind};
+use crate::syntax::ast::{ArithOp, Expr};
 
 /// Order items so each comes after what it reads (Kahn's algorithm, no
 /// recursion, so a long chain of rules cannot overflow the stack). Items left
@@ -123,7 +126,7 @@ fn cycle_diagnostic(c: &Checker, cycle: &[(usize, Span)]) -> Diagnostic {
 
 impl Checker<'_, '_> {
     /// `x / 0`, `x % 0`, and division by a config value that is zero.
-    pub(super) fn division_by_zero(&mut self, op: BinaryOp, op_span: Span, rhs: &TExpr) {
+    pub(super) fn division_by_zero(&mut self, op: ArithOp, op_span: Span, rhs: &TExpr) {
         let zero = match &rhs.kind {
             TKind::Const(Const::Int(0)) => true,
             TKind::Const(Const::Float(f)) => *f == 0.0,
@@ -144,14 +147,57 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// W403 for each let no rule or let reads.
+    pub(super) fn unused_lets(&mut self) {
+        for (i, d) in self.decls.iter().enumerate() {
+            if d.rule.is_none() && !self.let_used.contains(&ItemId(i as u32)) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnusedLet,
+                        d.name.span,
+                        format!("`{}` is never used", d.name.name),
+                    )
+                    .label("never used")
+                    .help("use it in a rule, or remove it"),
+                );
+            }
+        }
+    }
+
+    /// Warn about config keys no rule reads, once the rules read any.
+    pub(super) fn unused_cfg_keys(&mut self) {
+        let Some(file) = self.config_file else { return };
+        if self.cfg_used.is_empty() {
+            return;
+        }
+        for path in self.config.leaf_paths() {
+            if self.cfg_used.contains(&path) {
+                continue;
+            }
+            let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnusedCfgKey,
+                    Span::new(file, s, e),
+                    format!("config key `{}` is never read", printable(&path)),
+                )
+                .label("no rule reads this")
+                .help(format!(
+                    "read it as `cfg.{}` in a rule, or remove it",
+                    printable(&path)
+                )),
+            );
+        }
+    }
+
     /// `x == x` and friends: always true or false (or missing).
-    pub(super) fn self_comparison(&mut self, op: BinaryOp, op_span: Span, lhs: &Expr, rhs: &Expr) {
+    pub(super) fn self_comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr) {
         if !same_expr(lhs, rhs) {
             return;
         }
         let always = match op {
-            BinaryOp::Eq | BinaryOp::Le | BinaryOp::Ge => "true",
-            _ => "false",
+            CmpOp::Eq | CmpOp::Le | CmpOp::Ge => "true",
+            CmpOp::Ne | CmpOp::Lt | CmpOp::Gt => "false",
         };
         self.diags.push(
             Diagnostic::new(
@@ -168,72 +214,52 @@ impl Checker<'_, '_> {
     }
 }
 
-/// Structural equality, ignoring spans.
+/// Structural equality, ignoring spans: the same node, and the same
+/// children (through [`Expr::children`], which lists every kind's).
 fn same_expr(a: &Expr, b: &Expr) -> bool {
-    use ExprKind::*;
-    match (&a.kind, &b.kind) {
-        (Int(x), Int(y)) => x == y,
-        (Float(x), Float(y)) => x == y,
-        (Str(x), Str(y)) => x == y,
-        (Bool(x), Bool(y)) => x == y,
-        (Name(x), Name(y)) => x == y,
-        (Cfg(x), Cfg(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.name == q.name),
-        (
-            Unary {
-                op: o1, operand: x, ..
-            },
-            Unary {
-                op: o2, operand: y, ..
-            },
-        ) => o1 == o2 && same_expr(x, y),
-        (
-            Binary {
-                op: o1,
-                lhs: l1,
-                rhs: r1,
-                ..
-            },
-            Binary {
-                op: o2,
-                lhs: l2,
-                rhs: r2,
-                ..
-            },
-        ) => o1 == o2 && same_expr(l1, l2) && same_expr(r1, r2),
-        (Call { func: f1, args: a1 }, Call { func: f2, args: a2 }) => {
-            f1.name == f2.name
-                && a1.len() == a2.len()
-                && a1.iter().zip(a2).all(|(x, y)| same_expr(x, y))
-        }
-        (
-            If {
-                cond: c1,
-                then: t1,
-                otherwise: o1,
-            },
-            If {
-                cond: c2,
-                then: t2,
-                otherwise: o2,
-            },
-        ) => same_expr(c1, c2) && same_expr(t1, t2) && same_expr(o1, o2),
-        (
-            In {
-                negated: n1,
-                value: v1,
-                list: l1,
-            },
-            In {
-                negated: n2,
-                value: v2,
-                list: l2,
-            },
-        ) => {
-            n1 == n2
-                && same_expr(v1, v2)
-                && l1.len() == l2.len()
-                && l1.iter().zip(l2).all(|(x, y)| same_expr(x, y))
-        }
-        _ => false,
+    if !a.same_node(b) {
+        return false;
+    }
+    let (x, y) = (a.children(), b.children());
+    x.len() == y.len() && x.into_iter().zip(y).all(|(p, q)| same_expr(p, q))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::QuantizationConfig;
+    use crate::diagnostic::Code;
+    use crate::rules::RuleSet;
+    use crate::schema::Schema;
+
+    fn codes(text: &str) -> Vec<Code> {
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        set.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn cycle_detection_sees_references_inside_every_node_kind() {
+        // a -> b (in a list item) -> c (an if branch, a call argument, a
+        // negation) -> a (an if condition): found through `Expr::children`.
+        let text = "rule a: bool = 0 in [b]\n\
+                    let b = if true then 1 else abs(-c)\n\
+                    let c = if a then 1 else 2\n";
+        assert_eq!(codes(text), vec![Code::Cycle]);
+    }
+
+    #[test]
+    fn self_comparison_sees_through_every_node_kind() {
+        let same = "rule r: bool = (if mig_support then min(-price, 1.0) else 0.0 + 1.0) \
+                    == (if mig_support then min(-price, 1.0) else 0.0 + 1.0)\n";
+        assert_eq!(codes(same), vec![Code::SelfComparison]);
+        // Differs only deep inside a call argument: not the same expression.
+        let differs = "rule r: bool = (if mig_support then min(-price, 1.0) else 0.0 + 1.0) \
+                       == (if mig_support then min(-price, 2.0) else 0.0 + 1.0)\n";
+        assert_eq!(codes(differs), vec![]);
+        let lists = "rule r: bool = (price in [1.0, 2.0]) == (price in [1.0, 2.0, 3.0])\n";
+        assert_eq!(codes(lists), vec![]);
     }
 }

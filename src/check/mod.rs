@@ -2,16 +2,17 @@
 //! typed [`Program`] and every diagnostic at once.
 
 mod builtins;
+mod diagnostics;
 mod expr;
 pub mod ir;
 mod lints;
 pub mod pattern;
 
-pub use builtins::Params;
+pub use builtins::{BUILTINS, BuiltinDef, OnMissing, Params, Returns};
 pub use ir::*;
 
 use crate::config::Config;
-use crate::diagnostic::{Code, Diagnostic, NameIndex, SUGGESTION_BUDGET, printable};
+use crate::diagnostic::{Diagnostic, NameIndex, SUGGESTION_BUDGET};
 use crate::schema::Schema;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, ExprKind, ItemKind, Module};
@@ -155,15 +156,7 @@ impl<'a, 'm> Checker<'a, 'm> {
                     continue;
                 };
                 if ["bool", "int", "float", "string"].contains(&e.name.name.as_str()) {
-                    self.error(
-                        Diagnostic::new(
-                            Code::DuplicateName,
-                            e.name.span,
-                            format!("`{}` is a built-in type", e.name.name),
-                        )
-                        .label("the name of a built-in type")
-                        .help("give the enum another name"),
-                    );
+                    self.error(diagnostics::builtin_type_name(e.name.span, &e.name.name));
                     continue;
                 }
                 if self.enum_by_name.contains_key(&e.name.name) {
@@ -221,28 +214,12 @@ impl<'a, 'm> Checker<'a, 'm> {
                     continue;
                 }
                 if self.schema.slot(&name.name).is_some() {
-                    self.error(
-                        Diagnostic::new(
-                            Code::DuplicateName,
-                            name.span,
-                            format!("`{}` is already a field of the row schema", name.name),
-                        )
-                        .label("shadows a field")
-                        .help("give the rule or let another name"),
-                    );
+                    self.error(diagnostics::shadows_field(name.span, &name.name));
                     continue;
                 }
                 if let Some(owners) = self.variants.get(&name.name) {
                     let owner = self.enums[owners[0].0.0 as usize].name.clone();
-                    self.error(
-                        Diagnostic::new(
-                            Code::DuplicateName,
-                            name.span,
-                            format!("`{}` is already a variant of enum `{owner}`", name.name),
-                        )
-                        .label("same name as a variant")
-                        .help("give the rule or let another name"),
-                    );
+                    self.error(diagnostics::shadows_variant(name.span, &name.name, &owner));
                     continue;
                 }
                 item_spans.insert(name.name.clone(), name.span);
@@ -259,16 +236,7 @@ impl<'a, 'm> Checker<'a, 'm> {
     }
 
     fn duplicate(&mut self, name: &ast::Ident, first: Span, what: &str) {
-        self.error(
-            Diagnostic::new(
-                Code::DuplicateName,
-                name.span,
-                format!("the {what} `{}` is defined more than once", name.name),
-            )
-            .label("defined again here")
-            .note(first, "first defined here")
-            .help("rename or remove one of them"),
-        );
+        self.error(diagnostics::duplicate(name.span, &name.name, first, what));
     }
 
     fn declared_type(&mut self, ty: &ast::Ident) -> Type {
@@ -290,18 +258,7 @@ impl<'a, 'm> Checker<'a, 'm> {
                         types.extend(c.enums.iter().map(|e| e.name.clone()));
                         types
                     });
-                    let help = help.unwrap_or_else(|| {
-                        "types are bool, int, float, string or a declared enum".into()
-                    });
-                    self.error(
-                        Diagnostic::new(
-                            Code::UnknownType,
-                            ty.span,
-                            format!("unknown type `{name}`"),
-                        )
-                        .label("not a type")
-                        .help(help),
-                    );
+                    self.error(diagnostics::unknown_type(ty.span, name, help));
                     Type::Error
                 }
             },
@@ -372,21 +329,7 @@ impl<'a, 'm> Checker<'a, 'm> {
                 ),
                 Type::Error => String::new(),
             };
-            self.error(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    e.span,
-                    format!(
-                        "the default is {}, but the rule is {}",
-                        expr::article(&found),
-                        expr::article(&want)
-                    ),
-                )
-                .label(format!("this is {}", expr::article(&found)))
-                .help(format!(
-                    "write a literal of the rule's type, such as `{example}`"
-                )),
-            );
+            self.error(diagnostics::default_type(e.span, &found, &want, &example));
             return None;
         }
         let checked = self.coerce(checked, ty, "the rule's declared type");
@@ -398,55 +341,9 @@ impl<'a, 'm> Checker<'a, 'm> {
             },
             TKind::Error => None,
             _ => {
-                self.error(
-                    Diagnostic::new(Code::TypeMismatch, e.span, "a default must be a literal")
-                        .label("not a literal")
-                        .help("write a literal such as `false`, `0` or an enum variant"),
-                );
+                self.error(diagnostics::default_not_literal(e.span));
                 None
             }
-        }
-    }
-
-    fn unused_lets(&mut self) {
-        for (i, d) in self.decls.iter().enumerate() {
-            if d.rule.is_none() && !self.let_used.contains(&ItemId(i as u32)) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::UnusedLet,
-                        d.name.span,
-                        format!("`{}` is never used", d.name.name),
-                    )
-                    .label("never used")
-                    .help("use it in a rule, or remove it"),
-                );
-            }
-        }
-    }
-
-    /// Warn about config keys no rule reads, once the rules read any.
-    fn unused_cfg_keys(&mut self) {
-        let Some(file) = self.config_file else { return };
-        if self.cfg_used.is_empty() {
-            return;
-        }
-        for path in self.config.leaf_paths() {
-            if self.cfg_used.contains(&path) {
-                continue;
-            }
-            let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UnusedCfgKey,
-                    Span::new(file, s, e),
-                    format!("config key `{}` is never read", printable(&path)),
-                )
-                .label("no rule reads this")
-                .help(format!(
-                    "read it as `cfg.{}` in a rule, or remove it",
-                    printable(&path)
-                )),
-            );
         }
     }
 
@@ -482,31 +379,12 @@ impl<'a, 'm> Checker<'a, 'm> {
 
 /// Names in `e` that refer to items, with their spans.
 fn collect_item_refs(e: &Expr, items: &HashMap<String, ItemId>, out: &mut Vec<(ItemId, Span)>) {
-    match &e.kind {
-        ExprKind::Name(n) => {
-            if let Some(&id) = items.get(n) {
-                out.push((id, e.span));
-            }
-        }
-        ExprKind::Unary { operand, .. } => collect_item_refs(operand, items, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect_item_refs(lhs, items, out);
-            collect_item_refs(rhs, items, out);
-        }
-        ExprKind::In { value, list, .. } => {
-            collect_item_refs(value, items, out);
-            list.iter().for_each(|x| collect_item_refs(x, items, out));
-        }
-        ExprKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            collect_item_refs(cond, items, out);
-            collect_item_refs(then, items, out);
-            collect_item_refs(otherwise, items, out);
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(|x| collect_item_refs(x, items, out)),
-        _ => {}
+    if let ExprKind::Name(n) = &e.kind
+        && let Some(&id) = items.get(n)
+    {
+        out.push((id, e.span));
+    }
+    for child in e.children() {
+        collect_item_refs(child, items, out);
     }
 }

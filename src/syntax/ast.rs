@@ -1,5 +1,6 @@
 //! The abstract syntax tree. Every node carries the span of its source text.
 
+pub use crate::ops::CmpOp;
 use crate::source::Span;
 
 /// One parsed `.rule` file.
@@ -107,16 +108,20 @@ pub enum UnaryOp {
     Not,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A binary operator, grouped by what it does, so each stage handles the
+/// groups exhaustively: `and`/`or` short-circuit, arithmetic has a typed
+/// form per operand type, a comparison is an [`CmpOp`] as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
     Or,
     And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+    Arith(ArithOp),
+    Cmp(CmpOp),
+}
+
+/// An arithmetic operator before its operand type is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArithOp {
     Add,
     Sub,
     Mul,
@@ -129,31 +134,88 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => "or",
             BinaryOp::And => "and",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-            BinaryOp::Rem => "%",
+            BinaryOp::Arith(op) => op.symbol(),
+            BinaryOp::Cmp(op) => cmp_symbol(op),
+        }
+    }
+}
+
+impl ArithOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+            ArithOp::Rem => "%",
+        }
+    }
+}
+
+/// How a comparison operator is written.
+pub fn cmp_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+impl Expr {
+    /// The expressions directly inside this one, in source order. Every
+    /// walk over the tree (item references, structural equality) goes
+    /// through here, so a new node kind is a compile error in one place
+    /// instead of a silently skipped `_ => {}` in each walk.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Name(_)
+            | ExprKind::Cfg(_)
+            | ExprKind::Error => Vec::new(),
+            ExprKind::Unary { operand, .. } => vec![operand],
+            ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            ExprKind::In { value, list, .. } => {
+                std::iter::once(&**value).chain(list.iter()).collect()
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => vec![cond, then, otherwise],
+            ExprKind::Call { args, .. } => args.iter().collect(),
         }
     }
 
-    pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-        )
-    }
-
-    pub fn is_arithmetic(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
-        )
+    /// Whether two nodes are the same apart from their children and spans
+    /// (same literal, name, operator or function).
+    pub fn same_node(&self, other: &Expr) -> bool {
+        use ExprKind::*;
+        match (&self.kind, &other.kind) {
+            (Int(x), Int(y)) => x == y,
+            (Float(x), Float(y)) => x == y,
+            (Str(x), Str(y)) => x == y,
+            (Bool(x), Bool(y)) => x == y,
+            (Name(x), Name(y)) => x == y,
+            (Cfg(x), Cfg(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.name == q.name)
+            }
+            (Unary { op: a, .. }, Unary { op: b, .. }) => a == b,
+            (Binary { op: a, .. }, Binary { op: b, .. }) => a == b,
+            (In { negated: a, .. }, In { negated: b, .. }) => a == b,
+            (If { .. }, If { .. }) => true,
+            (Call { func: f, .. }, Call { func: g, .. }) => f.name == g.name,
+            // An error node is never the same as anything; kinds that
+            // differ are different. Listed one by one so that a new kind
+            // must be placed here.
+            (Int(_) | Float(_) | Str(_) | Bool(_) | Name(_) | Cfg(_), _)
+            | (Unary { .. } | Binary { .. } | In { .. } | If { .. } | Call { .. }, _)
+            | (Error, _) => false,
+        }
     }
 }

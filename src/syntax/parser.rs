@@ -182,6 +182,32 @@ fn chunk_end_at(text: &str, pos: usize) -> bool {
             .any(|k| text[pos..].starts_with(k))
 }
 
+/// The operator an operator pair stands for, read from its grammar rule
+/// (`add_op` wraps `op_add` or `op_sub`, and so on). `None` only for a pair
+/// that is not an operator, which the grammar never puts there.
+fn binary_op(p: &Pair<Rule>) -> Option<BinaryOp> {
+    let rule = match p.as_rule() {
+        Rule::kw_or => return Some(BinaryOp::Or),
+        Rule::kw_and => return Some(BinaryOp::And),
+        Rule::add_op | Rule::mul_op | Rule::cmp_op => p.clone().into_inner().next()?.as_rule(),
+        _ => return None,
+    };
+    Some(match rule {
+        Rule::op_add => BinaryOp::Arith(ArithOp::Add),
+        Rule::op_sub => BinaryOp::Arith(ArithOp::Sub),
+        Rule::op_mul => BinaryOp::Arith(ArithOp::Mul),
+        Rule::op_div => BinaryOp::Arith(ArithOp::Div),
+        Rule::op_rem => BinaryOp::Arith(ArithOp::Rem),
+        Rule::op_eq => BinaryOp::Cmp(CmpOp::Eq),
+        Rule::op_ne => BinaryOp::Cmp(CmpOp::Ne),
+        Rule::op_lt => BinaryOp::Cmp(CmpOp::Lt),
+        Rule::op_le => BinaryOp::Cmp(CmpOp::Le),
+        Rule::op_gt => BinaryOp::Cmp(CmpOp::Gt),
+        Rule::op_ge => BinaryOp::Cmp(CmpOp::Ge),
+        _ => return None,
+    })
+}
+
 /// Turn pest's list of expected rules into words a user reads.
 fn describe_expected(positives: &[Rule]) -> String {
     use Rule::*;
@@ -228,7 +254,10 @@ fn describe_expected(positives: &[Rule]) -> String {
             name if !expr_start => add("a name"),
             type_name => add("a type"),
             default_value | neg_number => add("a literal"),
-            kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in => add("an operator"),
+            kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in | op_eq | op_ne | op_lt
+            | op_le | op_gt | op_ge | op_add | op_sub | op_mul | op_div | op_rem => {
+                add("an operator")
+            }
             kw_then => add("`then`"),
             colon => add("`:`"),
             assign => add("`=`"),
@@ -485,14 +514,8 @@ impl Builder<'_> {
         let (mut acc, mut depth) = self.expr(first);
         while let (Some(op), Some(rhs)) = (inner.next(), inner.next()) {
             let op_span = self.span(&op);
-            let op = match op.as_str() {
-                "or" => BinaryOp::Or,
-                "and" => BinaryOp::And,
-                "+" => BinaryOp::Add,
-                "-" => BinaryOp::Sub,
-                "*" => BinaryOp::Mul,
-                "/" => BinaryOp::Div,
-                _ => BinaryOp::Rem,
+            let Some(op) = binary_op(&op) else {
+                return (self.error_expr(), 0);
             };
             let (rhs, rdepth) = self.expr(rhs);
             let span = acc.span.to(rhs.span);
@@ -561,13 +584,8 @@ impl Builder<'_> {
                 self.node(kind, span, depth + 1)
             }
             _ => {
-                let op = match op.as_str() {
-                    "==" => BinaryOp::Eq,
-                    "!=" => BinaryOp::Ne,
-                    "<" => BinaryOp::Lt,
-                    "<=" => BinaryOp::Le,
-                    ">" => BinaryOp::Gt,
-                    _ => BinaryOp::Ge,
+                let Some(op) = binary_op(&op) else {
+                    return (self.error_expr(), 0);
                 };
                 let (rhs, rdepth) = self.expr(rhs);
                 let span = lhs.span.to(rhs.span);
@@ -788,6 +806,35 @@ mod tests {
                 args.iter().map(show).collect::<Vec<_>>().join(", ")
             ),
             ExprKind::Error => "<error>".into(),
+        }
+    }
+
+    #[test]
+    fn every_operator_maps_from_its_grammar_rule() {
+        use ArithOp::*;
+        let ops = [
+            ("or", BinaryOp::Or),
+            ("and", BinaryOp::And),
+            ("+", BinaryOp::Arith(Add)),
+            ("-", BinaryOp::Arith(Sub)),
+            ("*", BinaryOp::Arith(Mul)),
+            ("/", BinaryOp::Arith(Div)),
+            ("%", BinaryOp::Arith(Rem)),
+            ("==", BinaryOp::Cmp(CmpOp::Eq)),
+            ("!=", BinaryOp::Cmp(CmpOp::Ne)),
+            ("<", BinaryOp::Cmp(CmpOp::Lt)),
+            ("<=", BinaryOp::Cmp(CmpOp::Le)),
+            (">", BinaryOp::Cmp(CmpOp::Gt)),
+            (">=", BinaryOp::Cmp(CmpOp::Ge)),
+        ];
+        for (text, want) in ops {
+            let e = body(&format!("a {text} b"));
+            let ExprKind::Binary { op, op_span, .. } = e.kind else {
+                panic!("`a {text} b` is not a binary operation");
+            };
+            assert_eq!(op, want, "`{text}`");
+            assert_eq!(op.symbol(), text);
+            assert_eq!((op_span.end - op_span.start) as usize, text.len());
         }
     }
 
