@@ -117,18 +117,114 @@ impl fmt::Display for CfgValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
     pub file: String,
-    pub message: String,
+    /// What is wrong; its display is the error's message. (Boxed: the
+    /// error stays small on the `Ok` path of every `Result` it is in.)
+    pub what: Box<ConfigErrorKind>,
     /// Where in the file (None for `--set` and errors YAML does not place).
     pub at: Option<Place>,
     /// A second place: where a duplicate key was first written.
     pub first: Option<Place>,
 }
 
+/// What is wrong in a config file or a `--set`. Keys are dotted paths
+/// (`model_gb.70b`). New kinds may be added.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// Not YAML, or not of the config's shape: YAML's own message.
+    #[error("{0}")]
+    Yaml(String),
+    /// Flow collections nested past what the YAML reader takes.
+    #[error("flow collections (`[` and `{{`) nested more than 255 levels deep")]
+    TooDeep,
+    /// Aliases that expand the text past `limit` values.
+    #[error("aliases (`*name`) expand this config to more than {limit} values")]
+    TooManyValues { limit: usize },
+    /// A key written twice in one mapping; `first` is where it was first.
+    #[error(
+        "duplicate key `{key}` (first written at line {}, column {})",
+        first.line,
+        first.column
+    )]
+    DuplicateKey { key: String, first: Place },
+    /// A number no rule could hold (`value` as written).
+    #[error(
+        "config key `{key}` is a number out of range: {value} \
+         (ints reach ±9223372036854775807, floats about ±1.8e308)"
+    )]
+    OutOfRange { key: String, value: String },
+    /// The file's top level is not a mapping (`found`: what it is).
+    #[error("expected a mapping of keys to values, found {found}")]
+    NotAMapping { found: &'static str },
+    /// A key with a `.` in it, which no rule or `--set` could reach.
+    #[error(
+        "config key `{}` contains a `.`: rules read `cfg.a.b` as key `b` under \
+         key `a`, so no rule or --set could reach it; nest it instead (`a: {{b: 1}}`)",
+        crate::diagnostic::printable(.key)
+    )]
+    DottedKey { key: String },
+    /// A `--set` without `=`.
+    #[error("`{assignment}` is not of the form key=value")]
+    NotAnAssignment { assignment: String },
+    /// A `--set cfg.key=value`: `key` and `value` are what to write instead.
+    #[error("`--set` takes the key without `cfg.`: `--set {key}={value}`")]
+    CfgPrefix { key: String, value: String },
+    /// A `--set` of a key the config does not have.
+    #[error("unknown config key `{key}`{}", did_you_mean(.suggestion))]
+    UnknownSetKey {
+        key: String,
+        suggestion: Option<String>,
+    },
+    /// A `--set` of an int key to a number that is not whole.
+    #[error("config key `{key}` is an int; {value} is not a whole number")]
+    NotWholeNumber { key: String, value: String },
+    /// A `--set` value that does not read as the key's type.
+    #[error("config key `{key}` expects {expected}, found `{value}`")]
+    SetWrongType {
+        key: String,
+        expected: &'static str,
+        value: String,
+    },
+    /// A `--set` path through a key that holds a value, not a mapping.
+    #[error("config key `{key}` is {found}, not a mapping")]
+    NotAMappingKey { key: String, found: &'static str },
+    /// A `--set` with nothing before the `=`.
+    #[error("empty config key")]
+    EmptyKey,
+    /// A key the quantization config does not have.
+    #[error(
+        "unknown key `{key}`{}; known keys: {}",
+        did_you_mean(.suggestion),
+        known.join(", ")
+    )]
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    /// A quantization config value of another kind than the key's.
+    #[error("key `{key}` expects {expected}, found {found_kind} ({found})")]
+    WrongType {
+        key: String,
+        expected: &'static str,
+        found_kind: &'static str,
+        found: String,
+    },
+}
+
+/// ` (did you mean `x`?)`, or nothing.
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
 impl ConfigError {
-    pub fn new(file: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub fn new(file: impl Into<String>, what: ConfigErrorKind) -> ConfigError {
         ConfigError {
             file: file.into(),
-            message: message.into(),
+            what: Box::new(what),
             at: None,
             first: None,
         }
@@ -137,7 +233,7 @@ impl ConfigError {
     fn yaml(file: &str, e: &serde_yaml::Error) -> ConfigError {
         ConfigError {
             at: Place::of_yaml_error(e),
-            ..ConfigError::new(file, e.to_string())
+            ..ConfigError::new(file, ConfigErrorKind::Yaml(e.to_string()))
         }
     }
 }
@@ -146,8 +242,8 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.at {
             // file:line:column, as editors and compilers write a place.
-            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.what),
+            None => write!(f, "{}: {}", self.file, self.what),
         }
     }
 }
@@ -210,7 +306,7 @@ struct KeyScan {
 /// place (where a duplicate key was first written).
 #[derive(Debug, Clone, PartialEq)]
 struct Rejected {
-    message: String,
+    what: ConfigErrorKind,
     at: Place,
     first: Option<Place>,
 }
@@ -224,7 +320,7 @@ fn too_deep(e: &saphyr_parser::ScanError) -> Option<Rejected> {
     (e.info() == TOO_DEEP).then(|| {
         let m = e.marker();
         Rejected {
-            message: "flow collections (`[` and `{`) nested more than 255 levels deep".into(),
+            what: ConfigErrorKind::TooDeep,
             at: Place::point(m.line(), m.col().saturating_add(1)),
             first: None,
         }
@@ -237,7 +333,7 @@ pub fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         if let Err(e) = next {
-            return too_deep(&e).map(|r| (r.message, r.at));
+            return too_deep(&e).map(|r| (r.what.to_string(), r.at));
         }
     }
     None
@@ -433,9 +529,9 @@ fn scan_keys(text: &str) -> Result<Option<KeyScan>, Rejected> {
         };
         if size.count(&event) > MAX_EXPANDED_VALUES {
             return Err(Rejected {
-                message: format!(
-                    "aliases (`*name`) expand this config to more than {MAX_EXPANDED_VALUES} values"
-                ),
+                what: ConfigErrorKind::TooManyValues {
+                    limit: MAX_EXPANDED_VALUES,
+                },
                 at: place_of(&span),
                 first: None,
             });
@@ -585,10 +681,10 @@ fn value_done(
         .map_or_else(|| name.clone(), |p| join_key(p, &name));
     if let Some(first) = f.seen.get(&name) {
         return Err(Rejected {
-            message: format!(
-                "duplicate key `{shown}` (first written at line {}, column {})",
-                first.line, first.column
-            ),
+            what: ConfigErrorKind::DuplicateKey {
+                key: shown,
+                first: *first,
+            },
             at: key.place,
             first: Some(*first),
         });
@@ -632,21 +728,21 @@ impl Config {
     /// A duplicate key, at any level, and a number beyond what rules can
     /// hold are errors with their line and column.
     pub fn from_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
-        let err = |message: String| ConfigError::new(name, message);
+        let err = |what: ConfigErrorKind| ConfigError::new(name, what);
         let scan = scan_keys(text).map_err(|r| ConfigError {
             at: Some(r.at),
             first: r.first,
-            ..err(r.message)
+            ..err(r.what)
         })?;
         if let Some((path, value, place)) = scan.as_ref().and_then(|s| s.out_of_range.first()) {
             // serde_yaml would read it as a float (ints), a string (floats) or
             // fail with "u128" (ints beyond 64 bits): checked before it.
             return Err(ConfigError {
                 at: Some(*place),
-                ..err(format!(
-                    "config key `{path}` is a number out of range: {value} \
-                     (ints reach ±9223372036854775807, floats about ±1.8e308)"
-                ))
+                ..err(ConfigErrorKind::OutOfRange {
+                    key: path.clone(),
+                    value: value.clone(),
+                })
             });
         }
         let mut value: serde_yaml::Value =
@@ -659,21 +755,16 @@ impl Config {
             CfgValue::Map(m) => m,
             CfgValue::Unsupported("null") => Vec::new(),
             other => {
-                return Err(err(format!(
-                    "expected a mapping of keys to values, found {}",
-                    other.kind()
-                )));
+                return Err(err(ConfigErrorKind::NotAMapping {
+                    found: other.kind(),
+                }));
             }
         };
         let keys = scan.map(|s| s.keys).unwrap_or_default();
         if let Some(path) = dotted_key(&root, "") {
             return Err(ConfigError {
                 at: keys.get(&path).map(|k| k.place),
-                ..err(format!(
-                    "config key `{}` contains a `.`: rules read `cfg.a.b` as key `b` under \
-                     key `a`, so no rule or --set could reach it; nest it instead (`a: {{b: 1}}`)",
-                    crate::diagnostic::printable(&path)
-                ))
+                ..err(ConfigErrorKind::DottedKey { key: path })
             });
         }
         Ok(Config {
@@ -732,24 +823,29 @@ impl Config {
     /// the key's type.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
         // Named by the whole assignment: `--set n=5.0: ...`.
-        let err = |message: String| ConfigError::new(format!("--set {assignment}"), message);
-        let (key, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| err(format!("`{assignment}` is not of the form key=value")))?;
+        let err = |what: ConfigErrorKind| ConfigError::new(format!("--set {assignment}"), what);
+        let (key, value) = assignment.split_once('=').ok_or_else(|| {
+            err(ConfigErrorKind::NotAnAssignment {
+                assignment: assignment.to_string(),
+            })
+        })?;
         if let Some(rest) = key.trim().strip_prefix("cfg.") {
-            return Err(err(format!(
-                "`--set` takes the key without `cfg.`: `--set {rest}={value}`"
-            )));
+            return Err(err(ConfigErrorKind::CfgPrefix {
+                key: rest.to_string(),
+                value: value.to_string(),
+            }));
         }
         let path: Vec<&str> = key.trim().split('.').collect();
         let mut map = &mut self.root;
         for (i, seg) in path.iter().enumerate() {
             let Some(pos) = map.iter().position(|(k, _)| k == seg) else {
                 let at = path[..i].join(".");
-                let hint = nearest(seg, map.iter().map(|(k, _)| k.as_str()))
-                    .map(|n| format!(" (did you mean `{}`?)", join_key(&at, n)))
-                    .unwrap_or_default();
-                return Err(err(format!("unknown config key `{key}`{hint}")));
+                let suggestion =
+                    nearest(seg, map.iter().map(|(k, _)| k.as_str())).map(|n| join_key(&at, n));
+                return Err(err(ConfigErrorKind::UnknownSetKey {
+                    key: key.to_string(),
+                    suggestion,
+                }));
             };
             let slot = &mut map[pos].1;
             if i + 1 == path.len() {
@@ -758,14 +854,16 @@ impl Config {
                     let v = value.trim();
                     if matches!(slot, CfgValue::Int(_)) && v.parse::<f64>().is_ok() {
                         // Not widened to a float: rules typed `cfg.n` as an int.
-                        err(format!(
-                            "config key `{key}` is an int; {v} is not a whole number"
-                        ))
+                        err(ConfigErrorKind::NotWholeNumber {
+                            key: key.to_string(),
+                            value: v.to_string(),
+                        })
                     } else {
-                        err(format!(
-                            "config key `{key}` expects {}, found `{value}`",
-                            slot.kind()
-                        ))
+                        err(ConfigErrorKind::SetWrongType {
+                            key: key.to_string(),
+                            expected: slot.kind(),
+                            value: value.to_string(),
+                        })
                     }
                 })?;
                 *slot = new;
@@ -774,15 +872,14 @@ impl Config {
             match slot {
                 CfgValue::Map(inner) => map = inner,
                 other => {
-                    return Err(err(format!(
-                        "config key `{}` is {}, not a mapping",
-                        path[..=i].join("."),
-                        other.kind()
-                    )));
+                    return Err(err(ConfigErrorKind::NotAMappingKey {
+                        key: path[..=i].join("."),
+                        found: other.kind(),
+                    }));
                 }
             }
         }
-        Err(err("empty config key".to_string()))
+        Err(err(ConfigErrorKind::EmptyKey))
     }
 
     /// Byte range of a dotted key's token in the config text, from the YAML
@@ -888,9 +985,9 @@ impl QuantizationConfig {
     /// The typed view of a config read from a file: the errors point at the key.
     pub fn from_config(file: &Config) -> Result<QuantizationConfig, ConfigError> {
         let mut base = QuantizationConfig::default().to_config();
-        merge_typed(&mut base.root, &file.root, "").map_err(|(path, message)| ConfigError {
+        merge_typed(&mut base.root, &file.root, "").map_err(|(path, what)| ConfigError {
             at: file.keys.get(&path).map(|k| k.place),
-            ..ConfigError::new(&file.name, message)
+            ..ConfigError::new(&file.name, what)
         })?;
         base.to_dto(&file.name)
     }
@@ -920,7 +1017,7 @@ impl Config {
     /// Read this config back as the quantization DTO.
     pub fn to_dto(&self, name: &str) -> Result<QuantizationConfig, ConfigError> {
         serde_yaml::from_value(CfgValue::Map(self.root.clone()).to_yaml())
-            .map_err(|e| ConfigError::new(name, e.to_string()))
+            .map_err(|e| ConfigError::new(name, ConfigErrorKind::Yaml(e.to_string())))
     }
 }
 
@@ -931,19 +1028,18 @@ fn merge_typed(
     base: &mut [(String, CfgValue)],
     over: &[(String, CfgValue)],
     prefix: &str,
-) -> Result<(), (String, String)> {
+) -> Result<(), (String, ConfigErrorKind)> {
     for (k, v) in over {
         let path = join_key(prefix, k);
         let Some(pos) = base.iter().position(|(bk, _)| bk == k) else {
             let known: Vec<&str> = base.iter().map(|(k, _)| k.as_str()).collect();
-            let hint = nearest(k, known.iter().copied())
-                .map(|n| format!(" (did you mean `{}`?)", join_key(prefix, n)))
-                .unwrap_or_default();
-            let message = format!(
-                "unknown key `{path}`{hint}; known keys: {}",
-                known.join(", ")
-            );
-            return Err((path, message));
+            let suggestion = nearest(k, known.iter().copied()).map(|n| join_key(prefix, n));
+            let what = ConfigErrorKind::UnknownKey {
+                key: path.clone(),
+                suggestion,
+                known: known.iter().map(|k| k.to_string()).collect(),
+            };
+            return Err((path, what));
         };
         let slot = &mut base[pos].1;
         match (&mut *slot, v) {
@@ -957,12 +1053,13 @@ fn merge_typed(
             (CfgValue::Bool(_), CfgValue::Int(i @ (0 | 1))) => *slot = CfgValue::Bool(*i == 1),
             (s, v) if std::mem::discriminant(s) == std::mem::discriminant(v) => *slot = v.clone(),
             (s, v) => {
-                let message = format!(
-                    "key `{path}` expects {}, found {} ({v})",
-                    s.kind(),
-                    v.kind()
-                );
-                return Err((path, message));
+                let what = ConfigErrorKind::WrongType {
+                    key: path.clone(),
+                    expected: s.kind(),
+                    found_kind: v.kind(),
+                    found: v.to_string(),
+                };
+                return Err((path, what));
             }
         }
     }
@@ -992,13 +1089,15 @@ mod tests {
         let e = QuantizationConfig::from_yaml("q.yaml", "min_vram: 24\n").unwrap_err();
         assert_eq!(e.file, "q.yaml");
         assert!(
-            e.message
+            e.what
+                .to_string()
                 .starts_with("unknown key `min_vram` (did you mean `min_vram_gb`?)"),
             "{e}"
         );
         let e = QuantizationConfig::from_yaml("q.yaml", "model_gb:\n  7B: 3\n").unwrap_err();
         assert!(
-            e.message
+            e.what
+                .to_string()
                 .contains("`model_gb.7B` (did you mean `model_gb.7b`?)"),
             "{e}"
         );
@@ -1008,7 +1107,7 @@ mod tests {
     fn wrong_type_names_key_expected_and_found() {
         let e = QuantizationConfig::from_yaml("q.yaml", "require_mig: maybe\n").unwrap_err();
         assert_eq!(
-            e.message,
+            e.what.to_string(),
             "key `require_mig` expects a bool, found a string (\"maybe\")"
         );
         let c = QuantizationConfig::from_yaml("q.yaml", "max_tdp_watts: 250\n").unwrap();
@@ -1029,12 +1128,12 @@ mod tests {
         );
         let e = c.set("require_mig=perhaps").unwrap_err();
         assert_eq!(
-            e.message,
+            e.what.to_string(),
             "config key `require_mig` expects a bool, found `perhaps`"
         );
         let e = c.set("min_vram=3").unwrap_err();
         assert_eq!(
-            e.message,
+            e.what.to_string(),
             "unknown config key `min_vram` (did you mean `min_vram_gb`?)"
         );
         assert!(c.set("model_gb.7b.x=1").is_err());
@@ -1189,7 +1288,8 @@ mod tests {
         assert_eq!(c.get(&["c"]), Some(&CfgValue::Int(i64::MIN)));
         let e = QuantizationConfig::from_yaml("q.yaml", "model_gb:\n  70b: 1e999\n").unwrap_err();
         assert!(
-            e.message
+            e.what
+                .to_string()
                 .contains("`model_gb.70b` is a number out of range: 1e999"),
             "{e}"
         );
@@ -1231,7 +1331,10 @@ mod tests {
     fn flow_nesting_past_255_levels_is_rejected_before_serde_yaml() {
         let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let e = Config::from_yaml("c.yaml", &deep).unwrap_err();
-        assert!(e.message.contains("nested more than 255 levels"), "{e}");
+        assert!(
+            e.what.to_string().contains("nested more than 255 levels"),
+            "{e}"
+        );
         assert_eq!(e.at.map(|p| p.line), Some(1));
         assert!(yaml_too_deep(&deep).is_some());
         assert!(yaml_too_deep("a: [[1]]\n").is_none());
@@ -1268,7 +1371,8 @@ mod tests {
         }
         let e = Config::from_yaml("c.yaml", &y).unwrap_err();
         assert!(
-            e.message
+            e.what
+                .to_string()
                 .contains("expand this config to more than 1000000 values"),
             "{e}"
         );

@@ -132,7 +132,11 @@ mod tests {
         let err = rule
             .evaluate(&Row::from_listing(&Listing::default()))
             .unwrap_err();
-        assert!(err.message.contains("schema"), "{err}");
+        assert_eq!(
+            err.what,
+            crate::eval::EvalErrorKind::SchemaMismatch,
+            "{err}"
+        );
         let mut row = Row::new(std::sync::Arc::new(schema));
         row.set("b", 41).expect("set b");
         assert_eq!(rule.evaluate(&row), Ok(Value::Int(42)));

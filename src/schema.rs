@@ -60,13 +60,32 @@ fn default_nulls() -> Vec<String> {
     ["", "NA", "N/A", "null", "None"].map(String::from).to_vec()
 }
 
+/// A schema file that cannot be used: the file, what is wrong, and where
+/// when YAML says.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {message}", place_suffix(.at))]
+#[error("{file}{}: {what}", place_suffix(.at))]
 pub struct SchemaError {
     pub file: String,
-    pub message: String,
+    /// What is wrong.
+    pub what: SchemaErrorKind,
     /// Where in the file, when YAML says (for `lint --format json`).
     pub at: Option<crate::config::Place>,
+}
+
+/// What is wrong with a schema file; its display is the error's message.
+/// New kinds may be added.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaErrorKind {
+    /// The text is not YAML of the schema's shape (YAML's own message).
+    #[error("{0}")]
+    Yaml(String),
+    /// A key under `fields:` that is not a string (written as YAML's value).
+    #[error("fields: field name {0} is not a string")]
+    FieldNameNotString(String),
+    /// A field's definition is wrong (an unknown key or type): YAML's message.
+    #[error("fields.{field}: {detail}")]
+    Field { field: String, detail: String },
 }
 
 /// `:line:column` after the file's name, as editors read a place.
@@ -80,22 +99,26 @@ impl Schema {
     pub fn from_yaml(file: &str, text: &str) -> Result<Schema, SchemaError> {
         let parsed: SchemaFile = serde_yaml::from_str(text).map_err(|e| SchemaError {
             file: file.to_string(),
-            message: e.to_string(),
+            what: SchemaErrorKind::Yaml(e.to_string()),
             at: crate::config::Place::of_yaml_error(&e),
         })?;
-        let error = |message: String| SchemaError {
+        let error = |what: SchemaErrorKind| SchemaError {
             file: file.to_string(),
-            message,
+            what,
             at: None,
         };
         let mut fields = Vec::with_capacity(parsed.fields.len());
         for (key, value) in parsed.fields {
             let name = key
                 .as_str()
-                .ok_or_else(|| error(format!("fields: field name {key:?} is not a string")))?
+                .ok_or_else(|| error(SchemaErrorKind::FieldNameNotString(format!("{key:?}"))))?
                 .to_string();
-            let f: FieldFile =
-                serde_yaml::from_value(value).map_err(|e| error(format!("fields.{name}: {e}")))?;
+            let f: FieldFile = serde_yaml::from_value(value).map_err(|e| {
+                error(SchemaErrorKind::Field {
+                    field: name.clone(),
+                    detail: e.to_string(),
+                })
+            })?;
             fields.push(FieldDef {
                 columns: if f.columns.is_empty() {
                     vec![name.clone()]

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod architecture;
 mod cli;
 mod config;

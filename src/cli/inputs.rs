@@ -124,7 +124,7 @@ impl LoadFailure {
             at: e.at,
             first: e.first,
             text: e.to_string(),
-            message: e.message,
+            message: e.what.to_string(),
         })
     }
 
@@ -243,7 +243,7 @@ fn load_schema(path: Option<&Path>) -> Result<Arc<Schema>, Box<LoadFailure>> {
                     at: e.at,
                     first: None,
                     file: Some(e.file),
-                    message: e.message,
+                    message: e.what.to_string(),
                 })
             })
         }

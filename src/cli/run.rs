@@ -241,7 +241,7 @@ fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
         OutputError::Usage(m) => Failure::usage(m),
         OutputError::Data(DataError::Eval { file, line, error }) => {
             let d = Diagnostic::new(Code::Overflow, error.span, format!("{} at {file}:{line}", error))
-                .label(error.message.clone())
+                .label(error.what.to_string())
                 .help("the row's values overflow a 64-bit integer or a float; guard the rule or use floats");
             Failure {
                 message: String::new(),

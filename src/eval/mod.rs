@@ -7,4 +7,4 @@ mod vm;
 
 pub use row::{Listing, Row, RowError};
 pub use value::{Value, Written, write_float};
-pub use vm::{EvalError, ItemKind, eval_item, write_item};
+pub use vm::{EvalError, EvalErrorKind, ItemKind, eval_item, write_item};

@@ -25,7 +25,34 @@ pub struct EvalError {
     /// it reads (`integer overflow in let `l` (read by rule `r`)`).
     pub read_by: Option<(ItemKind, Arc<str>)>,
     pub span: Span,
-    pub message: String,
+    /// What went wrong.
+    pub what: EvalErrorKind,
+}
+
+/// What went wrong in an [`EvalError`]; its display is the error's message
+/// (`integer overflow`). New kinds may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EvalErrorKind {
+    /// An int result beyond 64 bits.
+    IntegerOverflow,
+    /// A float result beyond about ±1.8e308.
+    FloatOverflow,
+    /// The row was built for another schema than the rules were checked
+    /// against, so its slots would be read as the wrong fields.
+    SchemaMismatch,
+}
+
+impl std::fmt::Display for EvalErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EvalErrorKind::IntegerOverflow => "integer overflow",
+            EvalErrorKind::FloatOverflow => "float overflow",
+            EvalErrorKind::SchemaMismatch => {
+                "the row's schema is not the one the rules were checked against"
+            }
+        })
+    }
 }
 
 /// What a rule file item is, for messages.
@@ -56,7 +83,7 @@ impl std::fmt::Display for ItemKind {
 
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} in {} `{}`", self.message, self.kind, self.rule)?;
+        write!(f, "{} in {} `{}`", self.what, self.kind, self.rule)?;
         if let Some((kind, name)) = &self.read_by {
             write!(f, " (read by {kind} `{name}`)")?;
         }
@@ -254,7 +281,7 @@ fn schema_mismatch(prog: &Compiled, item: u32) -> EvalError {
         kind: ItemKind::of(it),
         read_by: None,
         span: it.span,
-        message: "the row's schema is not the one the rules were checked against".into(),
+        what: EvalErrorKind::SchemaMismatch,
     }
 }
 
@@ -270,12 +297,11 @@ impl Fault {
             kind: ItemKind::of(it),
             read_by: (target != item).then(|| (ItemKind::of(by), by.name.clone())),
             span: prog.spans[self.at as usize],
-            message: if self.float {
-                "float overflow"
+            what: if self.float {
+                EvalErrorKind::FloatOverflow
             } else {
-                "integer overflow"
-            }
-            .to_string(),
+                EvalErrorKind::IntegerOverflow
+            },
         }
     }
 }
