@@ -12,10 +12,66 @@ use std::sync::Arc;
 
 /// The strategy: given a typed row, a heuristic gives its output column's
 /// name and value (bool, int, float, string, enum variant, or missing).
+///
+/// A heuristic written in Rust runs in the tagging pipeline as compiled
+/// rules do: it says which fields it reads, and
+/// [`run`](crate::data::pipeline::run) parses those cells, evaluates it on
+/// every record and appends its column.
+///
+/// ```
+/// use glyphsieve::data::pipeline::{Job, run};
+/// use glyphsieve::eval::{EvalError, Row, Value};
+/// use glyphsieve::heuristic::{Heuristic, OutputType};
+/// use glyphsieve::schema::Schema;
+///
+/// /// Cards with at least 48 GB of memory.
+/// struct BigMemory;
+///
+/// impl Heuristic for BigMemory {
+///     fn name(&self) -> &str {
+///         "big_memory"
+///     }
+///     fn output_type(&self) -> OutputType {
+///         OutputType::Bool
+///     }
+///     fn fields(&self) -> Option<Vec<String>> {
+///         Some(vec!["vram_gb".to_string()])
+///     }
+///     fn evaluate(&self, row: &Row) -> Result<Value, EvalError> {
+///         // An unknown size (an empty cell, `NA`, ...) stays unknown.
+///         Ok(match row.number("vram_gb") {
+///             Some(gb) => Value::Bool(gb >= 48.0),
+///             None => Value::Missing,
+///         })
+///     }
+/// }
+///
+/// let csv = "model,vram_gb\nA100,80\nRTX 4090,24\nmystery,NA\n";
+/// let job = Job::new(vec![&BigMemory], Schema::listing())?;
+/// let mut out = Vec::new();
+/// let summary = run(csv.as_bytes(), &mut out, &job)?;
+/// assert_eq!(
+///     String::from_utf8(out)?,
+///     "model,vram_gb,big_memory\nA100,80,true\nRTX 4090,24,false\nmystery,NA,\n"
+/// );
+/// assert_eq!((summary.rows, summary.tallies[0].trues), (3, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Heuristic: Send + Sync {
     /// The output column's name.
     fn name(&self) -> &str;
+    /// The output column's type.
     fn output_type(&self) -> OutputType;
+
+    /// The schema fields this heuristic reads, by name. The pipeline parses
+    /// only the cells of fields some heuristic reads (each must have a
+    /// column in the CSV header); the others read as missing in the row.
+    /// `None`, the default, stands for every field of the schema: correct
+    /// for any heuristic, but then every field's column must be in the
+    /// input. A compiled rule lists the fields it and its lets read.
+    fn fields(&self) -> Option<Vec<String>> {
+        None
+    }
     /// This heuristic's value for one row.
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError>;
 
@@ -72,6 +128,12 @@ impl Heuristic for RuleHeuristic {
 
     fn output_type(&self) -> OutputType {
         self.output.clone()
+    }
+
+    fn fields(&self) -> Option<Vec<String>> {
+        let p = &self.program;
+        let slots = p.fields_read_by([self.item]);
+        Some(slots.into_iter().map(|s| p.schema[s].0.clone()).collect())
     }
 
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError> {

@@ -36,6 +36,60 @@ pub struct Job<'a> {
     pub max_record_bytes: usize,
 }
 
+impl<'a> Job<'a> {
+    /// A job running `heuristics` over rows of `schema`, parsing the cells
+    /// of the fields they read ([`Heuristic::fields`]), with the command
+    /// line's defaults: one worker, records up to
+    /// [`DEFAULT_MAX_RECORD_BYTES`](super::reader::DEFAULT_MAX_RECORD_BYTES),
+    /// no `--replace`, no `--lenient`, no progress. Its fields are public:
+    /// change any of them after.
+    ///
+    /// Fails when a heuristic names a field `schema` does not have.
+    pub fn new(
+        heuristics: Vec<&'a dyn Heuristic>,
+        schema: Arc<Schema>,
+    ) -> Result<Job<'a>, DataError> {
+        let fields = fields_read(&heuristics, &schema)?;
+        Ok(Job {
+            heuristics,
+            schema,
+            fields,
+            input_name: "<input>".to_string(),
+            output_name: "<output>".to_string(),
+            replace: false,
+            lenient: false,
+            progress: None,
+            threads: 1,
+            max_record_bytes: super::reader::DEFAULT_MAX_RECORD_BYTES,
+        })
+    }
+}
+
+/// The schema slots `heuristics` read, sorted (as [`Job::fields`] takes
+/// them): the union of their [`Heuristic::fields`], every slot for one
+/// that does not say.
+pub fn fields_read(
+    heuristics: &[&dyn Heuristic],
+    schema: &Schema,
+) -> Result<Vec<usize>, DataError> {
+    let mut read = vec![false; schema.fields.len()];
+    for h in heuristics {
+        match h.fields() {
+            None => read.fill(true),
+            Some(names) => {
+                for name in names {
+                    let slot = schema.slot(&name).ok_or_else(|| DataError::UnknownField {
+                        heuristic: h.name().to_string(),
+                        field: name.clone(),
+                    })?;
+                    read[slot] = true;
+                }
+            }
+        }
+    }
+    Ok((0..read.len()).filter(|&s| read[s]).collect())
+}
+
 /// Per-output tallies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -121,6 +175,14 @@ pub enum DataError {
         ty: FieldType,
         reason: CellError,
     },
+    /// A heuristic says it reads a field the job's schema does not have
+    /// ([`Job::new`]).
+    #[error(
+        "heuristic `{}` reads field `{}`, which the schema does not have",
+        show_name(heuristic),
+        show_name(field)
+    )]
+    UnknownField { heuristic: String, field: String },
     #[error("{file}:{line}: {error}")]
     Eval {
         file: String,
