@@ -122,7 +122,6 @@ pub struct ItemCode {
     pub name: Arc<str>,
     /// A `rule` (else a `let`): runtime errors say which.
     pub is_rule: bool,
-    pub ty: Type,
     /// The rule's `default`, used when the result is missing.
     pub default: Option<Val>,
     pub code: std::ops::Range<u32>,
@@ -212,7 +211,6 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         items.push(ItemCode {
             name: item.name.as_str().into(),
             is_rule: item.rule.is_some(),
-            ty: item.ty,
             default,
             code: start..c.code.len() as u32,
             result,

@@ -100,7 +100,7 @@ pub struct RuleHeuristic {
 
 impl RuleHeuristic {
     /// One heuristic per rule of `program`, in output order.
-    pub fn all(program: &Arc<Compiled>) -> Vec<RuleHeuristic> {
+    pub(crate) fn all(program: &Arc<Compiled>) -> Vec<RuleHeuristic> {
         program
             .outputs
             .iter()
@@ -116,7 +116,7 @@ impl RuleHeuristic {
 
 impl RuleHeuristic {
     /// The compiled item this heuristic evaluates.
-    pub fn item(&self) -> u32 {
+    pub(crate) fn item(&self) -> u32 {
         self.item
     }
 }

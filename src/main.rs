@@ -1,5 +1,5 @@
 //! The `glyphsieve` binary: all of it lives in the library's `cli` module.
 
 fn main() {
-    std::process::exit(glyphsieve::cli::main());
+    std::process::exit(glyphsieve::run_cli());
 }

@@ -145,9 +145,9 @@ const FRONTEND_STACK: usize = 64 << 20;
 pub struct RuleSet {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
-    pub program: Program,
+    pub(crate) program: Program,
     /// `Some` when there are no errors.
-    pub compiled: Option<Arc<Compiled>>,
+    pub(crate) compiled: Option<Arc<Compiled>>,
 }
 
 impl RuleSet {

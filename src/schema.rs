@@ -1,7 +1,8 @@
 //! The row schema: each field's type, the CSV columns it may come from and
 //! the cell texts that mean "missing". Loaded from YAML (typed, serde).
 
-use crate::types::FieldType;
+/// A field's type, as a schema declares it (`type: int`).
+pub use crate::types::FieldType;
 use serde::Deserialize;
 use std::sync::Arc;
 

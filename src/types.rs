@@ -20,7 +20,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    pub fn ty(self) -> Type {
+    pub(crate) fn ty(self) -> Type {
         match self {
             FieldType::Bool => Type::Bool,
             FieldType::Int => Type::Int,

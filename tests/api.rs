@@ -160,3 +160,32 @@ fn a_compiled_rule_names_the_fields_it_and_its_lets_read() {
     names.sort();
     assert_eq!(names, ["mig_support", "vram_gb"]);
 }
+
+#[test]
+fn only_the_user_facing_modules_are_public() {
+    // The checker, compiler, operator semantics and value representation
+    // are the crate's own; a user sees what tests, benches and the README
+    // use. A module made `pub` again must be added here on purpose.
+    let lib = std::fs::read_to_string(crate::support::root().join("src/lib.rs"))
+        .expect("src/lib.rs is readable");
+    let public: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .filter_map(|l| l.strip_suffix(';'))
+        .collect();
+    assert_eq!(
+        public,
+        [
+            "config",
+            "data",
+            "diagnostic",
+            "eval",
+            "heuristic",
+            "rules",
+            "schema",
+            "source",
+            "syntax"
+        ]
+    );
+    assert!(!lib.contains("doc(hidden)"), "no hidden public items");
+}

@@ -114,7 +114,10 @@ fn module_graph_points_one_way() {
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs is readable");
     for line in lib.lines() {
         let decl = line.trim();
-        let decl = decl.strip_prefix("pub ").unwrap_or(decl);
+        let decl = ["pub(crate) ", "pub "]
+            .iter()
+            .find_map(|p| decl.strip_prefix(p))
+            .unwrap_or(decl);
         if let Some(name) = decl.strip_prefix("mod ").and_then(|n| n.strip_suffix(';')) {
             assert!(
                 rank(name).is_some(),

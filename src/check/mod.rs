@@ -8,7 +8,6 @@ pub mod ir;
 mod lints;
 pub mod pattern;
 
-pub use builtins::{BUILTINS, BuiltinDef, OnMissing, Params, Returns};
 pub use ir::*;
 
 use crate::config::Config;

@@ -4,7 +4,8 @@
 
 use super::layout::{Layout, evaluate_record, header, header_names};
 use super::reader::{BATCH_BYTES, Batch, BatchReader, ReadError, shrink_if_huge};
-use crate::cell::CellError;
+/// Why a cell could not be read as its field's type ([`DataError::Cell`]).
+pub use crate::cell::CellError;
 use crate::eval::{EvalError, Row, Written};
 use crate::heuristic::Heuristic;
 use crate::schema::Schema;

@@ -2,9 +2,10 @@
 //! compiled rules with SQL missing-value semantics.
 
 mod row;
-pub mod value;
+pub(crate) mod value;
 mod vm;
 
 pub use row::{Listing, Row, RowError};
 pub use value::{Value, Written, write_float};
-pub use vm::{EvalError, EvalErrorKind, ItemKind, eval_item, write_item};
+pub use vm::{EvalError, EvalErrorKind, ItemKind};
+pub(crate) use vm::{eval_item, write_item};

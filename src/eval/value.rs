@@ -1,8 +1,7 @@
 //! Values: the public `Value` a heuristic returns, and writing values as
-//! CSV cells. The compact `Val` the evaluator computes with is
-//! [`crate::value`], re-exported here.
+//! CSV cells. The compact `Val` the evaluator computes with is the crate's
+//! own (`crate::value`).
 
-pub use crate::value::{Pool, StrRef, Val};
 use std::fmt;
 use std::sync::Arc;
 
