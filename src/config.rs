@@ -329,7 +329,7 @@ fn too_deep(e: &saphyr_parser::ScanError) -> Option<Rejected> {
 
 /// A YAML text nested too deep to be read in reasonable time: the message
 /// and where (for schema files, which serde_yaml reads directly).
-pub fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
+pub(crate) fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         if let Err(e) = next {

@@ -369,7 +369,7 @@ impl Diagnostic {
 }
 
 /// "did you mean" help: the nearest candidate, if one is near enough.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
@@ -378,7 +378,7 @@ pub fn did_you_mean<'a>(
 
 /// Text from a user's file made safe to print in a message: control and
 /// bidirectional formatting characters written as `\u{1b}` escapes.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     let risky = |c: char| {
         (c.is_control() && c != '\t')
             || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -399,7 +399,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `items` joined with commas, at most `max` of them, then how many more:
 /// "a, b, c and 1,997 more". Keeps messages short whatever the input.
-pub fn elide_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+pub(crate) fn elide_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     match items.len().saturating_sub(max) {
         0 => shown.join(", "),
@@ -409,7 +409,10 @@ pub fn elide_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
 
 /// The candidate nearest to `name` by edit distance, if it is plausibly a
 /// typo; a candidate that `name` begins (`min_vram` for `min_vram_gb`) counts.
-pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let query = Query::new(name);
     candidates
         .into_iter()
@@ -458,13 +461,13 @@ impl Query {
 /// one check may do together. Thousands of unknown names against thousands
 /// of declared ones would otherwise cost seconds; past the budget, the
 /// diagnostics are still reported, without suggestions.
-pub const SUGGESTION_BUDGET: u64 = 10_000_000;
+pub(crate) const SUGGESTION_BUDGET: u64 = 10_000_000;
 
 /// Names indexed for "did you mean": grouped by length, so a search compares
 /// only names whose length is within the edit limit, and sorted, so the
 /// names a query begins are found by binary search. Searches are memoised
 /// and spend a budget their caller shares ([`SUGGESTION_BUDGET`]).
-pub struct NameIndex {
+pub(crate) struct NameIndex {
     /// (lowercased, as written), sorted by the lowercased form.
     names: Vec<(String, String)>,
     /// Indices into `names`, by character count of the lowercased form.

@@ -45,7 +45,7 @@ impl Span {
 /// Lone carriage returns (old Mac line ends) become line feeds, byte for
 /// byte, so every offset stays put while the parser, the line index and the
 /// renderer all see the same lines. CRLF is left alone.
-pub fn normalize_line_ends(text: &str) -> Cow<'_, str> {
+pub(crate) fn normalize_line_ends(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
     if !memchr::memchr_iter(b'\r', bytes).any(lone) {
@@ -66,7 +66,7 @@ pub fn normalize_line_ends(text: &str) -> Cow<'_, str> {
 
 /// Where a label on the start of `text` ends: its first line, at most
 /// `max` bytes of it, cut on a character boundary.
-pub fn head_len(text: &str, max: usize) -> usize {
+pub(crate) fn head_len(text: &str, max: usize) -> usize {
     let line = text.find('\n').unwrap_or(text.len()).min(max);
     (0..=line)
         .rev()
@@ -92,7 +92,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// A source file; lone CRs in `text` become LFs (see [`normalize_line_ends`]).
+    /// A source file; lone CRs in `text` become LFs.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
         let mut text: Arc<str> = text.into();
         if let Cow::Owned(fixed) = normalize_line_ends(&text) {
@@ -183,7 +183,7 @@ impl SourceFile {
 /// controls but tab and line ends, DEL, bidirectional formatting) replaced by
 /// a visible one of the same byte length: `?`, `¿` or U+FFFD. Offsets and
 /// columns stay put; `None` when there is nothing to replace.
-pub fn defang(text: &str) -> Option<String> {
+pub(crate) fn defang(text: &str) -> Option<String> {
     let risky = |c: char| {
         (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
             || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')

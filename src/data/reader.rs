@@ -191,7 +191,7 @@ impl<'a> Fields<'a> {
 }
 
 /// Give back most of a buffer that one huge record grew far past a batch.
-pub fn shrink_if_huge(buf: &mut Vec<u8>, batch_bytes: usize) {
+pub(crate) fn shrink_if_huge(buf: &mut Vec<u8>, batch_bytes: usize) {
     if buf.capacity() > 4 * batch_bytes {
         buf.shrink_to(2 * batch_bytes);
     }

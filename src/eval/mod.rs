@@ -6,6 +6,6 @@ pub(crate) mod value;
 mod vm;
 
 pub use row::{Listing, Row, RowError};
-pub use value::{Value, Written, write_float};
+pub use value::{Value, Written};
 pub use vm::{EvalError, EvalErrorKind, ItemKind};
 pub(crate) use vm::{eval_item, write_item};
