@@ -149,6 +149,9 @@ pub struct Compiled {
     pub regexes: Vec<regex_automata::meta::Regex>,
     /// Variant names by global variant id.
     pub variant_names: Vec<Arc<str>>,
+    /// By global variant id, the variant's position in its own enum (what
+    /// the per-rule summary counts by).
+    pub variant_index: Vec<u32>,
     /// Registers one item needs at most.
     pub registers: usize,
     /// The fields (name, type) of the schema the rules were checked against.
@@ -183,9 +186,11 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 pub fn compile(p: &Program, schema: &Schema) -> Compiled {
     let mut variant_base = Vec::with_capacity(p.enums.len());
     let mut variant_names = Vec::new();
+    let mut variant_index = Vec::new();
     for e in &p.enums {
         variant_base.push(variant_names.len() as u32);
         variant_names.extend(e.variants.iter().map(|v| Arc::<str>::from(v.as_str())));
+        variant_index.extend(0..e.variants.len() as u32);
     }
     let mut c = Compiler {
         code: Vec::new(),
@@ -243,6 +248,7 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         const_text: c.const_text,
         regexes: p.regexes.clone(),
         variant_names,
+        variant_index,
         registers: c.max_reg as usize,
         schema: schema
             .fields

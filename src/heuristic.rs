@@ -85,7 +85,14 @@ pub trait Heuristic: Send + Sync {
     fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
         let v = self.evaluate(row)?;
         v.write_csv(out);
-        Ok(Written::of(&v))
+        Ok(match &v {
+            // The variant's index, for the per-rule summary.
+            Value::Enum(_) => match self.output_type() {
+                OutputType::Enum(names) => Written::of_typed(&v, &names),
+                _ => Written::Other,
+            },
+            _ => Written::of(&v),
+        })
     }
 }
 

@@ -13,3 +13,4 @@ mod evaluate;
 mod output;
 mod properties;
 mod semantics;
+mod summary;

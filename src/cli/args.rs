@@ -148,6 +148,15 @@ pub struct EvalArgs {
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
+    /// Print the per-rule summary on stderr even when stderr is not a terminal.
+    #[arg(long, conflicts_with = "quiet")]
+    pub summary: bool,
+    /// Print no summary.
+    #[arg(long)]
+    pub quiet: bool,
+    /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
+    pub summary_format: Option<Format>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod inputs;
 mod lint;
 mod output;
 mod run;
+mod summary;
 
 pub use args::Cli;
 use args::{Color, Command};

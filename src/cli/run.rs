@@ -1,12 +1,12 @@
 //! `glyphsieve eval` and `glyphsieve tag-quantization`: rules over a CSV.
 
-use super::args::{EvalArgs, OutputArgs, TagArgs};
+use super::args::{EvalArgs, Format, OutputArgs, TagArgs};
 use super::lint::plural;
 use super::output::{self, FileId, OutputError};
 use super::{Exit, Failure, Inputs};
 use crate::data::pipeline::{DataError, Job, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
-use crate::heuristic::{Heuristic, RuleHeuristic};
+use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
 use std::fs::File;
@@ -50,6 +50,16 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
     }
     let fields = fields_read(&set, &chosen);
     let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
+    let outputs: Vec<(String, OutputType)> = chosen
+        .iter()
+        .map(|h| (h.name().to_string(), h.output_type()))
+        .collect();
+    let format = match (args.quiet, args.summary, args.summary_format) {
+        (true, _, _) => None,
+        (_, _, Some(f)) => Some(f),
+        (_, true, None) => Some(Format::Human),
+        (_, false, None) => io::stderr().is_terminal().then_some(Format::Human),
+    };
     if let Some(summary) = tag(
         &data,
         &args.output,
@@ -60,6 +70,11 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         color,
     )? {
         report_lenient(&summary);
+        match format {
+            Some(Format::Human) => eprint!("{}", super::summary::human(&summary, &outputs)),
+            Some(Format::Json) => eprintln!("{}", super::summary::json(&summary, &outputs)),
+            None => {}
+        }
     }
     Ok(Exit::Ok)
 }

@@ -8,6 +8,7 @@ use super::reader::{BOM, Batch, Fields};
 use crate::cell::{Cell, parse_cell};
 use crate::eval::value::write_quoted;
 use crate::eval::{Row, Written};
+use crate::types::OutputType;
 
 /// How the header maps to the job.
 pub(super) struct Layout {
@@ -244,7 +245,11 @@ fn write_record(
         let mut values = Vec::with_capacity(job.heuristics.len());
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             let v = h.evaluate(row).map_err(located)?;
-            tally.add(Written::of(&v));
+            // Not the hot path: the enum's names are looked up per row.
+            tally.add(match h.output_type() {
+                OutputType::Enum(names) => Written::of_typed(&v, &names),
+                _ => Written::of(&v),
+            });
             values.push(v);
         }
         for (c, f) in fields.iter().enumerate() {

@@ -91,12 +91,23 @@ pub fn fields_read(
     Ok((0..read.len()).filter(|&s| read[s]).collect())
 }
 
-/// Per-output tallies.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Per-output tallies: counts and ranges only, so that batches merge in
+/// any grouping to the same result (the summary does not depend on
+/// `--threads`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     pub trues: u64,
     pub falses: u64,
     pub missing: u64,
+    /// Rows per enum variant, by the variant's index in its enum (shorter
+    /// than the enum when its last variants were never written).
+    pub variants: Vec<u64>,
+    /// Smallest and largest int written, if any.
+    pub int_range: Option<(i64, i64)>,
+    /// Smallest and largest float written, if any.
+    pub float_range: Option<(f64, f64)>,
+    /// Cells that were a string (or a variant a heuristic did not index).
+    pub others: u64,
 }
 
 impl Tally {
@@ -105,12 +116,52 @@ impl Tally {
             Written::True => self.trues += 1,
             Written::False => self.falses += 1,
             Written::Missing => self.missing += 1,
-            Written::Other => {}
+            Written::Int(i) => {
+                self.int_range = Some(
+                    self.int_range
+                        .map_or((i, i), |(lo, hi)| (lo.min(i), hi.max(i))),
+                )
+            }
+            Written::Float(f) => {
+                self.float_range = Some(
+                    self.float_range
+                        .map_or((f, f), |(lo, hi)| (lo.min(f), hi.max(f))),
+                )
+            }
+            Written::Variant(k) => {
+                let k = k as usize;
+                if k >= self.variants.len() {
+                    self.variants.resize(k + 1, 0);
+                }
+                self.variants[k] += 1;
+            }
+            Written::Other => self.others += 1,
         }
+    }
+
+    fn merge(&mut self, b: &Tally) {
+        self.trues += b.trues;
+        self.falses += b.falses;
+        self.missing += b.missing;
+        self.others += b.others;
+        if self.variants.len() < b.variants.len() {
+            self.variants.resize(b.variants.len(), 0);
+        }
+        for (a, n) in self.variants.iter_mut().zip(&b.variants) {
+            *a += n;
+        }
+        self.int_range = match (self.int_range, b.int_range) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
+        self.float_range = match (self.float_range, b.float_range) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     pub rows: u64,
     /// Per heuristic, in order.
@@ -534,9 +585,7 @@ impl Summary {
         self.rows_missing_input += other.rows_missing_input;
         self.bad_cells += other.bad_cells;
         for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
-            a.trues += b.trues;
-            a.falses += b.falses;
-            a.missing += b.missing;
+            a.merge(b);
         }
         let room = MAX_BAD_EXAMPLES.saturating_sub(self.bad_examples.len());
         self.bad_examples

@@ -73,22 +73,44 @@ pub fn write_float(f: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes());
 }
 
-/// What kind of value a heuristic wrote (for summaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a heuristic wrote, as much of it as the per-rule summary counts:
+/// numbers for their range, an enum variant by its index in its enum.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Written {
     True,
     False,
     Missing,
+    Int(i64),
+    Float(f64),
+    /// An enum variant, by its position in the enum's variant list.
+    Variant(u32),
+    /// A string (or an enum variant whose index is not known).
     Other,
 }
 
 impl Written {
+    /// What writing `v` wrote. An enum variant is `Other`: a `Value` names
+    /// it, and only the output type knows its index (see [`Written::of_typed`]).
     pub fn of(v: &Value) -> Written {
         match v {
             Value::Bool(true) => Written::True,
             Value::Bool(false) => Written::False,
             Value::Missing => Written::Missing,
+            Value::Int(i) => Written::Int(*i),
+            Value::Float(f) => Written::Float(*f),
             _ => Written::Other,
+        }
+    }
+
+    /// As [`Written::of`], with an enum variant's index found by its name
+    /// among `variants` (the output type's).
+    pub fn of_typed(v: &Value, variants: &[String]) -> Written {
+        match v {
+            Value::Enum(name) => variants
+                .iter()
+                .position(|n| **n == **name)
+                .map_or(Written::Other, |k| Written::Variant(k as u32)),
+            other => Written::of(other),
         }
     }
 }

@@ -180,11 +180,11 @@ pub fn write_item(
         }
         Val::Int(i) => {
             out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
-            Written::Other
+            Written::Int(i)
         }
         Val::Float(f) => {
             write_float(f, out);
-            Written::Other
+            Written::Float(f)
         }
         Val::Str(r) => {
             write_quoted(bytes(prog, row, &s.text, r), out);
@@ -192,7 +192,7 @@ pub fn write_item(
         }
         Val::Enum(e) => {
             out.extend_from_slice(prog.variant_names[e as usize].as_bytes());
-            Written::Other
+            Written::Variant(prog.variant_index[e as usize])
         }
     })
 }

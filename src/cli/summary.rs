@@ -1,0 +1,129 @@
+//! The per-rule summary `eval` prints after a run: counts per value, ranges, notes.
+
+use crate::data::pipeline::{Summary, Tally};
+use crate::eval::value::write_float;
+use crate::heuristic::OutputType;
+use serde_json::{Value as Json, json};
+use std::fmt::Write as _;
+
+fn float_text(f: f64) -> String {
+    let mut out = Vec::new();
+    write_float(f, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An output's values as (label, count) pairs in the type's order, and its
+/// range for numbers (as text, min then max).
+type Counts = (Vec<(String, u64)>, Option<(String, String)>);
+
+fn counts(t: &Tally, ty: &OutputType) -> Counts {
+    let mut c = Vec::new();
+    let mut range = None;
+    match ty {
+        OutputType::Bool => {
+            c.push(("true".to_string(), t.trues));
+            c.push(("false".to_string(), t.falses));
+        }
+        OutputType::Enum(names) => {
+            for (k, n) in names.iter().enumerate() {
+                c.push((n.clone(), t.variants.get(k).copied().unwrap_or(0)));
+            }
+        }
+        OutputType::Int => {
+            range = t.int_range.map(|(lo, hi)| (lo.to_string(), hi.to_string()));
+        }
+        OutputType::Float => {
+            range = t
+                .float_range
+                .map(|(lo, hi)| (float_text(lo), float_text(hi)));
+        }
+        OutputType::String => c.push(("values".to_string(), t.others)),
+    }
+    (c, range)
+}
+
+/// The note for an output that has one value on every row, if it does.
+fn note(name: &str, t: &Tally, ty: &OutputType, rows: u64) -> Option<String> {
+    if rows == 0 {
+        return None;
+    }
+    if t.missing == rows {
+        return Some(format!("{name} is missing on every row"));
+    }
+    let (c, range) = counts(t, ty);
+    if !matches!(ty, OutputType::String)
+        && let Some((label, _)) = c.iter().find(|(_, n)| *n == rows)
+    {
+        return Some(format!("{name} is `{label}` on every row"));
+    }
+    match range {
+        Some((lo, hi)) if lo == hi && t.missing == 0 => {
+            Some(format!("{name} is `{lo}` on every row"))
+        }
+        _ => None,
+    }
+}
+
+/// The human summary: one line of rows, one line per output, then notes.
+pub fn human(s: &Summary, outputs: &[(String, OutputType)]) -> String {
+    let mut out = format!("summary: {} rows read, {} written\n", s.rows, s.rows);
+    let width = outputs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut notes = Vec::new();
+    for ((name, ty), t) in outputs.iter().zip(&s.tallies) {
+        let (c, range) = counts(t, ty);
+        let mut parts: Vec<String> = c.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        if let Some((lo, hi)) = range {
+            parts.push(format!("min {lo}"));
+            parts.push(format!("max {hi}"));
+        }
+        parts.push(format!("missing {}", t.missing));
+        let _ = writeln!(out, "  {name:width$}  {}", parts.join(", "));
+        notes.extend(note(name, t, ty, s.rows));
+    }
+    for n in notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out
+}
+
+/// The same as one JSON object: `rows_read`, `rows_written`, `rules` (each
+/// with `name`, `type`, `missing`, and `counts` or `min`/`max`), `notes`.
+pub fn json(s: &Summary, outputs: &[(String, OutputType)]) -> String {
+    let mut rules = Vec::new();
+    let mut notes = Vec::new();
+    for ((name, ty), t) in outputs.iter().zip(&s.tallies) {
+        let type_name = match ty {
+            OutputType::Bool => "bool",
+            OutputType::Int => "int",
+            OutputType::Float => "float",
+            OutputType::String => "string",
+            OutputType::Enum(_) => "enum",
+        };
+        let (c, _) = counts(t, ty);
+        let mut rule = json!({ "name": name, "type": type_name, "missing": t.missing });
+        if !c.is_empty() {
+            let map: serde_json::Map<String, Json> =
+                c.into_iter().map(|(l, n)| (l, json!(n))).collect();
+            rule["counts"] = Json::Object(map);
+        }
+        match ty {
+            OutputType::Int => {
+                if let Some((lo, hi)) = t.int_range {
+                    rule["min"] = json!(lo);
+                    rule["max"] = json!(hi);
+                }
+            }
+            OutputType::Float => {
+                if let Some((lo, hi)) = t.float_range {
+                    rule["min"] = json!(lo);
+                    rule["max"] = json!(hi);
+                }
+            }
+            _ => {}
+        }
+        rules.push(rule);
+        notes.extend(note(name, t, ty, s.rows));
+    }
+    json!({ "rows_read": s.rows, "rows_written": s.rows, "rules": rules, "notes": notes })
+        .to_string()
+}
