@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 const LISTINGS_SUMMARY: &str = "\
 summary: 41 rows read, 41 written
-  capacity_7b           min 4, max 54, missing 1
-  capacity_13b          min 2, max 29, missing 1
-  capacity_70b          min 0, max 5, missing 1
+  capacity_7b           min 4, p10 ~5, p50 ~11, p90 ~27, max 54, missing 1
+  capacity_13b          min 2, p10 ~2, p50 ~5, p90 ~15, max 29, missing 1
+  capacity_70b          min 0, p10 ~0, p50 ~1, p90 ~2, max 5, missing 1
   power_class           low 4, mid 18, high 18, missing 1
   rack_friendly         true 22, false 18, missing 1
   underpowered          true 2, false 38, missing 1
-  price_per_gb_vram     min 20.3125, max 412.5, missing 1
+  price_per_gb_vram     min 20.3125, p10 ~68, p50 ~136, p90 ~272, max 412.5, missing 1
   quantization_capable  true 7, false 34, missing 0
 ";
 

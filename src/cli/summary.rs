@@ -12,6 +12,28 @@ fn float_text(f: f64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The quantiles shown, approximate (from the tally's log-scale histogram).
+const QUANTILES: [(&str, f64); 3] = [("p10", 0.1), ("p50", 0.5), ("p90", 0.9)];
+
+/// An approximate value as text: ints rounded, floats to 3 significant digits.
+fn approx_text(x: f64, int: bool) -> String {
+    if int {
+        return format!("{}", x.round() as i64);
+    }
+    float_text(format!("{x:.2e}").parse().unwrap_or(x))
+}
+
+/// `p10 ~8, p50 ~24, p90 ~40` for a number column, or nothing.
+fn quantile_parts(t: &Tally, int: bool) -> Vec<String> {
+    QUANTILES
+        .iter()
+        .filter_map(|&(label, q)| {
+            t.quantile(q)
+                .map(|v| format!("{label} ~{}", approx_text(v, int)))
+        })
+        .collect()
+}
+
 /// An output's values as (label, count) pairs in the type's order, and its
 /// range for numbers (as text, min then max).
 type Counts = (Vec<(String, u64)>, Option<(String, String)>);
@@ -74,6 +96,7 @@ pub fn human(s: &Summary, outputs: &[(String, OutputType)]) -> String {
         let mut parts: Vec<String> = c.iter().map(|(l, n)| format!("{l} {n}")).collect();
         if let Some((lo, hi)) = range {
             parts.push(format!("min {lo}"));
+            parts.extend(quantile_parts(t, matches!(ty, OutputType::Int)));
             parts.push(format!("max {hi}"));
         }
         parts.push(format!("missing {}", t.missing));
@@ -87,7 +110,8 @@ pub fn human(s: &Summary, outputs: &[(String, OutputType)]) -> String {
 }
 
 /// The same as one JSON object: `rows_read`, `rows_written`, `rules` (each
-/// with `name`, `type`, `missing`, and `counts` or `min`/`max`), `notes`.
+/// with `name`, `type`, `missing`, and `counts` or `min`/`p10`/`p50`/`p90`/`max`),
+/// `notes`.
 pub fn json(s: &Summary, outputs: &[(String, OutputType)]) -> String {
     let mut rules = Vec::new();
     let mut notes = Vec::new();
@@ -120,6 +144,17 @@ pub fn json(s: &Summary, outputs: &[(String, OutputType)]) -> String {
                 }
             }
             _ => {}
+        }
+        if matches!(ty, OutputType::Int | OutputType::Float) {
+            let int = matches!(ty, OutputType::Int);
+            for (label, q) in QUANTILES {
+                if let Some(v) = t.quantile(q) {
+                    rule[label] = match int {
+                        true => json!(v.round() as i64),
+                        false => json!(v),
+                    };
+                }
+            }
         }
         rules.push(rule);
         notes.extend(note(name, t, ty, s.rows));
