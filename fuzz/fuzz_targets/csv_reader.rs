@@ -90,6 +90,7 @@ fn job(threads: usize) -> Job<'static> {
         progress: None,
         threads,
         max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        tally_values: false,
     }
 }
 

@@ -68,6 +68,7 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         &inputs.schema,
         &set,
         color,
+        format.is_some(),
     )? {
         report_lenient(&summary);
         match format {
@@ -92,6 +93,7 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         &inputs.schema,
         &set,
         color,
+        false,
     )?
     else {
         // stdout was closed early (`| head`): no summary of a partial run.
@@ -163,6 +165,8 @@ fn report_lenient(summary: &Summary) {
 
 /// Run heuristics over `data` into stdout or `-o FILE` (see [`output`]).
 /// `None`: stdout was closed before the end (a broken pipe is not an error).
+// Each argument is one thing the two commands choose differently.
+#[allow(clippy::too_many_arguments)]
 fn tag(
     data: &Path,
     out: &OutputArgs,
@@ -171,6 +175,7 @@ fn tag(
     schema: &Arc<Schema>,
     set: &RuleSet,
     color: bool,
+    tally_values: bool,
 ) -> Result<Option<Summary>, Failure> {
     let stdin = data == Path::new("-");
     let input_name = if stdin {
@@ -225,6 +230,7 @@ fn tag(
             usize::from,
         ),
         max_record_bytes: out.max_record_bytes,
+        tally_values,
     };
     let result = match output {
         None => {

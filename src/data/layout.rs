@@ -238,7 +238,11 @@ fn write_record(
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
-            tally.add(h.write_cell(row, out).map_err(located)?);
+            let w = h.write_cell(row, out).map_err(located)?;
+            match job.tally_values {
+                true => tally.add(w),
+                false => tally.add_basic(w),
+            }
         }
     } else {
         // --replace: cells are written one by one, so the row is rebuilt.
@@ -246,10 +250,13 @@ fn write_record(
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             let v = h.evaluate(row).map_err(located)?;
             // Not the hot path: the enum's names are looked up per row.
-            tally.add(match h.output_type() {
-                OutputType::Enum(names) => Written::of_typed(&v, &names),
-                _ => Written::of(&v),
-            });
+            match job.tally_values {
+                true => tally.add(match h.output_type() {
+                    OutputType::Enum(names) => Written::of_typed(&v, &names),
+                    _ => Written::of(&v),
+                }),
+                false => tally.add_basic(Written::of(&v)),
+            }
             values.push(v);
         }
         for (c, f) in fields.iter().enumerate() {

@@ -35,6 +35,10 @@ pub struct Job<'a> {
     pub threads: usize,
     /// The longest record read (`--max-record-bytes`).
     pub max_record_bytes: usize,
+    /// Tally every value (enum variants, number ranges and percentiles) for
+    /// the per-rule summary; when false only true, false and missing are
+    /// counted, which is cheaper (`eval` without a summary to print).
+    pub tally_values: bool,
 }
 
 impl<'a> Job<'a> {
@@ -62,6 +66,7 @@ impl<'a> Job<'a> {
             progress: None,
             threads: 1,
             max_record_bytes: super::reader::DEFAULT_MAX_RECORD_BYTES,
+            tally_values: true,
         })
     }
 }
@@ -161,6 +166,16 @@ pub fn histogram_value(bucket: usize) -> f64 {
 }
 
 impl Tally {
+    /// Count only true, false and missing (see [`Job::tally_values`]).
+    pub(super) fn add_basic(&mut self, w: Written) {
+        match w {
+            Written::True => self.trues += 1,
+            Written::False => self.falses += 1,
+            Written::Missing => self.missing += 1,
+            _ => {}
+        }
+    }
+
     pub(super) fn add(&mut self, w: Written) {
         match w {
             Written::True => self.trues += 1,
@@ -780,6 +795,7 @@ mod tests {
                 progress: None,
                 threads,
                 max_record_bytes: crate::data::reader::DEFAULT_MAX_RECORD_BYTES,
+                tally_values: true,
             };
             let input = FailingAfter {
                 good: good.clone(),
