@@ -377,21 +377,20 @@ pub(crate) fn did_you_mean<'a>(
 }
 
 /// Text from a user's file made safe to print in a message: control and
-/// bidirectional formatting characters written as `\u{1b}` escapes.
+/// bidirectional formatting characters written as escapes (`\u{1b}`, `\n`).
 pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let risky = |c: char| {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
+    // Within a one-line message a line break is as unwelcome as a control.
+    let risky = |c: char| crate::source::acts_on_terminal(c) || matches!(c, '\n' | '\r');
     if !text.chars().any(risky) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if risky(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
+        match c {
+            // `\n`, `\u{1b}`: how Rust writes them, for controls.
+            c if risky(c) && c.is_control() => out.extend(c.escape_debug()),
+            c if risky(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)

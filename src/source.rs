@@ -179,15 +179,20 @@ impl SourceFile {
     }
 }
 
+/// Whether printing `c` could act on a terminal rather than show a glyph:
+/// C0 and C1 controls but tab and line ends, DEL, and the bidirectional
+/// formatting characters (which reorder what follows them).
+pub(crate) fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` with every character that could act on a terminal (C0 and C1
 /// controls but tab and line ends, DEL, bidirectional formatting) replaced by
 /// a visible one of the same byte length: `?`, `¿` or U+FFFD. Offsets and
 /// columns stay put; `None` when there is nothing to replace.
 pub(crate) fn defang(text: &str) -> Option<String> {
-    let risky = |c: char| {
-        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
+    let risky = acts_on_terminal;
     if !text.chars().any(risky) {
         return None;
     }

@@ -22,6 +22,9 @@ pub(super) struct Layout {
     replacing: bool,
     pub(super) names: Vec<String>,
     terminator: &'static [u8],
+    /// Each heuristic's output type, asked once (with --replace and a
+    /// summary, enum values are counted by their variant's position).
+    output_types: Vec<OutputType>,
 }
 
 /// Record `i` of `batch`: check its width against the header, read the
@@ -119,6 +122,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         column_output,
         names,
         terminator,
+        output_types: job.heuristics.iter().map(|h| h.output_type()).collect(),
     };
     if batch.bom {
         out.extend_from_slice(BOM);
@@ -238,25 +242,19 @@ fn write_record(
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
-            let w = h.write_cell(row, out).map_err(located)?;
-            match job.tally_values {
-                true => tally.add(w),
-                false => tally.add_basic(w),
-            }
+            tally.count(h.write_cell(row, out).map_err(located)?, job.tally_values);
         }
     } else {
         // --replace: cells are written one by one, so the row is rebuilt.
         let mut values = Vec::with_capacity(job.heuristics.len());
-        for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
+        let outputs = job.heuristics.iter().zip(&layout.output_types);
+        for ((h, ty), tally) in outputs.zip(summary.tallies.iter_mut()) {
             let v = h.evaluate(row).map_err(located)?;
-            // Not the hot path: the enum's names are looked up per row.
-            match job.tally_values {
-                true => tally.add(match h.output_type() {
-                    OutputType::Enum(names) => Written::of_typed(&v, &names),
-                    _ => Written::of(&v),
-                }),
-                false => tally.add_basic(Written::of(&v)),
-            }
+            let w = match ty {
+                OutputType::Enum(names) => Written::of_typed(&v, names),
+                _ => Written::of(&v),
+            };
+            tally.count(w, job.tally_values);
             values.push(v);
         }
         for (c, f) in fields.iter().enumerate() {

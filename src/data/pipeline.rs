@@ -167,6 +167,12 @@ pub fn histogram_value(bucket: usize) -> f64 {
 
 impl Tally {
     /// Count only true, false and missing (see [`Job::tally_values`]).
+    /// Count one written value: fully (variants, ranges, percentiles) when
+    /// a summary will be printed, else true/false/missing only.
+    pub(super) fn count(&mut self, w: Written, full: bool) {
+        if full { self.add(w) } else { self.add_basic(w) }
+    }
+
     pub(super) fn add_basic(&mut self, w: Written) {
         match w {
             Written::True => self.trues += 1,
@@ -455,15 +461,7 @@ fn show_value(v: &str) -> String {
 /// A column name as echoed: control characters escaped, shortened.
 fn show_name(n: &str) -> String {
     let (head, rest) = shorten(n);
-    let mut out = String::with_capacity(head.len());
-    for c in head.chars() {
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out + &left_out(rest)
+    format!("{}{}", crate::diagnostic::printable(head), left_out(rest))
 }
 
 /// The header's names as listed in an error: the first `SHOW_NAMES`.
