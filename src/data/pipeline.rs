@@ -168,11 +168,14 @@ pub fn histogram_value(bucket: usize) -> f64 {
 impl Tally {
     /// Count only true, false and missing (see [`Job::tally_values`]).
     /// Count one written value: fully (variants, ranges, percentiles) when
-    /// a summary will be printed, else true/false/missing only.
+    /// a summary will be printed, else true/false/missing only. Inlined so
+    /// the per-cell path without a summary stays a plain counter.
+    #[inline(always)]
     pub(super) fn count(&mut self, w: Written, full: bool) {
         if full { self.add(w) } else { self.add_basic(w) }
     }
 
+    #[inline(always)]
     pub(super) fn add_basic(&mut self, w: Written) {
         match w {
             Written::True => self.trues += 1,
