@@ -752,6 +752,84 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// explain's tracing evaluator walks the typed program, the VM runs
+    /// compiled code: on generated rules and rows they give the same value,
+    /// or the same error (kind, item and span).
+    #[test]
+    fn explain_tracer_agrees_with_the_vm_on_generated_rules(
+        p in program(),
+        rows in prop::collection::vec(fields(), 1..5),
+    ) {
+        let text = p.text();
+        let set = build(&text);
+        if set.has_errors() {
+            return Ok(());
+        }
+        let heuristics = set.heuristics();
+        let out = heuristics.iter().find(|h| h.name() == "out").expect("rule `out`");
+        let mut row = Row::new(Schema::listing());
+        for f in &rows {
+            set_row(&mut row, f);
+            let vm = out.evaluate(&row);
+            let traced = glyphsieve::explain::traced_value(&set, "out", &row).expect("rule `out`");
+            prop_assert_eq!(&traced, &vm, "{}\nrow {:?}", text, f);
+        }
+    }
+}
+
+/// The same on the shipped rules (strings, enums, lets, rules reading
+/// rules, defaults) over every row of the example listings.
+#[test]
+fn explain_tracer_agrees_with_the_vm_on_the_shipped_rules_and_examples() {
+    let files = glyphsieve::rules::rule_files(&[root().join("rules")]).expect("rules/");
+    let texts = glyphsieve::rules::read_rule_files(&files).expect("read rules/");
+    let set = RuleSet::build(&texts, &Schema::listing(), &default_config());
+    assert!(!set.has_errors());
+    let csv = std::fs::read_to_string(root().join("examples/listings.csv")).expect("examples");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let schema = Schema::listing();
+    let mut checked = 0;
+    for record in reader.records() {
+        let record = record.expect("record");
+        let mut row = Row::new(Schema::listing());
+        for (name, cell) in header.iter().zip(record.iter()) {
+            let Some(slot) = schema.slot(name) else {
+                continue;
+            };
+            let field = schema.field(slot);
+            if field.is_null(cell.as_bytes()) {
+                continue;
+            }
+            let value = match field.ty {
+                glyphsieve::schema::FieldType::Float => {
+                    Value::Float(cell.trim().parse().expect("float"))
+                }
+                glyphsieve::schema::FieldType::Int => Value::Int(cell.trim().parse().expect("int")),
+                glyphsieve::schema::FieldType::Bool => {
+                    Value::Bool(glyphsieve::config::parse_bool(cell.trim()).expect("bool"))
+                }
+                glyphsieve::schema::FieldType::String => Value::Str(cell.to_string()),
+            };
+            row.set(name, value).expect("set");
+        }
+        for h in set.heuristics() {
+            let traced = glyphsieve::explain::traced_value(&set, h.name(), &row).expect("a rule");
+            assert_eq!(traced, h.evaluate(&row), "{} on {:?}", h.name(), record);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
 // ---------------------------------------------------------------------------
 // Deep nesting: a result or E002, exactly at the documented limits.
 
