@@ -780,6 +780,69 @@ proptest! {
     }
 }
 
+/// A generated row as the cells of a CSV record (missing: empty).
+fn record_of(f: &Fields) -> Vec<String> {
+    let num = |v: Option<f64>| v.map_or_else(String::new, |x| Value::Float(x).to_string());
+    vec![
+        num(f.vram_gb),
+        num(f.tdp_watts),
+        f.mig_support.map_or_else(String::new, |b| b.to_string()),
+        f.cuda_cores.map_or_else(String::new, |i| i.to_string()),
+    ]
+}
+
+const FLIP_HEADER: [&str; 4] = ["vram_gb", "tdp_watts", "mig_support", "cuda_cores"];
+
+/// Rule `out`'s cell when `record` is tagged by the data pipeline, as eval
+/// writes it.
+fn tagged_cell(out: &dyn Heuristic, record: &[String]) -> Result<String, String> {
+    use glyphsieve::data::pipeline::{Job, run};
+    let csv = format!("{}\n{}\n", FLIP_HEADER.join(","), record.join(","));
+    let job = Job::new(vec![out], Schema::listing()).map_err(|e| e.to_string())?;
+    let mut written = Vec::new();
+    run(csv.as_bytes(), &mut written, &job).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(written).map_err(|e| e.to_string())?;
+    let line = text.lines().nth(1).unwrap_or_default();
+    Ok(line.rsplit(',').next().unwrap_or_default().to_string())
+}
+
+proptest! {
+    #![proptest_config(cases(64))]
+
+    /// Every flip explain reports, written into that cell of that row,
+    /// changes the rule's value when the row is tagged again by the data
+    /// pipeline (the path eval takes).
+    #[test]
+    fn every_explain_flip_changes_the_value_eval_writes(
+        p in program(),
+        row in fields(),
+    ) {
+        let text = p.text();
+        let set = build(&text);
+        if set.has_errors() {
+            return Ok(());
+        }
+        let heuristics = set.heuristics();
+        let out = heuristics.iter().find(|h| h.name() == "out").expect("rule `out`");
+        let record = record_of(&row);
+        let cells: Vec<&str> = record.iter().map(String::as_str).collect();
+        let flips = glyphsieve::explain::record_flips(&set, &Schema::listing(), "out", &FLIP_HEADER, &cells)
+            .map_err(TestCaseError::fail)?;
+        let Ok(before) = tagged_cell(out, &record) else {
+            prop_assert!(flips.is_empty(), "flips of a row eval cannot tag: {flips:?}");
+            return Ok(());
+        };
+        for flip in &flips {
+            let column = FLIP_HEADER.iter().position(|h| *h == flip.column).expect("a column of the header");
+            prop_assert_eq!(&flip.from, &record[column]);
+            let mut changed = record.clone();
+            changed[column] = flip.to.clone();
+            let after = tagged_cell(out, &changed).map_err(TestCaseError::fail)?;
+            prop_assert_ne!(&after, &before, "{}\nrow {:?}\nflip {:?}", text, record, flip);
+        }
+    }
+}
+
 /// The same on the shipped rules (strings, enums, lets, rules reading
 /// rules, defaults) over every row of the example listings.
 #[test]

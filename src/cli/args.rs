@@ -25,6 +25,35 @@ pub enum Command {
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
     TagQuantization(TagArgs),
+    /// Show why rules have their values on chosen rows, and what would change them.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule files, or folders of .rule files.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
+    /// The data row to explain, 1-based: the first row after the header is 1 (repeatable).
+    #[arg(long = "row", value_name = "N", required = true)]
+    pub rows: Vec<u64>,
+    /// Explain only these rules (repeatable, or comma separated; default: every rule).
+    #[arg(long = "rule", value_delimiter = ',', value_name = "NAME")]
+    pub rule: Vec<String>,
+    /// Output format: `human`, or `json` (a list of objects).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Row schema YAML (default: the built-in listing schema).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +186,11 @@ pub struct EvalArgs {
     /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary).
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
     pub summary_format: Option<Format>,
+    /// Add a `<rule>_why` column beside each bool rule (`--why`) or the named ones
+    /// (`--why=NAME,...`): the comparison that decided its value.
+    #[arg(long, value_name = "NAME,...", num_args = 0..=1, require_equals = true,
+          default_missing_value = "", value_delimiter = ',')]
+    pub why: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod explain;
 mod inputs;
 mod lint;
 mod output;
@@ -73,6 +74,9 @@ pub fn main() -> i32 {
         Command::TagQuantization(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
+        Command::Explain(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| explain::explain(a, inputs, color)),
     };
     exit_code(outcome)
 }
@@ -86,6 +90,11 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         Command::Eval(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            schema: a.schema.as_deref(),
+            config: &a.config,
+        },
+        Command::Explain(a) => Sources {
             rules: Rules::Files(&a.rules),
             schema: a.schema.as_deref(),
             config: &a.config,

@@ -49,7 +49,18 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         }
     }
     let fields = fields_read(&set, &chosen);
-    let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
+    // `--why`: each why-column right after its rule (it reads the rule's fields).
+    let whys = super::explain::why_columns(&set, &chosen, args.why.as_deref())?;
+    let mut list: Vec<&dyn Heuristic> = Vec::with_capacity(chosen.len() + whys.len());
+    for (k, h) in chosen.into_iter().enumerate() {
+        list.push(h);
+        list.extend(
+            whys.iter()
+                .filter(|(i, _)| *i == k)
+                .map(|(_, w)| w as &dyn Heuristic),
+        );
+    }
+    let chosen = list;
     let outputs: Vec<(String, OutputType)> = chosen
         .iter()
         .map(|h| (h.name().to_string(), h.output_type()))
@@ -121,7 +132,7 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
 }
 
 /// Check and compile, or fail with the rendered diagnostics (exit 1).
-fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
+pub(super) fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
     let set = inputs.rule_set();
     let errors: Vec<Diagnostic> = set
         .diagnostics

@@ -1,16 +1,28 @@
-//! Explain: why a rule has its value on a row. A tracing evaluator over
-//! the typed program keeps every subexpression's value ([`traced_value`] is
-//! its result, equal to the VM's).
+//! Explain: why a rule has its value on a row, and what would change it.
+//! A tracing evaluator over the typed program keeps every subexpression's
+//! value ([`traced_value`] is its result, equal to the VM's); flips find,
+//! for each field a rule reads, the nearest value that changes the rule's
+//! value ([`record_flips`]); why-columns give a short reason beside a bool
+//! rule (`eval --why`). The `explain` command renders all of it.
 
-// The explain command and why-columns read the whole trace (next commits).
-#[allow(dead_code)]
+mod flips;
+mod record;
+mod render;
 mod trace;
+mod why;
 
+pub use flips::Flip;
+pub(crate) use flips::flips;
+pub(crate) use record::{Reads, Record};
+pub(crate) use render::{CfgOrigin, Explained, human, json};
 use trace::Tracer;
+pub use why::WhyHeuristic;
 
-use crate::check::{ItemId, Program};
+use crate::check::{ItemId, Program, TExpr, TKind};
 use crate::eval::{EvalError, Row, Value};
 use crate::rules::RuleSet;
+use crate::schema::Schema;
+use std::sync::Arc;
 
 /// The rule named `rule` evaluated on `row` by the tracing evaluator
 /// `explain` uses: the same value (or error) as
@@ -28,11 +40,80 @@ pub fn traced_value(set: &RuleSet, rule: &str, row: &Row) -> Option<Result<Value
     )
 }
 
+/// The flips of rule `rule` for one CSV record of a file with `header`:
+/// for each field the rule reads, the cell texts that change its value
+/// (nearest first), each verified by evaluating the row again with that
+/// cell changed. `Err` names what is wrong: no such rule, a field without
+/// a column, a record of the wrong width.
+pub fn record_flips(
+    set: &RuleSet,
+    schema: &Arc<Schema>,
+    rule: &str,
+    header: &[&str],
+    record: &[&str],
+) -> Result<Vec<Flip>, String> {
+    let compiled = set
+        .compiled
+        .as_ref()
+        .ok_or_else(|| "the rules have errors".to_string())?;
+    let id = rule_id(&set.program, rule).ok_or_else(|| format!("no rule named `{rule}`"))?;
+    if header.len() != record.len() {
+        return Err(format!(
+            "the record has {} cells, the header {}",
+            record.len(),
+            header.len()
+        ));
+    }
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let slots = compiled.fields_read_by([id.0]);
+    let reads = Reads::new(schema, &header, &slots)
+        .map_err(|(field, wanted)| format!("no column for field `{field}` (wanted {wanted})"))?;
+    let record = Record {
+        cells: record.iter().map(|c| c.as_bytes().to_vec()).collect(),
+        row: 1,
+        line: 2,
+    };
+    Ok(flips(&set.program, compiled, &reads, &record, id)
+        .into_iter()
+        .flat_map(|f| f.flips)
+        .collect())
+}
+
 /// A rule (not a let) by name.
-fn rule_id(program: &Program, name: &str) -> Option<ItemId> {
+pub(crate) fn rule_id(program: &Program, name: &str) -> Option<ItemId> {
     program
         .outputs
         .iter()
         .copied()
         .find(|id| program.items[id.0 as usize].name == name)
+}
+
+/// Call `f` on each direct operand of `e`.
+pub(crate) fn each_child<'e>(e: &'e TExpr, mut f: impl FnMut(&'e TExpr)) {
+    match &e.kind {
+        TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => {}
+        TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => f(x),
+        TKind::And(a, b) | TKind::Or(a, b) => {
+            f(a);
+            f(b);
+        }
+        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        TKind::In { value, list, .. } => {
+            f(value);
+            list.iter().for_each(f);
+        }
+        TKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            f(cond);
+            f(then);
+            f(otherwise);
+        }
+        TKind::Call { args, .. } => args.iter().for_each(f),
+    }
 }
