@@ -485,3 +485,14 @@ proptest! {
         }
     }
 }
+
+/// The README's explain example is the binary's real output.
+#[test]
+fn readme_explain_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).expect("README");
+    let start =
+        "$ glyphsieve explain rules/ examples/listings.csv --row 2 --rule quantization_capable\n";
+    let from = readme.find(start).expect("the example in the README") + start.len();
+    let len = readme[from..].find("\n$ ").expect("the next command") + 1;
+    assert_eq!(&readme[from..from + len], stdout_of(&H100_PCIE));
+}
