@@ -116,6 +116,21 @@ fn explain_a_missing_field_lists_the_value_that_decides_it() {
         "quantization_capable",
     ]);
     assert!(human.contains("missing: empty"), "{human}");
+    // Row 40: an A30 whose TDP is written `NA`.
+    let human = stdout_of(&[
+        "explain",
+        "rules/",
+        "examples/listings.csv",
+        "--row",
+        "40",
+        "--rule",
+        "power_class",
+    ]);
+    assert!(human.contains("missing: null marker `NA`"), "{human}");
+    assert!(
+        human.contains("tdp_watts \"NA\" → \"150\" (column tdp_watts): power_class becomes low"),
+        "{human}"
+    );
 }
 
 #[test]
@@ -395,7 +410,7 @@ fn eval_why_names_rules_and_refuses_a_rule_that_is_not_bool() {
         2,
     );
     assert!(
-        err.contains("--why: `power_class` is a enum rule") || err.contains("`power_class` is"),
+        err.contains("--why: `power_class` is an enum rule; why-columns explain bool rules"),
         "{err}"
     );
     let err = failure(

@@ -274,8 +274,13 @@ pub(super) fn why_columns(
             };
             let ty = program.items[chosen[k].item() as usize].ty;
             if ty != Type::Bool {
+                let article = if matches!(ty, Type::Int | Type::Enum(_)) {
+                    "an"
+                } else {
+                    "a"
+                };
                 return Err(Failure::usage(format!(
-                    "--why: `{name}` is a {ty} rule; why-columns explain bool rules"
+                    "--why: `{name}` is {article} {ty} rule; why-columns explain bool rules"
                 )));
             }
             if !picked.contains(&k) {
