@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// Stack of the thread that explains: the tracer recurses over the
 /// expression tree, as the checker does (see `RuleSet::build`).
-const EXPLAIN_STACK: usize = 256 << 20;
+const EXPLAIN_STACK: usize = 64 << 20;
 
 pub fn explain(args: ExplainArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
     std::thread::scope(|scope| {

@@ -223,7 +223,8 @@ fn constants(
     let mut c = Consts::default();
     let mut seen = vec![false; program.items.len()];
     let mut stack = vec![item];
-    let reads_slot = |id: ItemId| compiled.fields_read_by([id.0]).contains(&slot);
+    let reading = items_reading(compiled, slot);
+    let reads_slot = |id: ItemId| reading.get(id.0 as usize).copied().unwrap_or(false);
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id.0 as usize], true) {
             continue;
@@ -241,6 +242,33 @@ fn constants(
         }
     }
     c
+}
+
+/// For each item, whether it reads the field in `slot`, directly or
+/// through the items it reads: from the items that read it directly, up
+/// the reverse dependencies (linear in the program, however long a chain
+/// of lets is).
+fn items_reading(compiled: &Compiled, slot: usize) -> Vec<bool> {
+    let n = compiled.items.len();
+    let mut readers: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (i, it) in compiled.items.iter().enumerate() {
+        for &d in &it.deps {
+            if let Some(r) = readers.get_mut(d as usize) {
+                r.push(i as u32);
+            }
+        }
+    }
+    let mut reads = vec![false; n];
+    let mut stack: Vec<usize> = (0..n)
+        .filter(|&i| compiled.items[i].fields.contains(&slot))
+        .collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reads[i], true) {
+            continue;
+        }
+        stack.extend(readers[i].iter().map(|&r| r as usize));
+    }
+    reads
 }
 
 fn walk_consts(e: &TExpr, c: &mut Consts) {

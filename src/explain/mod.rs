@@ -18,7 +18,7 @@ pub(crate) use render::{CfgOrigin, Explained, human, json};
 use trace::Tracer;
 pub use why::WhyHeuristic;
 
-use crate::check::{ItemId, Program, TExpr, TKind};
+use crate::check::{ItemId, Program};
 use crate::eval::{EvalError, Row, Value};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
@@ -86,34 +86,4 @@ pub(crate) fn rule_id(program: &Program, name: &str) -> Option<ItemId> {
         .iter()
         .copied()
         .find(|id| program.items[id.0 as usize].name == name)
-}
-
-/// Call `f` on each direct operand of `e`.
-pub(crate) fn each_child<'e>(e: &'e TExpr, mut f: impl FnMut(&'e TExpr)) {
-    match &e.kind {
-        TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => {}
-        TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => f(x),
-        TKind::And(a, b) | TKind::Or(a, b) => {
-            f(a);
-            f(b);
-        }
-        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        TKind::In { value, list, .. } => {
-            f(value);
-            list.iter().for_each(f);
-        }
-        TKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            f(cond);
-            f(then);
-            f(otherwise);
-        }
-        TKind::Call { args, .. } => args.iter().for_each(f),
-    }
 }

@@ -191,16 +191,34 @@ impl<'p, 'r> Tracer<'p, 'r> {
 
     /// Trace `id`: first every item it reads (the VM computes them all
     /// before the item, so an overflow in one is an error even where a
-    /// short-circuit skips it), then its body.
+    /// short-circuit skips it), then its body. Dependencies are resolved
+    /// with an explicit stack, in the VM's order (so the same overflow is
+    /// found first): a long chain of lets cannot overflow the thread's stack.
     pub(crate) fn item(&mut self, id: ItemId) -> Result<TVal, TraceFault> {
         if let Some(t) = self.trace(id) {
             return Ok(t.value.clone());
         }
         let program = self.program;
-        let item = &program.items[id.0 as usize];
-        for &dep in &item.deps {
-            self.item(dep)?;
+        let mut stack = vec![id];
+        while let Some(&it) = stack.last() {
+            if self.trace(it).is_some() {
+                stack.pop();
+                continue;
+            }
+            let deps = &program.items[it.0 as usize].deps;
+            if let Some(&dep) = deps.iter().find(|d| self.trace(**d).is_none()) {
+                stack.push(dep);
+                continue;
+            }
+            self.body(it)?;
+            stack.pop();
         }
+        Ok(self.trace(id).map_or(TVal::Missing, |t| t.value.clone()))
+    }
+
+    /// Trace an item whose dependencies are traced; keep its trace.
+    fn body(&mut self, id: ItemId) -> Result<(), TraceFault> {
+        let item = &self.program.items[id.0 as usize];
         let outer = std::mem::replace(&mut self.current, id);
         let body = self.expr(&item.body);
         self.current = outer;
@@ -215,10 +233,10 @@ impl<'p, 'r> Tracer<'p, 'r> {
         }
         self.traces[id.0 as usize] = Some(ItemTrace {
             body,
-            value: value.clone(),
+            value,
             defaulted,
         });
-        Ok(value)
+        Ok(())
     }
 
     fn fault(&self, span: Span, f: Fault) -> TraceFault {
@@ -502,5 +520,39 @@ mod tests {
         assert_eq!(tdp.value, Some(TVal::Bool(false)));
         assert_eq!(tdp.children[0].val().show(&set.program), "350");
         assert!(!t.defaulted);
+    }
+
+    /// Lets are resolved with an explicit stack, as the VM does: a chain of
+    /// 5,000 lets is traced on a 256 KiB stack (why-columns run on the
+    /// pipeline's ordinary worker threads).
+    #[test]
+    fn a_long_chain_of_lets_is_traced_without_deep_recursion() {
+        let mut text = String::from("let l0 = vram_gb\n");
+        for i in 1..5000 {
+            text.push_str(&format!("let l{i} = l{} + 1\n", i - 1));
+        }
+        text.push_str("rule deep: bool = l4999 > 5000\n");
+        let set = RuleSet::build(
+            &[("chain.rule".to_string(), text)],
+            &Schema::listing(),
+            &crate::config::Config::empty(),
+        );
+        assert!(!set.has_errors(), "{:?}", set.diagnostics.first());
+        let id = set.program.outputs[0];
+        let value = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn_scoped(s, || {
+                    let row = Row::from_listing(&Listing {
+                        vram_gb: Some(80.0),
+                        ..Listing::default()
+                    });
+                    Tracer::new(&set.program, &row).item(id).ok()
+                })
+                .expect("a thread")
+                .join()
+                .expect("no stack overflow")
+        });
+        assert_eq!(value, Some(TVal::Bool(true)));
     }
 }

@@ -14,11 +14,6 @@ use std::sync::Arc;
 /// Longest operand text quoted in a reason.
 const MAX_SHOWN: usize = 40;
 
-/// Deepest rule (its expression tree, lets included) a why-column traces:
-/// the pipeline's worker threads have ordinary stacks, and the tracer
-/// recurses. Deeper rules (thousands of chained operators) get a note.
-pub(crate) const MAX_WHY_DEPTH: usize = 400;
-
 /// The `<rule>_why` column of one bool rule.
 pub struct WhyHeuristic {
     program: Arc<Program>,
@@ -26,7 +21,6 @@ pub struct WhyHeuristic {
     sources: Arc<SourceMap>,
     item: ItemId,
     name: String,
-    too_deep: bool,
 }
 
 impl WhyHeuristic {
@@ -37,37 +31,14 @@ impl WhyHeuristic {
         item: ItemId,
     ) -> WhyHeuristic {
         let name = format!("{}_why", program.items[item.0 as usize].name);
-        let too_deep = depth_of(&program, item) > MAX_WHY_DEPTH;
         WhyHeuristic {
             program,
             compiled,
             sources,
             item,
             name,
-            too_deep,
         }
     }
-}
-
-/// The deepest expression of `item` and the items it reads.
-fn depth_of(program: &Program, item: ItemId) -> usize {
-    let mut seen = vec![false; program.items.len()];
-    let mut stack = vec![item];
-    let mut deepest = 0;
-    while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut seen[id.0 as usize], true) {
-            continue;
-        }
-        let it = &program.items[id.0 as usize];
-        stack.extend(it.deps.iter().copied());
-        // Iterative: the tree may be deeper than this thread's stack.
-        let mut nodes = vec![(&it.body, 1usize)];
-        while let Some((e, d)) = nodes.pop() {
-            deepest = deepest.max(d);
-            super::each_child(e, |c| nodes.push((c, d + 1)));
-        }
-    }
-    deepest
 }
 
 impl Heuristic for WhyHeuristic {
@@ -90,11 +61,9 @@ impl Heuristic for WhyHeuristic {
     }
 
     fn evaluate(&self, row: &Row) -> Result<Value, EvalError> {
-        if self.too_deep {
-            return Ok(Value::Str(format!(
-                "too deeply nested to explain (more than {MAX_WHY_DEPTH} levels)"
-            )));
-        }
+        // The tracer recurses only within one expression, which the parser
+        // bounds (`MAX_DEPTH`); lets are resolved iteratively, so a worker
+        // thread's ordinary stack holds it.
         let mut tracer = Tracer::new(&self.program, row);
         tracer
             .item(self.item)
