@@ -511,3 +511,76 @@ fn readme_explain_example_is_the_real_output() {
     let len = readme[from..].find("\n$ ").expect("the next command") + 1;
     assert_eq!(&readme[from..from + len], stdout_of(&H100_PCIE));
 }
+
+/// Every flip of every shipped rule on every example row (strings, enums,
+/// lets, rules reading rules, defaults, null markers), written into its
+/// cell, changes the value the data pipeline writes.
+#[test]
+fn every_flip_of_the_shipped_rules_on_the_examples_changes_what_eval_writes() {
+    use glyphsieve::data::pipeline::{Job, run};
+    use glyphsieve::heuristic::Heuristic;
+    use glyphsieve::schema::Schema;
+    let root = crate::support::root();
+    let files = glyphsieve::rules::rule_files(&[root.join("rules")]).expect("rules/");
+    let texts = glyphsieve::rules::read_rule_files(&files).expect("read rules/");
+    let set = glyphsieve::rules::RuleSet::build(
+        &texts,
+        &Schema::listing(),
+        &glyphsieve::config::QuantizationConfig::default().to_config(),
+    );
+    let csv_text = std::fs::read_to_string(root.join("examples/listings.csv")).expect("examples");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let heuristics = set.heuristics();
+    let tag = |h: &dyn Heuristic, record: &[String]| -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&header).expect("header");
+        w.write_record(record).expect("record");
+        let input = w.into_inner().expect("csv");
+        let job = Job::new(vec![h], Schema::listing()).expect("job");
+        let mut out = Vec::new();
+        run(&input[..], &mut out, &job).expect("tagged");
+        let mut r = csv::Reader::from_reader(&out[..]);
+        let rec = r.records().next().expect("a row").expect("a record");
+        rec.iter().next_back().expect("the rule's cell").to_string()
+    };
+    let mut flips_checked = 0;
+    for record in reader.records() {
+        let record: Vec<String> = record.expect("record").iter().map(String::from).collect();
+        let cells: Vec<&str> = record.iter().map(String::as_str).collect();
+        for h in &heuristics {
+            let before = tag(h, &record);
+            let flips = glyphsieve::explain::record_flips(
+                &set,
+                &Schema::listing(),
+                h.name(),
+                &header_refs,
+                &cells,
+            )
+            .expect("flips");
+            for f in flips {
+                let col = header
+                    .iter()
+                    .position(|c| *c == f.column)
+                    .expect("a column");
+                assert_eq!(f.from, record[col]);
+                let mut changed = record.clone();
+                changed[col] = f.to.clone();
+                assert_ne!(
+                    tag(h, &changed),
+                    before,
+                    "{} on {record:?}: {f:?}",
+                    h.name()
+                );
+                flips_checked += 1;
+            }
+        }
+    }
+    assert!(flips_checked > 300, "{flips_checked}");
+}
