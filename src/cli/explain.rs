@@ -17,19 +17,31 @@ use std::path::Path;
 /// expression tree, as the checker does (see `RuleSet::build`).
 const EXPLAIN_STACK: usize = 64 << 20;
 
-pub fn explain(args: ExplainArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
+/// `color`: colour diagnostics on stderr; `out_color`: colour the report
+/// on stdout.
+pub fn explain(
+    args: ExplainArgs,
+    inputs: Inputs,
+    color: bool,
+    out_color: bool,
+) -> Result<Exit, Failure> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("glyphsieve-explain".into())
             .stack_size(EXPLAIN_STACK)
-            .spawn_scoped(scope, || explain_here(&args, &inputs, color))
+            .spawn_scoped(scope, || explain_here(&args, &inputs, color, out_color))
             .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
             .join()
             .map_err(|_| Failure::usage("explain stopped unexpectedly"))?
     })
 }
 
-fn explain_here(args: &ExplainArgs, inputs: &Inputs, color: bool) -> Result<Exit, Failure> {
+fn explain_here(
+    args: &ExplainArgs,
+    inputs: &Inputs,
+    color: bool,
+    out_color: bool,
+) -> Result<Exit, Failure> {
     if args.rows.contains(&0) {
         return Err(Failure::usage(
             "--row 0: rows are numbered from 1, the first row after the header",
@@ -140,7 +152,7 @@ fn explain_here(args: &ExplainArgs, inputs: &Inputs, color: bool) -> Result<Exit
                         &set.sources,
                         &origin,
                         &input_name,
-                        color,
+                        out_color,
                     ));
                 }
                 Format::Json => json_out.push(json(&e, program, &set.sources, &origin)),

@@ -64,6 +64,12 @@ pub fn main() -> i32 {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
+    // explain draws its report on stdout: coloured when stdout is a terminal.
+    let stdout_color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    };
     let loaded = Inputs::load(&sources(&cli.command));
     let outcome = match cli.command {
         // lint reports a load failure itself (as JSON with `--format json`).
@@ -76,7 +82,7 @@ pub fn main() -> i32 {
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
-            .and_then(|inputs| explain::explain(a, inputs, color)),
+            .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
     };
     exit_code(outcome)
 }
