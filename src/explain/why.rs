@@ -293,3 +293,94 @@ fn negate(op: CmpOp) -> CmpOp {
         CmpOp::Ge => CmpOp::Lt,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuantizationConfig;
+    use crate::eval::Listing;
+    use crate::rules::RuleSet;
+    use crate::schema::Schema;
+
+    fn why_of(text: &str, listing: &Listing) -> String {
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        let compiled = set.compiled.clone().expect("compiles");
+        let id = set.program.outputs[0];
+        let w = WhyHeuristic::new(
+            Arc::new(set.program.clone()),
+            compiled,
+            Arc::new(set.sources.clone()),
+            id,
+        );
+        match w.evaluate(&Row::from_listing(listing)) {
+            Ok(Value::Str(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Each shape of rule gets the reason that names what decided it.
+    #[test]
+    fn why_names_the_deciding_comparison_with_its_values() {
+        let card = Listing {
+            vram_gb: Some(24.0),
+            tdp_watts: Some(350.0),
+            mig_support: Some(false),
+            condition: Some("New".into()),
+            ..Listing::default()
+        };
+        let cases = [
+            // A failed comparison, written the way it reads true.
+            (
+                "rule r: bool = tdp_watts <= cfg.max_tdp_watts",
+                "tdp_watts 350 > cfg.max_tdp_watts 300",
+            ),
+            (
+                "rule r: bool = vram_gb >= 16 and tdp_watts < 400",
+                "all of 2 conditions hold",
+            ),
+            (
+                "rule r: bool = vram_gb > 40 or tdp_watts > 400",
+                "none of 2 conditions hold",
+            ),
+            // `or` that holds: its first true operand.
+            (
+                "rule r: bool = vram_gb > 40 or tdp_watts > 300",
+                "tdp_watts 350 > 300",
+            ),
+            // A nested chain that decides is listed.
+            (
+                "rule r: bool = vram_gb >= 16 and (mig_support or vram_gb > 40)",
+                "none of: mig_support false, vram_gb 24 <= 40",
+            ),
+            ("rule r: bool = not mig_support", "mig_support false"),
+            (
+                "rule r: bool = condition == \"new\"",
+                "condition \"New\" != \"new\"",
+            ),
+            ("rule r: bool = is_missing(price)", "price missing"),
+            (
+                "rule r: bool default false = price > 100",
+                "price missing (default false)",
+            ),
+            (
+                "rule r: bool = price > 100 or vram_gb > 8",
+                "vram_gb 24 > 8",
+            ),
+            (
+                "rule r: bool = if mig_support then vram_gb > 8 else tdp_watts < 100",
+                "tdp_watts 350 >= 100",
+            ),
+            (
+                "rule r: bool = lower(condition) in [\"used\", \"refurbished\"]",
+                "lower(condition) \"new\" not in [\"used\", \"refurbished\"]",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(why_of(text, &card), want, "{text}");
+        }
+    }
+}
