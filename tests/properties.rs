@@ -752,6 +752,82 @@ proptest! {
     }
 }
 
+/// `rows` as a CSV file of the four generated fields (`None` is an empty cell).
+fn fields_csv(rows: &[Fields]) -> String {
+    fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
+        v.map_or_else(String::new, |v| v.to_string())
+    }
+    let mut csv = "vram_gb,tdp_watts,mig_support,cuda_cores\n".to_string();
+    for f in rows {
+        let cells = [
+            cell(f.vram_gb),
+            cell(f.tdp_watts),
+            cell(f.mig_support),
+            cell(f.cuda_cores),
+        ];
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    csv
+}
+
+proptest! {
+    #![proptest_config(cases(128))]
+
+    /// The summary is counted as cells are written: its counts, range and
+    /// rows are exactly what a reader of the output finds, whatever the rule.
+    #[test]
+    fn summary_counts_equal_the_written_cells(
+        p in program(),
+        rows in prop::collection::vec(fields(), 1..30),
+    ) {
+        use glyphsieve::data::pipeline::{Job, run};
+        let set = build(&p.text());
+        if set.has_errors() {
+            return Ok(());
+        }
+        let heuristics = set.heuristics();
+        let chosen: Vec<&dyn Heuristic> = heuristics.iter().map(|h| h as &dyn Heuristic).collect();
+        let job = Job::new(chosen, Schema::listing()).expect("listing fields");
+        let mut out = Vec::new();
+        // An overflow stops the run: there is no summary to compare.
+        let Ok(summary) = run(fields_csv(&rows).as_bytes(), &mut out, &job) else {
+            return Ok(());
+        };
+        let mut reader = csv::Reader::from_reader(&out[..]);
+        let col = reader.headers().expect("header").iter().position(|h| h == "out").expect("column `out`");
+        let cells: Vec<String> = reader
+            .records()
+            .map(|r| r.expect("a record")[col].to_string())
+            .collect();
+        prop_assert_eq!(summary.rows, cells.len() as u64);
+        let k = heuristics.iter().position(|h| h.name() == "out").expect("rule `out`");
+        let t = &summary.tallies[k];
+        let count = |text: &str| cells.iter().filter(|c| *c == text).count() as u64;
+        prop_assert_eq!(t.missing, count(""));
+        match heuristics[k].output_type() {
+            OutputType::Bool => {
+                prop_assert_eq!(t.trues, count("true"));
+                prop_assert_eq!(t.falses, count("false"));
+            }
+            OutputType::Int => {
+                let ints: Vec<i64> = cells.iter().filter(|c| !c.is_empty()).map(|c| c.parse().expect("an int")).collect();
+                let range = ints.iter().min().zip(ints.iter().max()).map(|(a, b)| (*a, *b));
+                prop_assert_eq!(t.int_range, range);
+                prop_assert_eq!(t.histogram.iter().sum::<u64>(), ints.len() as u64);
+            }
+            OutputType::Float => {
+                let floats: Vec<f64> = cells.iter().filter(|c| !c.is_empty()).map(|c| c.parse().expect("a float")).collect();
+                let lo = floats.iter().copied().reduce(f64::min);
+                let hi = floats.iter().copied().reduce(f64::max);
+                prop_assert_eq!(t.float_range, lo.zip(hi));
+                prop_assert_eq!(t.histogram.iter().sum::<u64>(), floats.len() as u64);
+            }
+            other => prop_assert!(false, "unexpected output type {other:?}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Deep nesting: a result or E002, exactly at the documented limits.
 
