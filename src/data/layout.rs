@@ -2,7 +2,9 @@
 //! typed row and writing the output record. No threads here: the pipeline
 //! (`pipeline.rs`) calls these from its workers.
 
-use super::pipeline::{DataError, Job, MAX_BAD_EXAMPLES, Summary, fields_read, name_list};
+use super::pipeline::{
+    DataError, Job, MAX_BAD_EXAMPLES, OutputFormat, Summary, fields_read, name_list,
+};
 use super::reader::{BOM, Batch, Fields};
 
 use crate::cell::{Cell, parse_cell};
@@ -14,17 +16,31 @@ use crate::types::OutputType;
 pub(super) struct Layout {
     /// (schema slot, column index) for each field read.
     reads: Vec<(usize, usize)>,
-    /// For each heuristic, the input column it replaces (with --replace).
-    replaces: Vec<Option<usize>>,
-    /// For each input column, the heuristic that replaces it.
-    column_output: Vec<Option<usize>>,
-    /// Whether any column is replaced: rows are then rebuilt cell by cell.
-    replacing: bool,
+    /// The output record's cells, in order (for every path but the fast one).
+    cells: Vec<OutCell>,
+    /// JSON Lines: each cell's `"name":`, escaped.
+    json_keys: Vec<Vec<u8>>,
+    /// Every input column as it is, then the rules' cells: the input record
+    /// is copied whole (no --columns, no --replace, CSV).
+    fast: bool,
+    /// Values are computed before the record is written: a rule's value
+    /// replaces an input cell (--replace), or JSON types it.
+    need_values: bool,
+    format: OutputFormat,
     pub(super) names: Vec<String>,
     terminator: &'static [u8],
     /// Each heuristic's output type, asked once (with --replace and a
     /// summary, enum values are counted by their variant's position).
     output_types: Vec<OutputType>,
+}
+
+/// One cell of an output record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutCell {
+    /// The input column at this index.
+    Input(usize),
+    /// The heuristic at this index.
+    Rule(usize),
 }
 
 /// Record `i` of `batch`: check its width against the header, read the
@@ -76,7 +92,7 @@ fn keep(row: &Row, batch: &Batch, i: usize, job: &Job) -> Result<bool, DataError
     Ok(true)
 }
 
-/// Map the header record to the job (the columns read, the outputs
+/// Map the header record to the job (the columns read, kept and
 /// replaced) and write the output header into `out`.
 pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layout, DataError> {
     let file = job.input_name.clone();
@@ -85,6 +101,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
     }
     let fields = batch.record(0);
     let names = header_names(batch);
+    let count = |name: &str| names.iter().filter(|n| *n == name).count();
     // The fields filters read are parsed too (a filter may read a field no
     // output column does).
     let mut slots = job.fields.clone();
@@ -103,7 +120,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         {
             Some(col) => {
                 // Two columns of that name: which one the rule means is a guess.
-                if names.iter().filter(|n| **n == names[col]).count() > 1 {
+                if count(&names[col]) > 1 {
                     return Err(DataError::DuplicateColumn {
                         file,
                         column: names[col].clone(),
@@ -121,60 +138,127 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
             }
         }
     }
-    let mut replaces = Vec::with_capacity(job.heuristics.len());
-    for h in &job.heuristics {
-        let existing = names.iter().position(|n| n == h.name());
-        if existing.is_some() && names.iter().filter(|n| *n == h.name()).count() > 1 {
-            return Err(DataError::DuplicateColumn {
-                file,
-                column: h.name().to_string(),
-            });
+    let jsonl = job.shape.format == OutputFormat::Jsonl;
+    // The input columns written, in order.
+    let kept: Vec<usize> = match &job.shape.columns {
+        None => (0..names.len()).collect(),
+        Some(wanted) => {
+            let mut kept = Vec::with_capacity(wanted.len());
+            for w in wanted {
+                let Some(c) = names.iter().position(|n| n == w) else {
+                    let hint = crate::diagnostic::did_you_mean(w, names.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the columns are: {}", name_list(&names)));
+                    return Err(DataError::UnknownColumn {
+                        file,
+                        column: w.clone(),
+                        hint,
+                    });
+                };
+                kept.push(c);
+            }
+            kept
         }
-        if existing.is_some() && !job.replace {
-            return Err(DataError::OutputExists {
-                file,
-                column: h.name().to_string(),
-            });
+    };
+    // A kept column named twice in the header: which one is meant is a
+    // guess; in JSON Lines two keys of one name are, too.
+    if (job.shape.columns.is_some() || jsonl)
+        && let Some(&c) = kept.iter().find(|&&c| count(&names[c]) > 1)
+    {
+        return Err(DataError::DuplicateColumn {
+            file,
+            column: names[c].clone(),
+        });
+    }
+    // For each kept column, the heuristic that replaces it; a rule named
+    // like an input column that is not written clashes with nothing.
+    let mut cells: Vec<OutCell> = kept.iter().map(|&c| OutCell::Input(c)).collect();
+    let mut replacing = false;
+    for (k, h) in job.heuristics.iter().enumerate() {
+        let at = cells
+            .iter()
+            .position(|cell| matches!(cell, OutCell::Input(c) if names[*c] == h.name()));
+        if let Some(at) = at {
+            if let OutCell::Input(c) = cells[at]
+                && count(&names[c]) > 1
+            {
+                return Err(DataError::DuplicateColumn {
+                    file,
+                    column: h.name().to_string(),
+                });
+            }
+            if !job.replace {
+                return Err(DataError::OutputExists {
+                    file,
+                    column: h.name().to_string(),
+                });
+            }
+            cells[at] = OutCell::Rule(k);
+            replacing = true;
         }
-        replaces.push(existing);
+    }
+    for k in 0..job.heuristics.len() {
+        if !cells.contains(&OutCell::Rule(k)) {
+            cells.push(OutCell::Rule(k));
+        }
     }
     let terminator = match batch.terminator(0) {
+        _ if jsonl => b"\n" as &[u8],
         b"" => b"\n" as &[u8],
         t => t,
     };
-    let mut column_output = vec![None; names.len()];
-    for (k, r) in replaces.iter().enumerate() {
-        if let Some(c) = r {
-            column_output[*c] = Some(k);
+    let cell_name = |cell: &OutCell| -> &[u8] {
+        match *cell {
+            OutCell::Input(c) => fields.get(c),
+            OutCell::Rule(k) => job.heuristics[k].name().as_bytes(),
         }
-    }
+    };
+    let json_keys = match jsonl {
+        false => Vec::new(),
+        true => cells
+            .iter()
+            .map(|cell| {
+                let name = match *cell {
+                    OutCell::Input(c) => names[c].as_bytes(),
+                    OutCell::Rule(k) => job.heuristics[k].name().as_bytes(),
+                };
+                let mut key = Vec::with_capacity(name.len() + 3);
+                write_json_string(name, &mut key);
+                key.push(b':');
+                key
+            })
+            .collect(),
+    };
     let layout = Layout {
         reads,
-        replaces,
-        replacing: column_output.iter().any(Option::is_some),
-        column_output,
+        fast: !replacing && job.shape.columns.is_none() && !jsonl,
+        need_values: replacing || jsonl,
+        format: job.shape.format,
+        json_keys,
         names,
         terminator,
         output_types: job.heuristics.iter().map(|h| h.output_type()).collect(),
+        cells,
     };
+    // JSON Lines has no header line (and no byte order mark).
+    if jsonl {
+        return Ok(layout);
+    }
     if batch.bom {
         out.extend_from_slice(BOM);
     }
     let start = out.len();
-    if layout.replacing {
-        for (c, f) in fields.iter().enumerate() {
-            if c > 0 {
-                out.push(b',');
-            }
-            write_quoted(f, out);
-        }
-    } else {
+    if layout.fast {
         out.extend_from_slice(batch.raw_record(0));
-    }
-    for (h, r) in job.heuristics.iter().zip(&layout.replaces) {
-        if r.is_none() {
+        for h in &job.heuristics {
             out.push(b',');
             write_quoted(h.name().as_bytes(), out);
+        }
+    } else {
+        for (j, cell) in layout.cells.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            write_quoted(cell_name(cell), out);
         }
     }
     empty_field(out, start);
@@ -271,15 +355,21 @@ fn write_record(
         error,
     };
     let start = out.len();
-    if !layout.replacing {
+    if layout.fast {
         out.extend_from_slice(batch.raw_record(i));
         for (h, tally) in job.heuristics.iter().zip(summary.tallies.iter_mut()) {
             out.push(b',');
             tally.count(h.write_cell(row, out).map_err(located)?, job.tally_values);
         }
-    } else {
-        // --replace: cells are written one by one, so the row is rebuilt.
-        let mut values = Vec::with_capacity(job.heuristics.len());
+        empty_field(out, start);
+        out.extend_from_slice(layout.terminator);
+        return Ok(());
+    }
+    // The record is rebuilt cell by cell; the values come first when a
+    // rule's value stands in an input column's place or JSON types it.
+    let mut values = Vec::new();
+    if layout.need_values {
+        values.reserve(job.heuristics.len());
         let outputs = job.heuristics.iter().zip(&layout.output_types);
         for ((h, ty), tally) in outputs.zip(summary.tallies.iter_mut()) {
             let v = h.evaluate(row).map_err(located)?;
@@ -290,23 +380,83 @@ fn write_record(
             tally.count(w, job.tally_values);
             values.push(v);
         }
-        for (c, f) in fields.iter().enumerate() {
-            if c > 0 {
-                out.push(b',');
+    }
+    match layout.format {
+        OutputFormat::Csv => {
+            for (j, cell) in layout.cells.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                match *cell {
+                    OutCell::Input(c) => write_quoted(fields.get(c), out),
+                    OutCell::Rule(k) => match values.get(k) {
+                        Some(v) => v.write_csv(out),
+                        None => {
+                            let w = job.heuristics[k].write_cell(row, out).map_err(located)?;
+                            summary.tallies[k].count(w, job.tally_values);
+                        }
+                    },
+                }
             }
-            match layout.column_output[c] {
-                Some(k) => values[k].write_csv(out),
-                None => write_quoted(f, out),
-            }
+            empty_field(out, start);
         }
-        for (k, v) in values.iter().enumerate() {
-            if layout.replaces[k].is_none() {
-                out.push(b',');
-                v.write_csv(out);
+        OutputFormat::Jsonl => {
+            out.push(b'{');
+            for (j, (cell, key)) in layout.cells.iter().zip(&layout.json_keys).enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                match *cell {
+                    OutCell::Input(c) => write_json_string(fields.get(c), out),
+                    OutCell::Rule(k) => write_json_value(values.get(k), out),
+                }
             }
+            out.push(b'}');
         }
     }
-    empty_field(out, start);
     out.extend_from_slice(layout.terminator);
     Ok(())
+}
+
+/// A JSON string of `text`: quotes, backslashes and control characters
+/// escaped, other characters as UTF-8 (bytes that are not UTF-8 become
+/// U+FFFD, so the line is always valid JSON).
+pub(super) fn write_json_string(text: &[u8], out: &mut Vec<u8>) {
+    let text = String::from_utf8_lossy(text);
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f | 0x7f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..at]);
+        from = at + 1;
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[from..]);
+    out.push(b'"');
+}
+
+/// A rule's value as JSON: `true`, `12`, `3.5`, `"mid"`, `null` when
+/// missing (or a float that is not finite, which JSON cannot write).
+fn write_json_value(v: Option<&Value>, out: &mut Vec<u8>) {
+    match v {
+        None | Some(Value::Missing) => out.extend_from_slice(b"null"),
+        Some(Value::Float(f)) if !f.is_finite() => out.extend_from_slice(b"null"),
+        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => v.write_cell(out),
+        Some(Value::Str(s)) => write_json_string(s.as_bytes(), out),
+        Some(Value::Enum(name)) => write_json_string(name.as_bytes(), out),
+    }
 }

@@ -44,6 +44,29 @@ pub struct Job<'a> {
     /// the per-rule summary; when false only true, false and missing are
     /// counted, which is cheaper (`eval` without a summary to print).
     pub tally_values: bool,
+    /// Which input columns are written, and as CSV or JSON Lines.
+    pub shape: Shape,
+}
+
+/// How output records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// CSV: the header, then one record per row (the input's line endings).
+    #[default]
+    Csv,
+    /// JSON Lines: one object per row, no header line; input cells as
+    /// strings, rule values typed (`null` for missing).
+    Jsonl,
+}
+
+/// The output's columns and form (`--columns`, `--output-format`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Input columns to write, by header name, in this order; `None`
+    /// writes them all. The rules' columns follow. An input column left
+    /// out does not clash with a rule of its name.
+    pub columns: Option<Vec<String>>,
+    pub format: OutputFormat,
 }
 
 impl<'a> Job<'a> {
@@ -73,6 +96,7 @@ impl<'a> Job<'a> {
             threads: 1,
             max_record_bytes: super::reader::DEFAULT_MAX_RECORD_BYTES,
             tally_values: true,
+            shape: Shape::default(),
         })
     }
 }
@@ -345,6 +369,17 @@ pub enum DataError {
         show_name(column)
     )]
     DuplicateColumn { file: String, column: String },
+    /// A column [`Shape::columns`] names is not in the header; `hint` is a
+    /// "did you mean" or the header's names.
+    #[error(
+        "{file}: --columns: no column `{}` in the header; {hint}",
+        show_name(column)
+    )]
+    UnknownColumn {
+        file: String,
+        column: String,
+        hint: String,
+    },
     #[error("{file}:{line}: the record has {found} fields, but the header has {expected}")]
     Ragged {
         file: String,
@@ -857,6 +892,7 @@ mod tests {
                 threads,
                 max_record_bytes: crate::data::reader::DEFAULT_MAX_RECORD_BYTES,
                 tally_values: true,
+                shape: Shape::default(),
             };
             let input = FailingAfter {
                 good: good.clone(),
