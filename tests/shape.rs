@@ -284,6 +284,30 @@ fn eval_where_may_name_a_rule_that_only_leaves_out() {
 }
 
 #[test]
+fn eval_where_may_read_a_let() {
+    // rules/capacity.rule: `let usable_vram_gb = max(vram_gb - cfg.overhead_gb, 0)`.
+    let kept = stdout_of(&[
+        "eval",
+        "rules/",
+        "examples/listings.csv",
+        "--only",
+        "capacity_70b",
+        "--columns",
+        "model",
+        "--where",
+        "usable_vram_gb >= 120",
+    ]);
+    assert_eq!(
+        kept,
+        "model,capacity_70b\n\
+         NVIDIA H200 SXM 141GB,3\n\
+         NVIDIA H200 NVL 141GB,3\n\
+         AMD Instinct MI250 128GB,3\n\
+         AMD Instinct MI300X 192GB,5\n"
+    );
+}
+
+#[test]
 fn eval_where_gives_no_warnings_of_its_own() {
     // A where reading a rule, a let's rule and a cfg key: nothing on stderr.
     let (code, _, err) = run(&[
@@ -611,4 +635,60 @@ fn eval_jsonl_of_a_header_only_input_writes_nothing() {
         .assert()
         .success();
     assert!(out.get_output().stdout.is_empty());
+}
+
+/// The README's examples of `--where`, `--columns` and JSON Lines show
+/// what the binary prints.
+#[test]
+fn readme_where_columns_and_jsonl_examples_are_real_output() {
+    let readme =
+        std::fs::read_to_string(crate::support::root().join("README.md")).expect("README.md");
+    let examples: [(&str, &[&str]); 2] = [
+        (
+            "glyphsieve eval rules/ examples/listings.csv --where quantization_capable --columns model,price,vram_gb,tdp_watts --only price_per_gb_vram",
+            &[
+                "eval",
+                "rules/",
+                "examples/listings.csv",
+                "--where",
+                "quantization_capable",
+                "--columns",
+                "model,price,vram_gb,tdp_watts",
+                "--only",
+                "price_per_gb_vram",
+            ],
+        ),
+        (
+            "glyphsieve eval rules/ examples/listings.csv --where 'power_class == high' --where 'condition == \"Used\"' --columns model,condition,tdp_watts --only power_class,capacity_70b --output-format jsonl",
+            &[
+                "eval",
+                "rules/",
+                "examples/listings.csv",
+                "--where",
+                "power_class == high",
+                "--where",
+                "condition == \"Used\"",
+                "--columns",
+                "model,condition,tdp_watts",
+                "--only",
+                "power_class,capacity_70b",
+                "--output-format",
+                "jsonl",
+            ],
+        ),
+    ];
+    for (shown, args) in examples {
+        let block = format!("$ {shown}\n{}", stdout_of(args));
+        assert!(readme.contains(&block), "README lacks:\n{block}");
+    }
+    let (_, _, err) = run(&[
+        "eval",
+        "rules/",
+        "examples/listings.csv",
+        "--where",
+        "vram_gbb >= 48",
+    ]);
+    let block =
+        format!("$ glyphsieve eval rules/ examples/listings.csv --where 'vram_gbb >= 48'\n{err}");
+    assert!(readme.contains(&block), "README lacks:\n{block}");
 }

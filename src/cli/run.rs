@@ -29,7 +29,10 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
             }
             match all.iter().find(|h| h.name() == name) {
                 Some(h) => chosen.push(h),
-                None if set.program.items.iter().any(|i| i.name == *name) => {
+                // A `--where` item's name is no let (nor a rule to write).
+                None if !name.starts_with("--")
+                    && set.program.items.iter().any(|i| i.name == *name) =>
+                {
                     return Err(Failure::usage(format!(
                         "--only: `{name}` is a let, not a rule: lets are not written as columns"
                     )));
