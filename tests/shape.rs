@@ -692,3 +692,26 @@ fn readme_where_columns_and_jsonl_examples_are_real_output() {
         format!("$ glyphsieve eval rules/ examples/listings.csv --where 'vram_gbb >= 48'\n{err}");
     assert!(readme.contains(&block), "README lacks:\n{block}");
 }
+
+#[test]
+fn eval_where_over_many_batches_keeps_input_order_whatever_the_threads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // About 1.5 MB: several batches of the reader.
+    let mut csv = String::from("model,vram_gb\n");
+    for k in 0..60_000 {
+        csv.push_str(&format!("card {k},{}\n", (k * 7) % 97));
+    }
+    let data = write(dir.path(), "in.csv", &csv);
+    let rule = write(dir.path(), "r.rule", "rule big: bool = vram_gb >= 48\n");
+    let all = stdout_of(&["eval", &rule, &data, "--threads", "1"]);
+    let want: String = all
+        .lines()
+        .enumerate()
+        .filter(|(k, l)| *k == 0 || l.ends_with(",true"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    for threads in ["1", "4"] {
+        let kept = stdout_of(&["eval", &rule, &data, "--where", "big", "--threads", threads]);
+        assert!(kept == want, "--threads {threads}: the kept rows differ");
+    }
+}

@@ -11,6 +11,7 @@ use crate::cell::{Cell, parse_cell};
 use crate::eval::value::write_quoted;
 use crate::eval::{Row, Value, Written};
 use crate::types::OutputType;
+use std::collections::HashMap;
 
 /// How the header maps to the job.
 pub(super) struct Layout {
@@ -101,7 +102,13 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
     }
     let fields = batch.record(0);
     let names = header_names(batch);
-    let count = |name: &str| names.iter().filter(|n| *n == name).count();
+    // Each name's first column and how many columns have it: one pass, so
+    // a header of many thousands of columns costs no quadratic search.
+    let mut by_name: HashMap<&str, (usize, usize)> = HashMap::with_capacity(names.len());
+    for (c, n) in names.iter().enumerate() {
+        by_name.entry(n.as_str()).or_insert((c, 0)).1 += 1;
+    }
+    let count = |name: &str| by_name.get(name).map_or(0, |&(_, n)| n);
     // The fields filters read are parsed too (a filter may read a field no
     // output column does).
     let mut slots = job.fields.clone();
@@ -145,7 +152,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         Some(wanted) => {
             let mut kept = Vec::with_capacity(wanted.len());
             for w in wanted {
-                let Some(c) = names.iter().position(|n| n == w) else {
+                let Some(&(c, _)) = by_name.get(w.as_str()) else {
                     let hint = crate::diagnostic::did_you_mean(w, names.iter().map(String::as_str))
                         .unwrap_or_else(|| format!("the columns are: {}", name_list(&names)));
                     return Err(DataError::UnknownColumn {
@@ -172,35 +179,37 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
     // For each kept column, the heuristic that replaces it; a rule named
     // like an input column that is not written clashes with nothing.
     let mut cells: Vec<OutCell> = kept.iter().map(|&c| OutCell::Input(c)).collect();
+    let cell_of: HashMap<usize, usize> = kept.iter().enumerate().map(|(j, &c)| (c, j)).collect();
     let mut replacing = false;
+    let mut placed = vec![false; job.heuristics.len()];
     for (k, h) in job.heuristics.iter().enumerate() {
-        let at = cells
-            .iter()
-            .position(|cell| matches!(cell, OutCell::Input(c) if names[*c] == h.name()));
-        if let Some(at) = at {
-            if let OutCell::Input(c) = cells[at]
-                && count(&names[c]) > 1
-            {
-                return Err(DataError::DuplicateColumn {
-                    file,
-                    column: h.name().to_string(),
-                });
-            }
-            if !job.replace {
-                return Err(DataError::OutputExists {
-                    file,
-                    column: h.name().to_string(),
-                });
-            }
-            cells[at] = OutCell::Rule(k);
-            replacing = true;
+        let Some(&(c, n)) = by_name.get(h.name()) else {
+            continue;
+        };
+        let Some(&at) = cell_of.get(&c) else {
+            continue;
+        };
+        if n > 1 {
+            return Err(DataError::DuplicateColumn {
+                file,
+                column: h.name().to_string(),
+            });
         }
-    }
-    for k in 0..job.heuristics.len() {
-        if !cells.contains(&OutCell::Rule(k)) {
-            cells.push(OutCell::Rule(k));
+        if !job.replace {
+            return Err(DataError::OutputExists {
+                file,
+                column: h.name().to_string(),
+            });
         }
+        cells[at] = OutCell::Rule(k);
+        placed[k] = true;
+        replacing = true;
     }
+    cells.extend(
+        (0..job.heuristics.len())
+            .filter(|&k| !placed[k])
+            .map(OutCell::Rule),
+    );
     let terminator = match batch.terminator(0) {
         _ if jsonl => b"\n" as &[u8],
         b"" => b"\n" as &[u8],
