@@ -469,3 +469,49 @@ fn write_json_value(v: Option<&Value>, out: &mut Vec<u8>) {
         Some(Value::Enum(name)) => write_json_string(name.as_bytes(), out),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(bytes: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_json_string(bytes, &mut out);
+        String::from_utf8(out).expect("always UTF-8")
+    }
+
+    #[test]
+    fn jsonl_strings_are_valid_json_whatever_the_cell_bytes() {
+        assert_eq!(json(b"plain"), r#""plain""#);
+        assert_eq!(json(b"a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(json(b"\t\r\n\x00\x1b\x7f"), r#""\t\r\n\u0000\u001b\u007f""#);
+        assert_eq!(json("Ünï 🚀".as_bytes()), "\"Ünï 🚀\"");
+        // A cell that is not UTF-8 is still one JSON string.
+        assert_eq!(json(b"ok\xff\xfeend"), "\"ok\u{fffd}\u{fffd}end\"");
+        for cell in [&b"\x01\x02 \xc3"[..], b"\"\\\"", b""] {
+            let text = json(cell);
+            let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+            assert!(back.is_string(), "{text}");
+        }
+    }
+
+    #[test]
+    fn jsonl_values_are_typed_and_missing_is_null() {
+        let cases = [
+            (None, "null"),
+            (Some(Value::Missing), "null"),
+            (Some(Value::Bool(true)), "true"),
+            (Some(Value::Int(-12)), "-12"),
+            (Some(Value::Float(3.5)), "3.5"),
+            (Some(Value::Float(12.0)), "12"),
+            (Some(Value::Float(f64::NAN)), "null"),
+            (Some(Value::Str("a\"b".into())), r#""a\"b""#),
+            (Some(Value::Enum("mid".into())), r#""mid""#),
+        ];
+        for (v, want) in cases {
+            let mut out = Vec::new();
+            write_json_value(v.as_ref(), &mut out);
+            assert_eq!(String::from_utf8_lossy(&out), want, "{v:?}");
+        }
+    }
+}
