@@ -13,4 +13,5 @@ mod evaluate;
 mod output;
 mod properties;
 mod semantics;
+mod shape;
 mod summary;

@@ -72,6 +72,18 @@ pub struct OutputArgs {
     /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
+    /// Write only these input columns, in this order (comma separated); the rules' columns follow.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub columns: Option<Vec<String>>,
+    /// `csv`, or `jsonl` (one JSON object per row); default: jsonl when -o ends in .jsonl or .ndjson, else csv.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Jsonl,
 }
 
 /// A size in bytes: a number, optionally followed by `K`, `M` or `G` (powers
@@ -148,6 +160,9 @@ pub struct EvalArgs {
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
+    /// Keep only the rows where this bool expression (rule language) is true; repeatable: all must hold.
+    #[arg(long = "where", value_name = "EXPR", allow_hyphen_values = true)]
+    pub wheres: Vec<String>,
     /// Print the per-rule summary on stderr even when stderr is not a terminal.
     #[arg(long, conflicts_with = "quiet")]
     pub summary: bool,
