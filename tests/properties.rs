@@ -752,25 +752,6 @@ proptest! {
     }
 }
 
-/// `rows` as a CSV file of the four generated fields (`None` is an empty cell).
-fn fields_csv(rows: &[Fields]) -> String {
-    fn cell<T: std::fmt::Display>(v: Option<T>) -> String {
-        v.map_or_else(String::new, |v| v.to_string())
-    }
-    let mut csv = "vram_gb,tdp_watts,mig_support,cuda_cores\n".to_string();
-    for f in rows {
-        let cells = [
-            cell(f.vram_gb),
-            cell(f.tdp_watts),
-            cell(f.mig_support),
-            cell(f.cuda_cores),
-        ];
-        csv.push_str(&cells.join(","));
-        csv.push('\n');
-    }
-    csv
-}
-
 proptest! {
     #![proptest_config(cases(128))]
 
