@@ -467,14 +467,13 @@ fn first_json_escape(bytes: &[u8]) -> Option<usize> {
         let v = u64::from_le_bytes(b);
         // A byte is below 0x20 when its top three bits are all zero.
         let control = zero_byte(v & (0xe0 * ONES));
-        if control
+        if (control
             || zero_byte(v ^ (u64::from(b'"') * ONES))
             || zero_byte(v ^ (u64::from(b'\\') * ONES))
-            || zero_byte(v ^ (0x7f * ONES))
+            || zero_byte(v ^ (0x7f * ONES)))
+            && let Some(at) = w.iter().position(|&b| json_escapes(b))
         {
-            if let Some(at) = w.iter().position(|&b| json_escapes(b)) {
-                return Some(base + at);
-            }
+            return Some(base + at);
         }
         base += 8;
     }
