@@ -487,6 +487,7 @@ fn call(
         | Func::Floor
         | Func::Ceil
         | Func::Round
+        | Func::RoundTo
         | Func::ClampInt
         | Func::ClampFloat => numeric(func, args, at)?,
         Func::IsMissing => unreachable!("answered before the missing check"),
