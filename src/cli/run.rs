@@ -218,6 +218,7 @@ fn tag(
     };
     let job = Job {
         heuristics,
+        filters: Vec::new(),
         schema: schema.clone(),
         fields,
         input_name: input_name.clone(),

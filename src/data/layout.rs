@@ -2,12 +2,12 @@
 //! typed row and writing the output record. No threads here: the pipeline
 //! (`pipeline.rs`) calls these from its workers.
 
-use super::pipeline::{DataError, Job, MAX_BAD_EXAMPLES, Summary, name_list};
+use super::pipeline::{DataError, Job, MAX_BAD_EXAMPLES, Summary, fields_read, name_list};
 use super::reader::{BOM, Batch, Fields};
 
 use crate::cell::{Cell, parse_cell};
 use crate::eval::value::write_quoted;
-use crate::eval::{Row, Written};
+use crate::eval::{Row, Value, Written};
 use crate::types::OutputType;
 
 /// How the header maps to the job.
@@ -28,7 +28,8 @@ pub(super) struct Layout {
 }
 
 /// Record `i` of `batch`: check its width against the header, read the
-/// cells the rules need into `row`, and append its output record to `out`.
+/// cells the rules need into `row`, and, when every filter holds, append
+/// its output record to `out`. Says whether the record was written.
 pub(super) fn evaluate_record(
     row: &mut Row,
     batch: &Batch,
@@ -37,7 +38,7 @@ pub(super) fn evaluate_record(
     job: &Job,
     out: &mut Vec<u8>,
     summary: &mut Summary,
-) -> Result<(), DataError> {
+) -> Result<bool, DataError> {
     let fields = batch.record(i);
     if fields.len() != layout.names.len() {
         return Err(DataError::Ragged {
@@ -48,7 +49,31 @@ pub(super) fn evaluate_record(
         });
     }
     fill_row(row, fields, layout, job, batch, i, summary)?;
-    write_record(row, batch, i, fields, layout, job, out, summary)
+    // Filters first, so a dropped row costs no output work; without
+    // filters this is one test per row.
+    if !job.filters.is_empty() && !keep(row, batch, i, job)? {
+        return Ok(false);
+    }
+    write_record(row, batch, i, fields, layout, job, out, summary)?;
+    Ok(true)
+}
+
+/// Whether every filter gives `true` on `row` (false and missing drop it).
+fn keep(row: &Row, batch: &Batch, i: usize, job: &Job) -> Result<bool, DataError> {
+    for f in &job.filters {
+        match f.evaluate(row) {
+            Ok(Value::Bool(true)) => {}
+            Ok(_) => return Ok(false),
+            Err(error) => {
+                return Err(DataError::Eval {
+                    file: job.input_name.clone(),
+                    line: batch.line(i),
+                    error,
+                });
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Map the header record to the job (the columns read, the outputs
@@ -60,8 +85,16 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
     }
     let fields = batch.record(0);
     let names = header_names(batch);
-    let mut reads = Vec::with_capacity(job.fields.len());
-    for &slot in &job.fields {
+    // The fields filters read are parsed too (a filter may read a field no
+    // output column does).
+    let mut slots = job.fields.clone();
+    if !job.filters.is_empty() {
+        slots.extend(fields_read(&job.filters, &job.schema)?);
+        slots.sort_unstable();
+        slots.dedup();
+    }
+    let mut reads = Vec::with_capacity(slots.len());
+    for &slot in &slots {
         let field = job.schema.field(slot);
         match field
             .columns

@@ -18,6 +18,11 @@ use std::sync::{Arc, Mutex};
 /// What to run over a CSV stream.
 pub struct Job<'a> {
     pub heuristics: Vec<&'a dyn Heuristic>,
+    /// Rows are written only where every filter gives `Value::Bool(true)`
+    /// (false and missing drop the row); filters are not written as columns.
+    /// The fields they read are parsed whether or not [`Job::fields`] lists
+    /// them.
+    pub filters: Vec<&'a dyn Heuristic>,
     pub schema: Arc<Schema>,
     /// Schema slots the heuristics read; only these cells are parsed.
     pub fields: Vec<usize>,
@@ -57,6 +62,7 @@ impl<'a> Job<'a> {
         let fields = fields_read(&heuristics, &schema)?;
         Ok(Job {
             heuristics,
+            filters: Vec::new(),
             schema,
             fields,
             input_name: "<input>".to_string(),
@@ -293,8 +299,11 @@ impl Tally {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
+    /// Rows read (records after the header).
     pub rows: u64,
-    /// Per heuristic, in order.
+    /// Rows written (rows read minus rows dropped by filters).
+    pub rows_written: u64,
+    /// Per heuristic, in order, over the rows written.
     pub tallies: Vec<Tally>,
     /// Rows where at least one field the heuristics read was missing.
     pub rows_missing_input: u64,
@@ -675,10 +684,12 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
     } = slot;
     summary.reset(job.heuristics.len());
     for i in first..batch.len() {
-        let step = evaluate_record(row, batch, i, layout, job, out, summary);
-        if let Err(e) = step {
-            *error = Some(e);
-            return;
+        match evaluate_record(row, batch, i, layout, job, out, summary) {
+            Ok(written) => summary.rows_written += written as u64,
+            Err(e) => {
+                *error = Some(e);
+                return;
+            }
         }
         summary.rows += 1;
     }
@@ -695,6 +706,7 @@ impl Summary {
     /// Empty again, keeping the allocations.
     fn reset(&mut self, heuristics: usize) {
         self.rows = 0;
+        self.rows_written = 0;
         self.rows_missing_input = 0;
         self.bad_cells = 0;
         self.bad_examples.clear();
@@ -706,6 +718,7 @@ impl Summary {
 
     fn merge(&mut self, other: &Summary) {
         self.rows += other.rows;
+        self.rows_written += other.rows_written;
         self.rows_missing_input += other.rows_missing_input;
         self.bad_cells += other.bad_cells;
         for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
@@ -747,6 +760,52 @@ mod tests {
     use crate::config::QuantizationConfig;
     use crate::rules::{QUANTIZATION_RULE, QUANTIZATION_RULE_NAME, RuleSet};
 
+    /// `true` where the `vram_gb` cell reads at least `min` (missing when
+    /// it is missing).
+    struct AtLeast(f64);
+
+    impl Heuristic for AtLeast {
+        fn name(&self) -> &str {
+            "at_least"
+        }
+        fn output_type(&self) -> crate::types::OutputType {
+            crate::types::OutputType::Bool
+        }
+        fn fields(&self) -> Option<Vec<String>> {
+            Some(vec!["vram_gb".to_string()])
+        }
+        fn evaluate(&self, row: &Row) -> Result<crate::eval::Value, EvalError> {
+            Ok(match row.number("vram_gb") {
+                Some(gb) => crate::eval::Value::Bool(gb >= self.0),
+                None => crate::eval::Value::Missing,
+            })
+        }
+    }
+
+    #[test]
+    fn filters_drop_false_and_missing_rows_and_tallies_count_written_rows() {
+        let csv = "model,vram_gb,tdp_watts\nA,80,300\nB,16,100\nC,,200\nD,48,400\n";
+        let out_rule = AtLeast(40.0);
+        let filter = AtLeast(20.0);
+        for threads in [1, 3] {
+            let mut job =
+                Job::new(vec![&out_rule], Schema::listing()).expect("the schema has vram_gb");
+            job.filters = vec![&filter];
+            // The filter's field is read although `fields` does not list it.
+            job.fields.clear();
+            job.threads = threads;
+            let mut out = Vec::new();
+            let s = run(csv.as_bytes(), &mut out, &job).expect("runs");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                "model,vram_gb,tdp_watts,at_least\nA,80,300,true\nD,48,400,true\n"
+            );
+            assert_eq!((s.rows, s.rows_written), (4, 2));
+            assert_eq!((s.tallies[0].trues, s.tallies[0].falses), (2, 0));
+            assert_eq!(s.tallies[0].missing, 0);
+        }
+    }
+
     /// Gives `good` bytes of listings, then fails.
     struct FailingAfter {
         good: Vec<u8>,
@@ -783,6 +842,7 @@ mod tests {
         for threads in [1, 2, 4] {
             let job = Job {
                 heuristics: rules.iter().map(|h| h as &dyn Heuristic).collect(),
+                filters: Vec::new(),
                 schema: schema.clone(),
                 fields: set
                     .compiled
