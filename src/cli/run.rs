@@ -149,7 +149,7 @@ fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
     })
 }
 
-fn report_lenient(summary: &Summary) {
+pub(super) fn report_lenient(summary: &Summary) {
     if summary.bad_cells == 0 {
         return;
     }
@@ -219,6 +219,7 @@ fn tag(
     let job = Job {
         heuristics,
         filters: Vec::new(),
+        compare: Vec::new(),
         schema: schema.clone(),
         fields,
         input_name: input_name.clone(),
