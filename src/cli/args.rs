@@ -30,6 +30,12 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
+--to-config (default the same config), the --sets, then each --to-set.\n\
+-o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
+each compared rule. The report goes to stdout (to stderr with -o -)."
+)]
 pub struct DiffArgs {
     /// Rule files, or folders of .rule files: the "before" side.
     #[arg(required = true, num_args = 1.., value_name = "RULES")]
@@ -58,7 +64,7 @@ pub struct DiffArgs {
     /// The report's form on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// `-o FILE` writes the changed rows (input columns, then `R.before`, `R.after` per rule).
+    // `-o FILE` writes the changed rows (see `after_help`).
     #[command(flatten)]
     pub output: OutputArgs,
 }
