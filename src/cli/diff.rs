@@ -61,10 +61,14 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
     let changed = Changed {
         pairs: common.iter().map(|[b, a]| [b, a]).collect(),
     };
-    let columns: Vec<&dyn Heuristic> = common
-        .iter()
-        .flat_map(|[b, a]| [b as &dyn Heuristic, a])
-        .collect();
+    // Without `-o` the changed rows go nowhere: no columns to make.
+    let columns: Vec<&dyn Heuristic> = match args.output.output {
+        Some(_) => common
+            .iter()
+            .flat_map(|[b, a]| [b as &dyn Heuristic, a])
+            .collect(),
+        None => Vec::new(),
+    };
 
     let schema = before.schema.clone();
     let fields = fields_read(&columns, &schema).map_err(|e| Failure::problem(e.to_string()))?;
