@@ -10,6 +10,7 @@ use super::reader::{BOM, Batch, Fields};
 use crate::cell::{Cell, parse_cell};
 use crate::eval::value::write_quoted;
 use crate::eval::{Row, Value, Written};
+use crate::heuristic::Heuristic;
 use crate::types::OutputType;
 use std::collections::HashMap;
 
@@ -33,6 +34,8 @@ pub(super) struct Layout {
     /// Each heuristic's output type, asked once (with --replace and a
     /// summary, enum values are counted by their variant's position).
     output_types: Vec<OutputType>,
+    /// Each compared pair's output types, asked once.
+    compare_types: Vec<[OutputType; 2]>,
 }
 
 /// One cell of an output record.
@@ -66,6 +69,9 @@ pub(super) fn evaluate_record(
         });
     }
     fill_row(row, fields, layout, job, batch, i, summary)?;
+    if !job.compare.is_empty() {
+        compare(row, batch, i, layout, job, summary)?;
+    }
     // Filters first, so a dropped row costs no output work; without
     // filters this is one test per row.
     if !job.filters.is_empty() && !keep(row, batch, i, job)? {
@@ -73,6 +79,29 @@ pub(super) fn evaluate_record(
     }
     write_record(row, batch, i, fields, layout, job, out, summary)?;
     Ok(true)
+}
+
+/// Evaluate each compared pair on `row` and count its values.
+fn compare(
+    row: &Row,
+    batch: &Batch,
+    i: usize,
+    layout: &Layout,
+    job: &Job,
+    summary: &mut Summary,
+) -> Result<(), DataError> {
+    let located = |error| DataError::Eval {
+        file: job.input_name.clone(),
+        line: batch.line(i),
+        error,
+    };
+    let pairs = job.compare.iter().zip(&layout.compare_types);
+    for ((pair, types), tally) in pairs.zip(summary.pairs.iter_mut()) {
+        let a = pair[0].evaluate(row).map_err(located)?;
+        let b = pair[1].evaluate(row).map_err(located)?;
+        tally.add(&a, &b, types);
+    }
+    Ok(())
 }
 
 /// Whether every filter gives `true` on `row` (false and missing drop it).
@@ -109,11 +138,17 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         by_name.entry(n.as_str()).or_insert((c, 0)).1 += 1;
     }
     let count = |name: &str| by_name.get(name).map_or(0, |&(_, n)| n);
-    // The fields filters read are parsed too (a filter may read a field no
-    // output column does).
+    // The fields filters and compared pairs read are parsed too (they may
+    // read a field no output column does).
     let mut slots = job.fields.clone();
     if !job.filters.is_empty() {
         slots.extend(fields_read(&job.filters, &job.schema)?);
+        slots.sort_unstable();
+        slots.dedup();
+    }
+    if !job.compare.is_empty() {
+        let compared: Vec<&dyn Heuristic> = job.compare.iter().flatten().copied().collect();
+        slots.extend(fields_read(&compared, &job.schema)?);
         slots.sort_unstable();
         slots.dedup();
     }
@@ -247,6 +282,11 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         terminator,
         output_types: job.heuristics.iter().map(|h| h.output_type()).collect(),
         cells,
+        compare_types: job
+            .compare
+            .iter()
+            .map(|[a, b]| [a.output_type(), b.output_type()])
+            .collect(),
     };
     // JSON Lines has no header line (and no byte order mark).
     if jsonl {
