@@ -122,6 +122,15 @@ impl RuleHeuristic {
 }
 
 impl RuleHeuristic {
+    /// The bool item `item` of `program` (a `--where` filter, not an output).
+    pub(crate) fn filter(program: &Arc<Compiled>, item: u32) -> RuleHeuristic {
+        RuleHeuristic {
+            program: program.clone(),
+            item,
+            output: OutputType::Bool,
+        }
+    }
+
     /// The compiled item this heuristic evaluates.
     pub(crate) fn item(&self) -> u32 {
         self.item

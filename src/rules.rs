@@ -105,6 +105,28 @@ fn walk(
     Ok(())
 }
 
+/// A module of one hidden rule `name: bool = body` (a `--where` text).
+fn filter_module(name: String, body: syntax::ast::Expr) -> syntax::ast::Module {
+    use syntax::ast::{Ident, Item, ItemKind, Module, RuleDef};
+    let span = body.span;
+    Module {
+        items: vec![Item {
+            doc: Vec::new(),
+            kind: ItemKind::Rule(RuleDef {
+                name: Ident { name, span },
+                ty: Ident {
+                    name: "bool".to_string(),
+                    span,
+                },
+                default: None,
+                body,
+            }),
+            span,
+        }],
+        broken_names: Vec::new(),
+    }
+}
+
 /// Read rule files as (name, text) pairs.
 pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
     files
@@ -148,6 +170,19 @@ pub struct RuleSet {
     pub(crate) program: Program,
     /// `Some` when there are no errors.
     pub(crate) compiled: Option<Arc<Compiled>>,
+    /// The hidden items checked from `--where` texts, in the order given:
+    /// compiled with the rules (so they share the row's memo), never outputs.
+    pub(crate) filter_items: Vec<u32>,
+}
+
+/// The name of the `k`th (0-based) of `n` `--where` texts: its source's
+/// name in diagnostics and its hidden item's name. No rule can be named so
+/// (names are identifiers), so it can clash with none.
+pub fn filter_name(k: usize, n: usize) -> String {
+    match n {
+        1 => "--where".to_string(),
+        _ => format!("--where #{}", k + 1),
+    }
 }
 
 impl RuleSet {
@@ -157,21 +192,40 @@ impl RuleSet {
     /// over the expression tree, and the nesting limits are sized so that no
     /// input, however deep, can overflow it (see `syntax::MAX_NESTING`).
     pub fn build(texts: &[(String, String)], schema: &Schema, config: &Config) -> RuleSet {
+        RuleSet::build_filtered(texts, &[], schema, config)
+    }
+
+    /// [`RuleSet::build`], with `wheres`, bool expressions in the rule
+    /// language (`eval --where`), checked as hidden rules in sources of
+    /// their own named by [`filter_name`]: the same diagnostics as a rule's
+    /// body. They may read fields, `cfg.` keys, lets and rules; they are
+    /// not outputs ([`RuleSet::filters`] gives them).
+    pub fn build_filtered(
+        texts: &[(String, String)],
+        wheres: &[String],
+        schema: &Schema,
+        config: &Config,
+    ) -> RuleSet {
         std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .name("glyphsieve-check".into())
                 .stack_size(FRONTEND_STACK)
-                .spawn_scoped(scope, || RuleSet::build_here(texts, schema, config))
+                .spawn_scoped(scope, || RuleSet::build_here(texts, wheres, schema, config))
                 .map(|h| h.join())
         })
         .ok()
         .and_then(Result::ok)
         // Spawning can only fail when the system is out of threads or memory:
         // check on this thread then, with its own stack.
-        .unwrap_or_else(|| RuleSet::build_here(texts, schema, config))
+        .unwrap_or_else(|| RuleSet::build_here(texts, wheres, schema, config))
     }
 
-    fn build_here(texts: &[(String, String)], schema: &Schema, config: &Config) -> RuleSet {
+    fn build_here(
+        texts: &[(String, String)],
+        wheres: &[String],
+        schema: &Schema,
+        config: &Config,
+    ) -> RuleSet {
         let mut sources = SourceMap::new();
         let mut modules = Vec::new();
         let mut diagnostics = Vec::new();
@@ -209,14 +263,40 @@ impl RuleSet {
             diagnostics.extend(diags);
             modules.push((id, module));
         }
+        for (k, text) in wheres.iter().enumerate() {
+            let name = filter_name(k, wheres.len());
+            let id = sources.add(name.clone(), text.as_str());
+            let text = sources.get(id).text.clone();
+            let (body, diags) = syntax::parse_expr(id, &text);
+            diagnostics.extend(diags.into_iter().map(|d| match d.code {
+                Code::Syntax if d.help.is_none() => {
+                    d.help("`--where` takes one expression, e.g. `vram_gb >= 24`")
+                }
+                _ => d,
+            }));
+            if let Some(body) = body {
+                modules.push((id, filter_module(name, body)));
+            }
+        }
         // The config's text is a source too, so W404 can point into it.
         let config_file: Option<FileId> = match &config.text {
             Some(text) if config.from_user => Some(sources.add(config.name.clone(), text.clone())),
             _ => None,
         };
-        let checked = check::check(&modules, schema, config, config_file);
+        let mut checked = check::check(&modules, schema, config, config_file);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
+        // The hidden `--where` rules are compiled with the rest, but are
+        // not output columns.
+        let program = &mut checked.program;
+        let filter_items: Vec<u32> = (0..wheres.len())
+            .filter_map(|k| {
+                let name = filter_name(k, wheres.len());
+                program.items.iter().position(|i| i.name == name)
+            })
+            .map(|i| i as u32)
+            .collect();
+        program.outputs.retain(|o| !filter_items.contains(&o.0));
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, schema)));
         RuleSet {
@@ -224,6 +304,20 @@ impl RuleSet {
             diagnostics,
             program: checked.program,
             compiled,
+            filter_items,
+        }
+    }
+
+    /// One bool heuristic per `--where` text, in the order given (empty when
+    /// there are errors): [`Job::filters`](crate::data::pipeline::Job::filters).
+    pub fn filters(&self) -> Vec<RuleHeuristic> {
+        match &self.compiled {
+            Some(c) => self
+                .filter_items
+                .iter()
+                .map(|&item| RuleHeuristic::filter(c, item))
+                .collect(),
+            None => Vec::new(),
         }
     }
 

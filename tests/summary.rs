@@ -107,6 +107,24 @@ fn rule_with_one_value_on_every_row_gets_a_note() {
 }
 
 #[test]
+fn rule_missing_on_every_row_gets_a_note() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = dir.path().join("absent.rule");
+    // Division by zero is missing (W401 warns, the run goes on).
+    std::fs::write(&rule, "rule absent: float = price / 0\n").expect("rule written");
+    let err = stderr_of(&[
+        "eval",
+        rule.to_str().expect("utf-8 path"),
+        "examples/listings.csv",
+        "--summary",
+    ]);
+    assert!(
+        err.contains("note: absent is missing on every row\n"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eval_summary_is_the_same_whatever_the_threads() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("big.csv");

@@ -285,10 +285,16 @@ impl<'a, 'm> Checker<'a, 'm> {
         let body_expr = decl.body;
         let expected = decl.rule.as_ref().map(|r| r.ty);
         let default_expr = decl.rule.as_ref().and_then(|r| r.default_expr);
+        // A hidden `--where` rule (named so no rule can be) is a bool the
+        // user typed on the command line, not a declared type.
+        let context = match decl.name.name.starts_with("--where") {
+            true => "`--where`, which keeps the rows where it is true,",
+            false => "the rule's declared type",
+        };
         let body = match expected {
             Some(ty) => {
                 let e = self.expr(body_expr, Some(ty));
-                self.coerce(e, ty, "the rule's declared type")
+                self.coerce(e, ty, context)
             }
             None => self.expr(body_expr, None),
         };

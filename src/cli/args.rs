@@ -25,6 +25,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
     TagQuantization(TagArgs),
+    /// Compare the rules' values on a CSV file under two rule sets or configs.
+    Diff(DiffArgs),
     /// Show why rules have their values on chosen rows, and what would change them.
     Explain(ExplainArgs),
 }
@@ -54,6 +56,46 @@ pub struct ExplainArgs {
     /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
+--to-config (default the same config), the --sets, then each --to-set.\n\
+-o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
+each compared rule. The report goes to stdout (to stderr with -o -)."
+)]
+pub struct DiffArgs {
+    /// Rule files, or folders of .rule files: the "before" side.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
+    /// `--config` and `--set` apply to both sides.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Row schema YAML (default: the built-in listing schema), for both sides.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// The "after" side's rule files or folders (default: RULES; repeatable).
+    #[arg(long = "to-rules", value_name = "PATH")]
+    pub to_rules: Vec<PathBuf>,
+    /// The "after" side's config YAML (default: the --config of both sides).
+    #[arg(long = "to-config", value_name = "FILE")]
+    pub to_config: Option<PathBuf>,
+    /// Override a config key on the "after" side only, after every --set (repeatable).
+    #[arg(long = "to-set", value_name = "KEY=VALUE")]
+    pub to_set: Vec<String>,
+    /// Compare only these rules (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+    /// The report's form on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    // `-o FILE` writes the changed rows (see `after_help`).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +143,18 @@ pub struct OutputArgs {
     /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
+    /// Write only these input columns, in this order (comma separated); the rules' columns follow.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub columns: Option<Vec<String>>,
+    /// `csv`, or `jsonl` (one JSON object per row); default: jsonl when -o ends in .jsonl or .ndjson, else csv.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Jsonl,
 }
 
 /// A size in bytes: a number, optionally followed by `K`, `M` or `G` (powers
@@ -177,6 +231,9 @@ pub struct EvalArgs {
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
+    /// Keep only the rows where this bool expression (rule language) is true; repeatable: all must hold.
+    #[arg(long = "where", value_name = "EXPR", allow_hyphen_values = true)]
+    pub wheres: Vec<String>,
     /// Print the per-rule summary on stderr even when stderr is not a terminal.
     #[arg(long, conflicts_with = "quiet")]
     pub summary: bool,

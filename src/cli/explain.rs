@@ -47,7 +47,7 @@ fn explain_here(
             "--row 0: rows are numbered from 1, the first row after the header",
         ));
     }
-    let set = build(inputs, color)?;
+    let set = build(inputs, &[], color)?;
     let Some(compiled) = set.compiled.clone() else {
         return Err(Failure::problem("the rules have errors"));
     };

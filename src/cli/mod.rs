@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod diff;
 mod explain;
 mod inputs;
 mod lint;
@@ -80,6 +81,9 @@ pub fn main() -> i32 {
         Command::TagQuantization(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
+        Command::Diff(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
@@ -100,14 +104,20 @@ fn sources(command: &Command) -> Sources<'_> {
             schema: a.schema.as_deref(),
             config: &a.config,
         },
+        Command::TagQuantization(a) => Sources {
+            rules: Rules::Quantization,
+            schema: None,
+            config: &a.config,
+        },
         Command::Explain(a) => Sources {
             rules: Rules::Files(&a.rules),
             schema: a.schema.as_deref(),
             config: &a.config,
         },
-        Command::TagQuantization(a) => Sources {
-            rules: Rules::Quantization,
-            schema: None,
+        // The before side; `diff` loads the after side itself.
+        Command::Diff(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            schema: a.schema.as_deref(),
             config: &a.config,
         },
     }

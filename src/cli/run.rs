@@ -1,10 +1,10 @@
 //! `glyphsieve eval` and `glyphsieve tag-quantization`: rules over a CSV.
 
-use super::args::{EvalArgs, Format, OutputArgs, TagArgs};
+use super::args::{EvalArgs, Format, OutputArgs, OutputFormat as FormatArg, TagArgs};
 use super::lint::plural;
 use super::output::{self, FileId, OutputError};
 use super::{Exit, Failure, Inputs};
-use crate::data::pipeline::{DataError, Job, Summary, run};
+use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
     let data = args.data;
-    let set = build(&inputs, color)?;
+    let set = build(&inputs, &args.wheres, color)?;
+    let filters = set.filters();
     let all = set.heuristics();
     let mut chosen: Vec<&RuleHeuristic> = Vec::new();
     if args.only.is_empty() {
@@ -28,7 +29,10 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
             }
             match all.iter().find(|h| h.name() == name) {
                 Some(h) => chosen.push(h),
-                None if set.program.items.iter().any(|i| i.name == *name) => {
+                // A `--where` item's name is no let (nor a rule to write).
+                None if !name.starts_with("--")
+                    && set.program.items.iter().any(|i| i.name == *name) =>
+                {
                     return Err(Failure::usage(format!(
                         "--only: `{name}` is a let, not a rule: lets are not written as columns"
                     )));
@@ -75,6 +79,7 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         &data,
         &args.output,
         chosen,
+        filters.iter().map(|h| h as &dyn Heuristic).collect(),
         fields,
         &inputs.schema,
         &set,
@@ -92,7 +97,7 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
 }
 
 pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
-    let set = build(&inputs, color)?;
+    let set = build(&inputs, &[], color)?;
     let all = set.heuristics();
     let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
@@ -100,6 +105,7 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         &args.input,
         &args.output,
         chosen,
+        Vec::new(),
         fields,
         &inputs.schema,
         &set,
@@ -131,9 +137,10 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
     }
 }
 
-/// Check and compile, or fail with the rendered diagnostics (exit 1).
-pub(super) fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
-    let set = inputs.rule_set();
+/// Check and compile, with `wheres` as hidden filter rules, or fail with
+/// the rendered diagnostics (exit 1).
+pub(super) fn build(inputs: &Inputs, wheres: &[String], color: bool) -> Result<RuleSet, Failure> {
+    let set = RuleSet::build_filtered(&inputs.texts, wheres, &inputs.schema, &inputs.config);
     let errors: Vec<Diagnostic> = set
         .diagnostics
         .iter()
@@ -149,18 +156,23 @@ pub(super) fn build(inputs: &Inputs, color: bool) -> Result<RuleSet, Failure> {
         }
         return Ok(set);
     }
+    // An error in a `--where` text is not in the rule files.
+    let in_where = errors
+        .iter()
+        .any(|d| set.sources.get(d.span.file).name.starts_with("--where"));
     Err(Failure {
         message: format!(
-            "{} error{} in the rules; nothing was written",
+            "{} error{} in the rules{}; nothing was written",
             errors.len(),
-            plural(errors.len())
+            plural(errors.len()),
+            if in_where { " or --where" } else { "" }
         ),
         rendered: Some(render_human(&errors, &set.sources, color)),
         exit: Exit::Problems,
     })
 }
 
-fn report_lenient(summary: &Summary) {
+pub(super) fn report_lenient(summary: &Summary) {
     if summary.bad_cells == 0 {
         return;
     }
@@ -182,6 +194,7 @@ fn tag(
     data: &Path,
     out: &OutputArgs,
     heuristics: Vec<&dyn Heuristic>,
+    filters: Vec<&dyn Heuristic>,
     fields: Vec<usize>,
     schema: &Arc<Schema>,
     set: &RuleSet,
@@ -227,8 +240,11 @@ fn tag(
             p.inc(n);
         }
     };
+    let shape = shape(out, output)?;
     let job = Job {
         heuristics,
+        filters,
+        compare: Vec::new(),
         schema: schema.clone(),
         fields,
         input_name: input_name.clone(),
@@ -242,6 +258,7 @@ fn tag(
         ),
         max_record_bytes: out.max_record_bytes,
         tally_values,
+        shape,
     };
     let result = match output {
         None => {
@@ -268,6 +285,35 @@ fn tag(
     result.map_err(|e| data_failure(e, set, color))
 }
 
+/// The output's shape from `--columns` and `--output-format` (or the
+/// output file's extension). A column named twice is a bad argument.
+pub(super) fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Failure> {
+    if let Some(columns) = &out.columns {
+        for (k, c) in columns.iter().enumerate() {
+            if columns[..k].contains(c) {
+                return Err(Failure::usage(format!(
+                    "--columns names `{}` twice",
+                    crate::diagnostic::printable(c)
+                )));
+            }
+        }
+    }
+    let by_extension = output
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    let format = match out.output_format {
+        Some(FormatArg::Csv) => OutputFormat::Csv,
+        Some(FormatArg::Jsonl) => OutputFormat::Jsonl,
+        None if by_extension => OutputFormat::Jsonl,
+        None => OutputFormat::Csv,
+    };
+    Ok(Shape {
+        columns: out.columns.clone(),
+        format,
+    })
+}
+
 fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
     match e {
         OutputError::Usage(m) => Failure::usage(m),
@@ -281,10 +327,11 @@ fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
                 exit: Exit::Problems,
             }
         }
-        // Reading or writing failed: the command could not run (exit 2).
-        OutputError::Data(e @ (DataError::Io { .. } | DataError::Write { .. })) => {
-            Failure::usage(e.to_string())
-        }
+        // Reading or writing failed, or --columns names no column: the
+        // command could not run (exit 2).
+        OutputError::Data(
+            e @ (DataError::Io { .. } | DataError::Write { .. } | DataError::UnknownColumn { .. }),
+        ) => Failure::usage(e.to_string()),
         OutputError::Data(other) => Failure::problem(other.to_string()),
     }
 }

@@ -88,7 +88,10 @@ fn note(name: &str, t: &Tally, ty: &OutputType, rows: u64) -> Option<String> {
 
 /// The human summary: one line of rows, one line per output, then notes.
 pub fn human(s: &Summary, outputs: &[(String, OutputType)]) -> String {
-    let mut out = format!("summary: {} rows read, {} written\n", s.rows, s.rows);
+    let mut out = format!(
+        "summary: {} rows read, {} written\n",
+        s.rows, s.rows_written
+    );
     let width = outputs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut notes = Vec::new();
     for ((name, ty), t) in outputs.iter().zip(&s.tallies) {
@@ -101,7 +104,7 @@ pub fn human(s: &Summary, outputs: &[(String, OutputType)]) -> String {
         }
         parts.push(format!("missing {}", t.missing));
         let _ = writeln!(out, "  {name:width$}  {}", parts.join(", "));
-        notes.extend(note(name, t, ty, s.rows));
+        notes.extend(note(name, t, ty, s.rows_written));
     }
     for n in notes {
         let _ = writeln!(out, "note: {n}");
@@ -157,8 +160,8 @@ pub fn json(s: &Summary, outputs: &[(String, OutputType)]) -> String {
             }
         }
         rules.push(rule);
-        notes.extend(note(name, t, ty, s.rows));
+        notes.extend(note(name, t, ty, s.rows_written));
     }
-    json!({ "rows_read": s.rows, "rows_written": s.rows, "rules": rules, "notes": notes })
+    json!({ "rows_read": s.rows, "rows_written": s.rows_written, "rules": rules, "notes": notes })
         .to_string()
 }

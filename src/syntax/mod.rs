@@ -4,5 +4,5 @@ pub mod ast;
 mod parser;
 mod prescan;
 
-pub use parser::{MAX_DEPTH, parse};
+pub use parser::{MAX_DEPTH, parse, parse_expr};
 pub use prescan::{MAX_ITEM_BYTES, MAX_NESTING};

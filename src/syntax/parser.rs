@@ -80,6 +80,66 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     (module, diags)
 }
 
+/// Parse `text` as one expression standing alone (an `eval --where`): the
+/// same limits and syntax diagnostics as an item's body. `None` when it
+/// does not parse (the diagnostic says why).
+pub fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    if let Some(at) = nesting_overflow(text) {
+        let span = Span::new(file, at, at + 1);
+        diags.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                span,
+                format!("expression nests deeper than {MAX_NESTING} levels"),
+            )
+            .label("too deep here"),
+        );
+        return (None, diags);
+    }
+    if text.len() > MAX_ITEM_BYTES {
+        let cut = crate::source::head_len(text, 80);
+        diags.push(
+            Diagnostic::new(
+                Code::TooLarge,
+                Span::new(file, 0, cut),
+                format!(
+                    "this expression is {} KiB; it may be at most {} KiB",
+                    text.len() >> 10,
+                    MAX_ITEM_BYTES >> 10
+                ),
+            )
+            .label("too large to parse"),
+        );
+        return (None, diags);
+    }
+    let expr = match RuleParser::parse(Rule::lone_expr, text) {
+        Ok(mut pairs) => {
+            let mut b = Builder {
+                file,
+                base: 0,
+                diags: &mut diags,
+                too_deep: false,
+            };
+            pairs
+                .next()
+                .and_then(|p| p.into_inner().find(|c| c.as_rule() == Rule::expr))
+                .map(|e| b.expr(e).0)
+        }
+        Err(e) => {
+            // The text is one expression, not a file.
+            let mut d = syntax_error(file, 0, text, &e);
+            d.message = d
+                .message
+                .replace("end of file", "the end of the expression");
+            d.label = d.label.replace("end of file", "the end of the expression");
+            diags.push(d);
+            None
+        }
+    };
+    (expr, diags)
+}
+
 /// `text` is the whole file: an error at the end of an item names the
 /// token that starts the next one, not "end of file".
 fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
