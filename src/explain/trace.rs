@@ -71,10 +71,28 @@ impl TVal {
 
     /// The value as a person reads it: `80`, `true`, `"New"`, `mid`, `missing`.
     pub(crate) fn show(&self, program: &Program) -> String {
+        let mut out = String::new();
+        self.show_into(program, &mut out);
+        out
+    }
+
+    /// [`TVal::show`] appended to `out` (why-columns build one string per
+    /// row: no intermediate `Value` or formatter).
+    pub(crate) fn show_into(&self, program: &Program, out: &mut String) {
         match self {
-            TVal::Missing => "missing".to_string(),
-            TVal::Str(s) => format!("{s:?}"),
-            other => other.to_value(program).to_string(),
+            TVal::Missing => out.push_str("missing"),
+            TVal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            TVal::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+            TVal::Float(f) => {
+                let mut buf = ryu::Buffer::new();
+                let s = buf.format(*f);
+                out.push_str(s.strip_suffix(".0").unwrap_or(s));
+            }
+            TVal::Str(s) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{s:?}");
+            }
+            TVal::Enum(e, v) => out.push_str(variant_name(program, *e, *v)),
         }
     }
 }

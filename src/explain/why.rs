@@ -251,15 +251,25 @@ impl Why<'_> {
             (TKind::ToFloat(_), Some(c)) => c,
             _ => n,
         };
-        let text = self.name(inner);
+        let mut text = self.name(inner);
         match &inner.expr.kind {
             TKind::Const(_) if !text.contains("cfg.") => text,
-            _ => format!("{text} {}", n.val().show(self.program)),
+            _ => {
+                text.push(' ');
+                n.val().show_into(self.program, &mut text);
+                text
+            }
         }
     }
 
+    /// The source text of `span` on one line (runs of whitespace made one space).
     fn source(&self, span: crate::source::Span) -> String {
         let text = self.sources.get(span.file).slice(span);
+        // Most operands (`tdp_watts`, `cfg.max_tdp_watts`) are one token.
+        let plain = !text.contains(['\n', '\r', '\t']) && !text.contains("  ");
+        if plain {
+            return text.trim().to_string();
+        }
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 }
