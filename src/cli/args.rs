@@ -25,28 +25,42 @@ pub enum Command {
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
     TagQuantization(TagArgs),
+    /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
+    Config(ShowConfigArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Where settings come from, in layers: the built-in defaults, then the
+/// project file (`glyphsieve.yaml`), then each `--config`/`--schema` in
+/// order, then each `--set`. Every command that reads rules has them.
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Config YAML read as `cfg` (default: the built-in resources/quantization_heuristic.yaml).
+    /// Config YAML read as `cfg`, laid over the built-in defaults and the project file (repeatable, later wins).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Override a config key: `--set min_vram_gb=32`, dotted for nesting (repeatable).
+    pub config: Vec<PathBuf>,
+    /// Set a config key, laid over every file: `--set min_vram_gb=32`, dotted for nesting (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Schema YAML whose fields add to or replace the built-in listing schema's, field by field (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+    /// Ignore glyphsieve.yaml (the project file found in this folder or a parent).
+    #[arg(long)]
+    pub no_project: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, value_name = "RULES")]
+    /// Rule files, or folders of .rule files (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -143,20 +157,22 @@ mod tests {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "glyphsieve eval [OPTIONS] [RULES]... <DATA>")]
 pub struct EvalArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    /// Rule files or folders of .rule files, then the CSV file (`-` for stdin). Without rule
+    /// paths, the project file's `rules:` are used.
+    #[arg(required = true, num_args = 1.., value_name = "RULES... DATA")]
+    pub paths: Vec<PathBuf>,
+    /// Rule files, or folders of .rule files: `paths` but the last (see [`EvalArgs::split_paths`]).
+    #[arg(skip)]
     pub rules: Vec<PathBuf>,
-    /// The CSV file (`-` for stdin).
-    #[arg(required = true, value_name = "DATA")]
+    /// The CSV file: the last of `paths`.
+    #[arg(skip)]
     pub data: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
@@ -172,6 +188,17 @@ pub struct EvalArgs {
     /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary).
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
     pub summary_format: Option<Format>,
+}
+
+impl EvalArgs {
+    /// Split the positional paths into RULES and DATA (the last). They are
+    /// one clap argument because RULES may be left out (the project file
+    /// gives them), and clap puts no optional list before a required one.
+    pub fn split_paths(&mut self) {
+        let mut paths = std::mem::take(&mut self.paths);
+        self.data = paths.pop().unwrap_or_default();
+        self.rules = paths;
+    }
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,9 @@ mod args;
 mod inputs;
 mod lint;
 mod output;
+mod project;
 mod run;
+mod show;
 mod summary;
 
 pub use args::Cli;
@@ -45,7 +47,7 @@ impl Exit {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -63,6 +65,14 @@ pub fn main() -> i32 {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
+    if let Command::Eval(a) = &mut cli.command {
+        a.split_paths();
+    }
+    if let Command::Eval(a) = &cli.command
+        && let Some(message) = run::missing_data(a)
+    {
+        return exit_code(Err(Failure::usage(message)));
+    }
     let loaded = Inputs::load(&sources(&cli.command));
     let outcome = match cli.command {
         // lint reports a load failure itself (as JSON with `--format json`).
@@ -73,6 +83,7 @@ pub fn main() -> i32 {
         Command::TagQuantization(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
+        Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
     };
     exit_code(outcome)
 }
@@ -82,17 +93,18 @@ fn sources(command: &Command) -> Sources<'_> {
     match command {
         Command::Lint(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::Eval(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
-            schema: None,
+            config: &a.config,
+        },
+        Command::Config(a) => Sources {
+            rules: Rules::Settings,
             config: &a.config,
         },
     }
