@@ -966,7 +966,12 @@ impl Config {
             let Some(slot) = value_at_mut(&mut self.root, &path) else {
                 return Err(err(ConfigErrorKind::EmptyKey));
             };
-            let new = slot.parse_like(value).ok_or_else(|| {
+            let new = match &*slot {
+                // A null (or list) no rule can read: typed by the new value.
+                CfgValue::Unsupported(_) => Some(new_value(key, value).map_err(err)?),
+                typed => typed.parse_like(value),
+            };
+            let new = new.ok_or_else(|| {
                 let v = value.trim();
                 if matches!(slot, CfgValue::Int(_)) && v.parse::<f64>().is_ok() {
                     // Not widened to a float: rules typed `cfg.n` as an int.
@@ -1158,6 +1163,27 @@ impl Merge<'_> {
         }
     }
 
+    /// Record the upper config's origins for `k: v` and what is under it
+    /// (`with_key`: for `k` itself too).
+    fn take_origins(
+        &self,
+        k: &str,
+        v: &CfgValue,
+        prefix: &str,
+        origins: &mut HashMap<String, Origin>,
+        with_key: bool,
+    ) {
+        let mut added = HashMap::new();
+        record_origins(&[(k.to_string(), v.clone())], prefix, 0, &mut added);
+        let own = join_key(prefix, k);
+        for p in added.into_keys() {
+            if with_key || p != own {
+                let o = self.origin(&p);
+                origins.insert(p, o);
+            }
+        }
+    }
+
     fn merge(
         &self,
         base: &mut Vec<(String, CfgValue)>,
@@ -1169,12 +1195,7 @@ impl Merge<'_> {
             let path = join_key(prefix, &k);
             let Some(pos) = base.iter().position(|(bk, _)| *bk == k) else {
                 // A new key: it and everything under it are the upper layers'.
-                let mut added = HashMap::new();
-                record_origins(&[(k.clone(), v.clone())], prefix, 0, &mut added);
-                for p in added.into_keys() {
-                    let o = self.origin(&p);
-                    origins.insert(p, o);
-                }
+                self.take_origins(&k, &v, prefix, origins, true);
                 base.push((k, v));
                 continue;
             };
@@ -1187,6 +1208,11 @@ impl Merge<'_> {
                 (slot, v) => {
                     *slot = widen(slot, v)
                         .map_err(|what| self.error(&path, what_with_key(what, &path)))?;
+                    // A mapping over a value rules cannot read (a null): the
+                    // keys under it are new.
+                    if let CfgValue::Map(_) = slot {
+                        self.take_origins(&k, slot, prefix, origins, false);
+                    }
                 }
             }
             if let Some(o) = origins.get_mut(&path) {
@@ -1523,6 +1549,10 @@ mod tests {
             "--set max_price_per_gb=30.5: config key `max_price_per_gb` is an int; 30.5 is not a whole number"
         );
         assert!(c.set("nothing=").is_err(), "null is no value rules read");
+        // A null a file wrote takes the type of the value `--set` gives it.
+        let mut n = Config::from_yaml("n.yaml", "later: ~\n").unwrap();
+        n.set("later=2.5").unwrap();
+        assert_eq!(n.get(&["later"]), Some(&CfgValue::Float(2.5)));
         assert_eq!(c.layers.len(), 2, "one --set layer");
     }
 
@@ -1562,7 +1592,17 @@ mod tests {
             "d.yaml:1:1: key `require_mig` expects a bool, found a string (\"maybe\")"
         );
         let bad = Config::from_yaml("e.yaml", "model_gb: 3\n").unwrap();
-        assert!(c.overlay(bad).is_err(), "a value over a mapping");
+        assert!(c.clone().overlay(bad).is_err(), "a value over a mapping");
+        // A mapping over a null: the keys under it are the upper layer's.
+        c.overlay(Config::from_yaml("f.yaml", "later: ~\n").unwrap())
+            .unwrap();
+        c.overlay(Config::from_yaml("g.yaml", "later: {n: 1}\n").unwrap())
+            .unwrap();
+        assert_eq!(
+            c.origin("later.n").map(|(l, _)| l.name.as_str()),
+            Some("g.yaml")
+        );
+        assert_eq!(c.locate("later.n"), Some((8, 9)));
     }
 
     #[test]

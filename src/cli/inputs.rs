@@ -100,13 +100,13 @@ impl Inputs {
 fn no_rules(project: Option<&Project>) -> Box<LoadFailure> {
     let text = match project {
         Some(p) => format!(
-            "no rules given: name rule files or folders before the data, or list them \
-             under `rules:` in {} (e.g. `rules: [rules/]`)",
+            "no rules given: name rule files or folders on the command line, or list \
+             them under `rules:` in {} (e.g. `rules: [rules/]`)",
             p.name
         ),
         None => format!(
-            "no rules given: name rule files or folders before the data, or list them \
-             under `rules:` in a {} project file (e.g. `rules: [rules/]`)",
+            "no rules given: name rule files or folders on the command line, or list \
+             them under `rules:` in a {} project file (e.g. `rules: [rules/]`)",
             project::PROJECT_FILE
         ),
     };
