@@ -25,8 +25,47 @@ pub enum Command {
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
     TagQuantization(TagArgs),
+    /// Compare the rules' values on a CSV file under two rule sets or configs.
+    Diff(DiffArgs),
     /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
     Config(ShowConfigArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
+--to-config (default the same config), the --sets, then each --to-set.\n\
+-o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
+each compared rule. The report goes to stdout (to stderr with -o -)."
+)]
+pub struct DiffArgs {
+    /// Rule files, or folders of .rule files: the "before" side.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
+    /// `--config`, `--schema`, `--set` and the project file apply to both sides.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The "after" side's rule files or folders (default: RULES; repeatable).
+    #[arg(long = "to-rules", value_name = "PATH")]
+    pub to_rules: Vec<PathBuf>,
+    /// The "after" side's config YAML (default: the --config of both sides).
+    #[arg(long = "to-config", value_name = "FILE")]
+    pub to_config: Option<PathBuf>,
+    /// Override a config key on the "after" side only, after every --set (repeatable).
+    #[arg(long = "to-set", value_name = "KEY=VALUE")]
+    pub to_set: Vec<String>,
+    /// Compare only these rules (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+    /// The report's form on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    // `-o FILE` writes the changed rows (see `after_help`).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod diff;
 mod inputs;
 mod lint;
 mod output;
@@ -83,6 +84,9 @@ pub fn main() -> i32 {
         Command::TagQuantization(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
+        Command::Diff(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
     };
     exit_code(outcome)
@@ -105,6 +109,11 @@ fn sources(command: &Command) -> Sources<'_> {
         },
         Command::Config(a) => Sources {
             rules: Rules::Settings,
+            config: &a.config,
+        },
+        // The before side; `diff` loads the after side itself.
+        Command::Diff(a) => Sources {
+            rules: Rules::Files(&a.rules),
             config: &a.config,
         },
     }

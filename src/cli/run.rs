@@ -176,7 +176,7 @@ fn build(inputs: &Inputs, wheres: &[String], color: bool) -> Result<RuleSet, Fai
     })
 }
 
-fn report_lenient(summary: &Summary) {
+pub(super) fn report_lenient(summary: &Summary) {
     if summary.bad_cells == 0 {
         return;
     }
@@ -248,6 +248,7 @@ fn tag(
     let job = Job {
         heuristics,
         filters,
+        compare: Vec::new(),
         schema: schema.clone(),
         fields,
         input_name: input_name.clone(),
@@ -290,7 +291,7 @@ fn tag(
 
 /// The output's shape from `--columns` and `--output-format` (or the
 /// output file's extension). A column named twice is a bad argument.
-fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Failure> {
+pub(super) fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Failure> {
     if let Some(columns) = &out.columns {
         for (k, c) in columns.iter().enumerate() {
             if columns[..k].contains(c) {
