@@ -278,12 +278,17 @@ impl RuleSet {
                 modules.push((id, filter_module(name, body)));
             }
         }
-        // The config's text is a source too, so W404 can point into it.
-        let config_file: Option<FileId> = match &config.text {
-            Some(text) if config.from_user => Some(sources.add(config.name.clone(), text.clone())),
-            _ => None,
-        };
-        let mut checked = check::check(&modules, schema, config, config_file);
+        // The texts of the user's config layers are sources too, so W404
+        // can point into them (one per layer, `None` for the others).
+        let config_files: Vec<Option<FileId>> = config
+            .layers
+            .iter()
+            .map(|l| match &l.text {
+                Some(text) if l.from_user => Some(sources.add(l.name.clone(), text.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut checked = check::check(&modules, schema, config, &config_files);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
         // The hidden `--where` rules are compiled with the rest, but are

@@ -187,8 +187,8 @@ const CASES: &[Case] = &[
             "W404",
             "unused-cfg-key",
             "w404_unused_cfg_key.rule",
-            (4, 1, 4, 14),
-            Some("read it as `cfg.max_tdp_watts` in a rule, or remove it"),
+            (4, 1, 4, 17),
+            Some("read it as `cfg.max_price_per_gb` in a rule, or remove it"),
         )
     },
     case(

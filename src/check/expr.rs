@@ -177,6 +177,7 @@ impl Checker<'_, '_> {
                             }
                         });
                     let seg_span = path[i].span;
+                    self.cfg_unknown.insert(segs.join("."));
                     let d = diagnostics::unknown_cfg_key(seg_span, &shown, &self.config.name, help);
                     self.error(d);
                     return TExpr::error(span);

@@ -27,6 +27,8 @@ pub enum Command {
     TagQuantization(TagArgs),
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
+    /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
+    Config(ShowConfigArgs),
     /// Show why rules have their values on chosen rows, and what would change them.
     Explain(ExplainArgs),
 }
@@ -48,11 +50,9 @@ pub struct ExplainArgs {
     /// Output format: `human`, or `json` (a list of objects).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// `--config`, `--schema`, `--set` and the project file, as for eval.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_bytes: usize,
@@ -72,12 +72,9 @@ pub struct DiffArgs {
     /// The CSV file (`-` for stdin).
     #[arg(required = true, value_name = "DATA")]
     pub data: PathBuf,
-    /// `--config` and `--set` apply to both sides.
+    /// `--config`, `--schema`, `--set` and the project file apply to both sides.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema), for both sides.
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// The "after" side's rule files or folders (default: RULES; repeatable).
     #[arg(long = "to-rules", value_name = "PATH")]
     pub to_rules: Vec<PathBuf>,
@@ -99,25 +96,37 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Where settings come from, in layers: the built-in defaults, then the
+/// project file (`glyphsieve.yaml`), then each `--config`/`--schema` in
+/// order, then each `--set`. Every command that reads rules has them.
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Config YAML read as `cfg` (default: the built-in resources/quantization_heuristic.yaml).
+    /// Config YAML read as `cfg`, laid over the built-in defaults and the project file (repeatable, later wins).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Override a config key: `--set min_vram_gb=32`, dotted for nesting (repeatable).
+    pub config: Vec<PathBuf>,
+    /// Set a config key, laid over every file: `--set min_vram_gb=32`, dotted for nesting (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Schema YAML whose fields add to or replace the built-in listing schema's, field by field (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+    /// Ignore glyphsieve.yaml (the project file found in this folder or a parent).
+    #[arg(long)]
+    pub no_project: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, value_name = "RULES")]
+    /// Rule files, or folders of .rule files (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -214,20 +223,22 @@ mod tests {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "glyphsieve eval [OPTIONS] [RULES]... <DATA>")]
 pub struct EvalArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    /// Rule files or folders of .rule files, then the CSV file (`-` for stdin). Without rule
+    /// paths, the project file's `rules:` are used.
+    #[arg(required = true, num_args = 1.., value_name = "RULES... DATA")]
+    pub paths: Vec<PathBuf>,
+    /// Rule files, or folders of .rule files: `paths` but the last (see [`EvalArgs::split_paths`]).
+    #[arg(skip)]
     pub rules: Vec<PathBuf>,
-    /// The CSV file (`-` for stdin).
-    #[arg(required = true, value_name = "DATA")]
+    /// The CSV file: the last of `paths`.
+    #[arg(skip)]
     pub data: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
@@ -248,6 +259,17 @@ pub struct EvalArgs {
     #[arg(long, value_name = "NAME,...", num_args = 0..=1, require_equals = true,
           default_missing_value = "", value_delimiter = ',')]
     pub why: Option<Vec<String>>,
+}
+
+impl EvalArgs {
+    /// Split the positional paths into RULES and DATA (the last). They are
+    /// one clap argument because RULES may be left out (the project file
+    /// gives them), and clap puts no optional list before a required one.
+    pub fn split_paths(&mut self) {
+        let mut paths = std::mem::take(&mut self.paths);
+        self.data = paths.pop().unwrap_or_default();
+        self.rules = paths;
+    }
 }
 
 #[derive(Debug, Args)]

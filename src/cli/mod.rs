@@ -10,7 +10,9 @@ mod explain;
 mod inputs;
 mod lint;
 mod output;
+mod project;
 mod run;
+mod show;
 mod summary;
 
 pub use args::Cli;
@@ -47,7 +49,7 @@ impl Exit {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -65,6 +67,14 @@ pub fn main() -> i32 {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
+    if let Command::Eval(a) = &mut cli.command {
+        a.split_paths();
+    }
+    if let Command::Eval(a) = &cli.command
+        && let Some(message) = run::missing_data(a)
+    {
+        return exit_code(Err(Failure::usage(message)));
+    }
     // explain draws its report on stdout: coloured when stdout is a terminal.
     let stdout_color = match cli.color {
         Color::Always => true,
@@ -84,6 +94,7 @@ pub fn main() -> i32 {
         Command::Diff(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
+        Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
@@ -96,28 +107,27 @@ fn sources(command: &Command) -> Sources<'_> {
     match command {
         Command::Lint(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::Eval(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
-            schema: None,
+            config: &a.config,
+        },
+        Command::Config(a) => Sources {
+            rules: Rules::Settings,
             config: &a.config,
         },
         Command::Explain(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         // The before side; `diff` loads the after side itself.
         Command::Diff(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
     }

@@ -14,6 +14,21 @@ use std::io::{self, BufWriter, IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+/// `eval mine.rule` (one argument, a rule file or a folder): the data file
+/// is missing, not the rules (clap takes the one argument as DATA, since
+/// RULES may come from the project file).
+pub fn missing_data(args: &EvalArgs) -> Option<String> {
+    let data = &args.data;
+    let rules_like = data.extension().is_some_and(|e| e == "rule") || data.is_dir();
+    (args.rules.is_empty() && rules_like).then(|| {
+        format!(
+            "no data file: `{}` is rules; give the CSV file after them: \
+             `glyphsieve eval RULES... DATA`",
+            data.display()
+        )
+    })
+}
+
 pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
     let data = args.data;
     let set = build(&inputs, &args.wheres, color)?;

@@ -10,7 +10,7 @@ use super::trace::{ItemTrace, Node, TVal, Tracer};
 use super::why::symbol;
 use crate::check::{Builtin, ItemId, Program, TKind};
 use crate::compile::{Arith, Compiled};
-use crate::config::{CfgValue, Config};
+use crate::config::{CfgValue, Config, SET_LAYER};
 use crate::eval::EvalError;
 use crate::source::{SourceMap, Span};
 use serde_json::{Value as Json, json};
@@ -24,24 +24,31 @@ pub(crate) struct CfgOrigin<'a> {
 }
 
 impl CfgOrigin<'_> {
+    /// Where a key's value comes from: the `--set` that set it, the config
+    /// file and line, or the built-in config (the lowest layer).
     fn from(&self, key: &str) -> String {
-        if let Some(s) = self
-            .sets
-            .iter()
-            .rev()
-            .find(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key))
-        {
-            return format!("--set {s}");
-        }
-        if !self.config.from_user {
-            return format!("{} (built in)", self.config.name);
-        }
-        match (self.config.locate(key), &self.config.text) {
-            (Some((start, _)), Some(text)) => {
-                let line = 1 + text[..start.min(text.len())].matches('\n').count();
-                format!("{}:{line}", self.config.name)
+        let built_in = || match self.config.layers.first() {
+            Some(l) => format!("{} (built in)", l.name),
+            None => "built in".to_string(),
+        };
+        let Some(o) = self.config.origins.get(key) else {
+            return built_in();
+        };
+        match (o.set_by, self.config.origin(key)) {
+            (0, _) | (_, None) => built_in(),
+            (_, Some((layer, _))) if layer.name == SET_LAYER => {
+                let set = self
+                    .sets
+                    .iter()
+                    .rev()
+                    .find(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+                match set {
+                    Some(s) => format!("--set {s}"),
+                    None => SET_LAYER.to_string(),
+                }
             }
-            _ => self.config.name.clone(),
+            (_, Some((layer, Some(k)))) => format!("{}:{}", layer.name, k.place.line),
+            (_, Some((layer, None))) => layer.name.clone(),
         }
     }
 }
