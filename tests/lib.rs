@@ -10,6 +10,7 @@ mod csv_input;
 mod csv_reader;
 mod diagnostics;
 mod evaluate;
+mod habits;
 mod output;
 mod properties;
 mod semantics;

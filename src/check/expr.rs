@@ -111,6 +111,14 @@ impl Checker<'_, '_> {
         if let Some(Type::Enum(want)) = expected {
             return self.unknown_variant(n, e, want, None);
         }
+        if let Some(help) = literal_habit(n, None) {
+            self.error(diagnostics::unknown_name(span, n, Some(help)));
+            return TExpr::error(span);
+        }
+        if let Some(help) = self.column_hint(n) {
+            self.error(diagnostics::unknown_name(span, n, Some(help)));
+            return TExpr::error(span);
+        }
         let help = self
             .suggest("names", n, |c| {
                 let mut names: Vec<String> = c.by_name.keys().cloned().collect();
@@ -378,9 +386,53 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// Whether `n` names nothing: no item, field, variant or broken item.
+    fn names_nothing(&self, n: &str) -> bool {
+        !(self.by_name.contains_key(n)
+            || self.schema.slot(n).is_some()
+            || self.variants.contains_key(n)
+            || self.broken.contains(n))
+    }
+
+    /// A comparison with a word that names nothing, where another language
+    /// would read a literal: `x == null` (is_missing), `condition == New`
+    /// (a string written without quotes). `Some` after reporting.
+    fn comparison_habit(&mut self, op: CmpOp, lhs: &Expr, rhs: &Expr) -> Option<TExpr> {
+        let (word, word_span, other) = match (&lhs.kind, &rhs.kind) {
+            (_, ExprKind::Name(n)) if self.names_nothing(n) => (n, rhs.span, lhs),
+            (ExprKind::Name(n), _) if self.names_nothing(n) => (n, lhs.span, rhs),
+            _ => return None,
+        };
+        let other_text = match &other.kind {
+            ExprKind::Name(o) => o.clone(),
+            _ => "x".to_string(),
+        };
+        let negated = op == CmpOp::Ne;
+        let help = match literal_habit(word, Some((&other_text, negated))) {
+            Some(help) => help,
+            None => {
+                // Typed quietly: a problem on the other side is its own
+                // diagnostic, reported when the comparison is typed below.
+                let before = self.diags.len();
+                let ty = self.expr(other, None).ty;
+                self.diags.truncate(before);
+                if ty != Type::Str {
+                    return None;
+                }
+                format!("`{word}` names nothing; to compare with the text, quote it: `\"{word}\"`")
+            }
+        };
+        self.expr(other, None);
+        self.error(diagnostics::unknown_name(word_span, word, Some(help)));
+        Some(TExpr::error(lhs.span.to(rhs.span)))
+    }
+
     fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
         let span = e.span;
         self.self_comparison(op, op_span, lhs, rhs);
+        if let Some(t) = self.comparison_habit(op, lhs, rhs) {
+            return t;
+        }
         let Some((l, r)) = self.operands(lhs, rhs) else {
             return TExpr::error(span);
         };
@@ -702,6 +754,30 @@ impl Checker<'_, '_> {
     fn overflow(&mut self, span: crate::source::Span, float: bool) -> TExpr {
         self.error(diagnostics::overflow(span, float));
         TExpr::error(span)
+    }
+}
+
+/// Help for a word another language reads as a literal (`True`, `null`),
+/// when it names nothing here. `compared`: the other side of an `==` or
+/// `!=` (as written, `x` when not a name) and whether it is `!=`.
+fn literal_habit(word: &str, compared: Option<(&str, bool)>) -> Option<String> {
+    match word {
+        "True" | "TRUE" | "False" | "FALSE" => Some(format!(
+            "bools are written in lowercase: `{}`",
+            word.to_ascii_lowercase()
+        )),
+        "null" | "NULL" | "Null" | "None" | "nil" | "NaN" | "nan" | "undefined" => {
+            Some(match compared {
+                Some((x, false)) => format!(
+                    "there is no null value; a missing value is tested with `is_missing({x})`"
+                ),
+                Some((x, true)) => format!(
+                    "there is no null value; a present value is tested with `not is_missing({x})`"
+                ),
+                None => "there is no null value; test a missing value with `is_missing(x)`, or give the rule a `default`".to_string(),
+            })
+        }
+        _ => None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! pest pairs to AST, with syntax diagnostics and the depth limit.
 
 use super::ast::*;
-use super::prescan::{MAX_ITEM_BYTES, MAX_NESTING, declared_names, item_chunks, nesting_overflow};
+use super::prescan::{
+    ITEM_KEYWORDS, MAX_ITEM_BYTES, MAX_NESTING, declared_names, item_chunks, nesting_overflow,
+};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser as _;
@@ -74,7 +76,16 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                     b.file(file_pair, &mut module.items);
                 }
             }
-            Err(e) => broken(&mut diags, syntax_error(file, start, text, &e)),
+            Err(e) => {
+                let mut d = syntax_error(file, start, text, &e);
+                // `eval data.csv rules/`: the CSV was read as rules.
+                if start == 0 && looks_like_csv_header(chunk) {
+                    d.help = Some(
+                        "this looks like a CSV header, not rules: the order is `eval RULES... DATA`".into(),
+                    );
+                }
+                broken(&mut diags, d)
+            }
         }
     }
     (module, diags)
@@ -161,6 +172,10 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         Some(c) => c.len_utf8(),
     };
     let odd = rest.chars().next().and_then(odd_char);
+    // A habit from another language (`&&`, `!x`, `'text'`, `elif`...):
+    // its whole token is the offending text, and the help says what to write.
+    let habit = habit(rest, positives(e));
+    let found_len = habit.as_ref().map_or(found_len, |h| h.len);
     let found = match &rest[..found_len] {
         "" => "end of file".to_string(),
         "\n" | "\r" => "end of line".to_string(),
@@ -192,6 +207,140 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     )
     .label(label)
     .maybe_help(odd.map(|(_, help)| help.to_string()))
+    .maybe_help(habit.map(|h| h.help))
+}
+
+/// E004 for a string's unknown escapes, one diagnostic per string: the
+/// first escape, the others as notes. Such a string is nearly always a regex
+/// (`"RTX\s+\d+"`), so the help shows it with each backslash doubled.
+fn bad_escape(span: Span, first: char, raw: &str, others: &[(Span, char)]) -> Diagnostic {
+    let mut fixed = String::with_capacity(raw.len() + 4);
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        fixed.push(c);
+        if c != '\\' {
+            continue;
+        }
+        match chars.next() {
+            Some(e @ ('n' | 't' | 'r' | '"' | '\\')) => fixed.push(e),
+            Some(e) => {
+                fixed.push('\\');
+                fixed.push(e);
+            }
+            None => {}
+        }
+    }
+    let mut d = Diagnostic::new(
+        Code::BadEscape,
+        span,
+        format!("unknown escape `\\{first}`"),
+    )
+    .label("not an escape")
+    .help(format!(
+        r#"for a backslash in the text (as a regex needs), double it: "{}"; the escapes are \" \\ \n \t \r"#,
+        crate::diagnostic::printable(&fixed)
+    ));
+    for (span, c) in others {
+        d = d.note(*span, format!("`\\{c}` is not an escape either"));
+    }
+    d
+}
+
+fn positives(e: &pest::error::Error<Rule>) -> &[Rule] {
+    match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    }
+}
+
+/// Text another language would accept where the grammar has something
+/// else: how long it is and what to write instead.
+struct Habit {
+    len: usize,
+    help: String,
+}
+
+/// The habit `rest` (the text from a syntax error on) starts with, if any;
+/// `positives` are what the grammar expected there.
+fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
+    let word_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_len];
+    let habit = |len: usize, help: String| Some(Habit { len, help });
+    // The name after a prefix operator, to show the fix in place.
+    let operand = |skip: usize| {
+        let r = rest[skip..].trim_start();
+        let n = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        if n == 0 { "x" } else { &r[..n] }.to_string()
+    };
+    if rest.starts_with("&&") {
+        return habit(2, "write `and` instead of `&&`".into());
+    }
+    if rest.starts_with("||") {
+        return habit(2, "write `or` instead of `||`".into());
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        let x = operand(1);
+        return habit(1, format!("write `not` instead of `!`: `not {x}`"));
+    }
+    if rest.starts_with('\'') {
+        // The quoted text, to its closing quote on the same line.
+        let line = rest.split('\n').next().unwrap_or(rest);
+        let Some(close) = line[1..].find('\'') else {
+            return habit(1, "strings use double quotes: `\"...\"`".into());
+        };
+        let inner = line[1..1 + close].replace('"', "\\\"");
+        let inner = crate::diagnostic::printable(&inner);
+        return habit(
+            close + 2,
+            format!("strings use double quotes: `\"{inner}\"`"),
+        );
+    }
+    if word == "elif" || word == "elsif" || word == "elseif" {
+        return habit(word_len, format!("write `else if` instead of `{word}`"));
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        if positives.contains(&Rule::colon) {
+            return habit(
+                1,
+                "a rule declares its type: `rule NAME: TYPE = EXPR`, where TYPE is bool, int, float, string or an enum (e.g. `rule big: bool = vram_gb >= 48`)".into(),
+            );
+        }
+        if positives.contains(&Rule::cmp_op) {
+            return habit(
+                1,
+                "write `==` to compare; a single `=` only defines a rule or let".into(),
+            );
+        }
+    }
+    if rest.starts_with(':')
+        && positives.contains(&Rule::assign)
+        && !positives.contains(&Rule::colon)
+    {
+        return habit(1, "a let has no declared type: `let NAME = EXPR`; a rule has one: `rule NAME: TYPE = EXPR`".into());
+    }
+    None
+}
+
+/// Whether the first line of `text` that is not blank or a comment looks
+/// like a CSV header (commas, and not an item): the data file given where
+/// rules were expected.
+fn looks_like_csv_header(text: &str) -> bool {
+    let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let item = ITEM_KEYWORDS.iter().any(|kw| {
+        line.strip_prefix(kw)
+            .is_some_and(|r| r.starts_with([' ', '\t']))
+    });
+    !item && line.contains(',')
 }
 
 /// A character that is invisible, a control, or a look-alike of ASCII
@@ -233,13 +382,16 @@ fn odd_char(c: char) -> Option<(String, &'static str)> {
     Some((format!("U+{:04X} {name}", c as u32), help))
 }
 
-/// Whether `pos` starts a new item (`rule`, `let`, `enum` at a line start).
+/// Whether `pos` starts a new item (`rule`, `let`, `enum`, `field` at a
+/// line start).
 fn chunk_end_at(text: &str, pos: usize) -> bool {
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     line_start == pos
-        && ["rule ", "let ", "enum "]
-            .iter()
-            .any(|k| text[pos..].starts_with(k))
+        && ITEM_KEYWORDS.iter().any(|k| {
+            text[pos..]
+                .strip_prefix(k)
+                .is_some_and(|r| r.starts_with(' '))
+        })
 }
 
 /// The operator an operator pair stands for, read from its grammar rule
@@ -328,14 +480,15 @@ fn describe_expected(positives: &[Rule]) -> String {
             rbracket => add("`]`"),
             lbrace => add("`{`"),
             rbrace => add("`}`"),
-            file => add("a new item (`rule`, `let` or `enum`)"),
+            file => add("a new item (`rule`, `let`, `enum` or `field`)"),
+            kw_from => add("`from`"),
+            column => add("a column name"),
             kw_else => add("`else`"),
             kw_default => add("`default`"),
             list => add("`[`"),
             cfg_key => add("a config key"),
-            item | rule_def | let_def | enum_def | kw_rule | kw_let | kw_enum | doc => {
-                add("a new item")
-            }
+            item | rule_def | let_def | enum_def | field_def | kw_rule | kw_let | kw_enum
+            | kw_field | doc => add("a new item"),
             EOI => add("end of file"),
             _ => {}
         }
@@ -406,6 +559,7 @@ impl Builder<'_> {
                 Rule::rule_def => kind = Some(ItemKind::Rule(self.rule_def(child))),
                 Rule::let_def => kind = Some(ItemKind::Let(self.let_def(child))),
                 Rule::enum_def => kind = Some(ItemKind::Enum(self.enum_def(child))),
+                Rule::field_def => kind = Some(ItemKind::Field(self.field_def(child))),
                 _ => {}
             }
         }
@@ -506,6 +660,49 @@ impl Builder<'_> {
             name,
             variants: names.collect(),
         }
+    }
+
+    fn field_def(&mut self, p: Pair<Rule>) -> FieldDecl {
+        let mut name = None;
+        let mut ty = None;
+        let mut columns = Vec::new();
+        let mut nulls: Option<Vec<Ident>> = None;
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(child)),
+                Rule::type_name => ty = child.into_inner().next().map(|n| self.ident(n)),
+                Rule::column => {
+                    if let Some(c) = child.into_inner().next() {
+                        columns.push(self.text_ident(c));
+                    }
+                }
+                Rule::kw_nulls => nulls = Some(Vec::new()),
+                Rule::string => {
+                    let marker = self.text_ident(child);
+                    nulls.get_or_insert_with(Vec::new).push(marker);
+                }
+                _ => {}
+            }
+        }
+        FieldDecl {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            ty: ty.unwrap_or_else(|| self.missing_ident()),
+            columns,
+            nulls,
+        }
+    }
+
+    /// A name, or a string's unescaped text, with its span.
+    fn text_ident(&mut self, p: Pair<Rule>) -> Ident {
+        let span = self.span(&p);
+        let name = match p.as_rule() {
+            Rule::string => match self.string(p) {
+                ExprKind::Str(s) => s,
+                _ => String::new(),
+            },
+            _ => p.as_str().to_string(),
+        };
+        Ident { name, span }
     }
 
     fn missing_ident(&self) -> Ident {
@@ -718,6 +915,8 @@ impl Builder<'_> {
         let start = self.base + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
+        // Each unknown escape's span and character.
+        let mut bad: Vec<(Span, char)> = Vec::new();
         let mut chars = raw.char_indices();
         while let Some((i, c)) = chars.next() {
             if c != '\\' {
@@ -732,18 +931,13 @@ impl Builder<'_> {
                 Some((_, '\\')) => out.push('\\'),
                 Some((_, other)) => {
                     let span = Span::new(self.file, start + i, start + i + 1 + other.len_utf8());
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::BadEscape,
-                            span,
-                            format!("unknown escape `\\{other}`"),
-                        )
-                        .label("not an escape")
-                        .help(r#"the escapes are \" \\ \n \t \r"#),
-                    );
+                    bad.push((span, other));
                 }
                 None => {}
             }
+        }
+        if let Some(&(span, first)) = bad.first() {
+            self.diags.push(bad_escape(span, first, raw, &bad[1..]));
         }
         ExprKind::Str(out)
     }
