@@ -488,6 +488,26 @@ impl Checker<'_, '_> {
 
     fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
         let v = self.expr(value, None);
+        // `condition in [New, Used]`: words that name nothing, in a list of
+        // strings, are strings written without quotes.
+        if v.ty == Type::Str {
+            let mut unquoted = false;
+            for x in list {
+                if let ExprKind::Name(n) = &x.kind
+                    && self.names_nothing(n)
+                    && literal_habit(n, None).is_none()
+                {
+                    let help = format!(
+                        "`{n}` names nothing; to compare with the text, quote it: `\"{n}\"`"
+                    );
+                    self.error(diagnostics::unknown_name(x.span, n, Some(help)));
+                    unquoted = true;
+                }
+            }
+            if unquoted {
+                return TExpr::error(e.span);
+            }
+        }
         let hint = matches!(v.ty, Type::Enum(_)).then_some(v.ty);
         let mut items: Vec<TExpr> = list.iter().map(|x| self.expr(x, hint)).collect();
         if v.ty == Type::Error || items.iter().any(|i| i.ty == Type::Error) {
@@ -872,6 +892,50 @@ mod tests {
             [Builtin::Matches { regex: 0 }, Builtin::Matches { regex: 1 }]
         );
         assert_eq!(set.program.regexes.len(), 2);
+    }
+
+    fn helps(text: &str) -> Vec<String> {
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        set.diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.help.as_deref().unwrap_or("")))
+            .collect()
+    }
+
+    /// Regression: `condition in [New, Used]`, `x == null`, `True` said only
+    /// "unknown name" and "fields come from the row schema".
+    #[test]
+    fn words_other_languages_read_as_literals_say_what_to_write() {
+        assert_eq!(
+            helps("rule r: bool = condition in [New, \"Used\"]"),
+            ["E101: `New` names nothing; to compare with the text, quote it: `\"New\"`"]
+        );
+        assert_eq!(
+            helps("rule r: bool = null == tdp_watts"),
+            [
+                "E101: there is no null value; a missing value is tested with `is_missing(tdp_watts)`"
+            ]
+        );
+        assert_eq!(
+            helps("rule r: bool default TRUE = nvlink"),
+            ["E101: bools are written in lowercase: `true`"]
+        );
+        // Compared with a number, a bare word is not taken for a string.
+        assert_eq!(
+            helps("rule r: bool = vram_gb == New"),
+            [
+                "E101: fields come from the row schema (--schema) or a `field NAME: TYPE from COLUMN` declaration"
+            ]
+        );
+        // A declared name is not a habit.
+        assert_eq!(
+            helps("let New = \"New\"\nrule r: bool = condition == New"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -276,11 +276,22 @@ fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
             .unwrap_or(r.len());
         if n == 0 { "x" } else { &r[..n] }.to_string()
     };
-    if rest.starts_with("&&") {
-        return habit(2, "write `and` instead of `&&`".into());
+    for (symbol, word) in [("&&", "and"), ("||", "or"), ("&", "and"), ("|", "or")] {
+        if rest.starts_with(symbol) {
+            return habit(
+                symbol.len(),
+                format!("write `{word}` instead of `{symbol}`"),
+            );
+        }
     }
-    if rest.starts_with("||") {
-        return habit(2, "write `or` instead of `||`".into());
+    for (written, meant) in [("=<", "<="), ("=>", ">=")] {
+        if rest.starts_with(written) {
+            return habit(2, format!("write `{meant}` instead of `{written}`"));
+        }
+    }
+    // A word where only a string may stand (`nulls [NA]`): quote it.
+    if word_len > 0 && positives.contains(&Rule::string) && !expression_starts(positives) {
+        return habit(word_len, format!("write it as a string: `\"{word}\"`"));
     }
     if rest.starts_with('!') && !rest.starts_with("!=") {
         let x = operand(1);
@@ -429,35 +440,11 @@ fn describe_expected(positives: &[Rule]) -> String {
             words.push(w);
         }
     };
-    // After a complete operand, `not` can only begin `not in`: an operator.
-    let after_operand = positives.contains(&cmp_op);
-    let expr_start = positives.iter().any(|r| {
-        if *r == kw_not && after_operand {
-            return false;
-        }
-        matches!(
-            r,
-            expr | or_expr
-                | and_expr
-                | not_expr
-                | cmp_expr
-                | sum
-                | product
-                | unary
-                | primary
-                | paren
-                | kw_not
-                | neg
-                | int
-                | float
-                | string
-                | boolean
-                | kw_if
-                | cfg_path
-                | call
-                | if_expr
-        )
-    });
+    let expr_start = expression_starts(positives);
+    // Only a string may come (a `field`'s `nulls [...]`).
+    if positives.contains(&string) && !expr_start {
+        add("a string");
+    }
     if expr_start {
         add("an expression");
     }
@@ -498,6 +485,42 @@ fn describe_expected(positives: &[Rule]) -> String {
         1 => words[0].to_string(),
         n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
     }
+}
+
+/// Whether pest's expected rules include the start of an expression (a
+/// lone `string` does not count: that is a `field`'s list of null markers).
+fn expression_starts(positives: &[Rule]) -> bool {
+    use Rule::*;
+    // After a complete operand, `not` can only begin `not in`: an operator.
+    let after_operand = positives.contains(&cmp_op);
+    let starts = |r: &Rule| {
+        if *r == kw_not && after_operand {
+            return false;
+        }
+        matches!(
+            r,
+            expr | or_expr
+                | and_expr
+                | not_expr
+                | cmp_expr
+                | sum
+                | product
+                | unary
+                | primary
+                | paren
+                | kw_not
+                | neg
+                | int
+                | float
+                | string
+                | boolean
+                | kw_if
+                | cfg_path
+                | call
+                | if_expr
+        )
+    };
+    positives.iter().any(|r| *r != string && starts(r))
 }
 
 /// An expression and the depth of its tree.
@@ -1165,6 +1188,91 @@ mod tests {
                 d[0].message
             );
             assert!(d[0].help.is_some());
+        }
+    }
+
+    #[test]
+    fn field_declarations_parse_with_columns_and_nulls() {
+        let m = parse_ok(
+            "field mig_instances: int from mig_count, \"MIG Count\" nulls [\"-\", \"n\\\"a\"]\n\
+             field note: string from note\nrule r: bool = mig_instances > 1\n",
+        );
+        assert_eq!(m.items.len(), 3);
+        let ItemKind::Field(f) = &m.items[0].kind else {
+            panic!("not a field: {:?}", m.items[0]);
+        };
+        assert_eq!(f.name.name, "mig_instances");
+        assert_eq!(f.ty.name, "int");
+        let columns: Vec<&str> = f.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(columns, ["mig_count", "MIG Count"]);
+        let nulls: Vec<&str> = f.nulls.iter().flatten().map(|c| c.name.as_str()).collect();
+        assert_eq!(nulls, ["-", "n\"a"]);
+        let ItemKind::Field(g) = &m.items[1].kind else {
+            panic!("not a field");
+        };
+        assert_eq!(g.nulls, None, "no `nulls`: the default markers");
+    }
+
+    /// A broken declaration is one error, and its name counts as declared.
+    #[test]
+    fn a_broken_field_declaration_is_one_error_and_its_name_is_quiet() {
+        let (m, d) = parse(
+            FileId(0),
+            "field count: int from\nrule r: bool = count > 1\n",
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].message, "expected a column name, found `rule`");
+        assert_eq!(m.broken_names, ["count"]);
+        let (_, d) = parse(FileId(0), "field a: int from x nulls [NA]\n");
+        assert_eq!(d[0].message, "expected a string or `]`, found `NA`");
+        assert_eq!(d[0].help.as_deref(), Some("write it as a string: `\"NA\"`"));
+    }
+
+    /// Regression: `&&`, `||`, `!x`, `'text'`, `elif`, `=<` got "expected
+    /// ..." and no word on what to write instead.
+    #[test]
+    fn habits_of_other_languages_say_what_to_write() {
+        for (text, found, help) in [
+            (
+                "rule r: bool = a && b",
+                "`&&`",
+                "write `and` instead of `&&`",
+            ),
+            (
+                "rule r: bool = a || b",
+                "`||`",
+                "write `or` instead of `||`",
+            ),
+            ("rule r: bool = a & b", "`&`", "write `and` instead of `&`"),
+            (
+                "rule r: bool = !a",
+                "`!`",
+                "write `not` instead of `!`: `not a`",
+            ),
+            (
+                "rule r: bool = m == 'x\"y'",
+                "`'x\"y'`",
+                "strings use double quotes: `\"x\\\"y\"`",
+            ),
+            (
+                "rule r: int = if a then 1 elif b then 2 else 3",
+                "`elif`",
+                "write `else if` instead of `elif`",
+            ),
+            (
+                "rule r: bool = a =< 1",
+                "`=<`",
+                "write `<=` instead of `=<`",
+            ),
+        ] {
+            let (_, d) = parse(FileId(0), text);
+            assert_eq!(d.len(), 1, "{text}: {d:?}");
+            assert!(
+                d[0].message.ends_with(&format!("found {found}")),
+                "{text}: {}",
+                d[0].message
+            );
+            assert_eq!(d[0].help.as_deref(), Some(help), "{text}");
         }
     }
 
