@@ -175,3 +175,34 @@ fn unknown_name_near_a_header_column_shows_the_declaration_to_add() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("MIG Count"), "{stderr}");
 }
+
+/// Library: `RuleSet::schema` is the schema the rules were compiled with
+/// (the given one plus the declarations): a row of it can set a declared
+/// field; a row of the schema before them is a schema mismatch, an error.
+#[test]
+fn a_rule_sets_schema_includes_its_declared_fields() {
+    use glyphsieve::config::QuantizationConfig;
+    use glyphsieve::eval::{Listing, Row, Value};
+    use glyphsieve::heuristic::Heuristic;
+    use glyphsieve::rules::RuleSet;
+    use glyphsieve::schema::Schema;
+
+    let text = "field mig_instances: int from mig_capable\nrule many: bool = mig_instances >= 4\n";
+    let set = RuleSet::build(
+        &[("mig.rule".to_string(), text.to_string())],
+        &Schema::listing(),
+        &QuantizationConfig::default().to_config(),
+    );
+    assert!(!set.has_errors(), "{:?}", set.diagnostics);
+    assert_eq!(set.schema.fields.len(), Schema::listing().fields.len() + 1);
+    let rule = &set.heuristics()[0];
+    let mut row = Row::new(set.schema.clone());
+    row.set("mig_instances", 7i64)
+        .expect("a declared field is settable");
+    assert_eq!(rule.evaluate(&row).ok(), Some(Value::Bool(true)));
+    let listing = Row::from_listing(&Listing::default());
+    assert!(
+        rule.evaluate(&listing).is_err(),
+        "another schema is an error"
+    );
+}
