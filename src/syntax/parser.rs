@@ -337,8 +337,8 @@ fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
 }
 
 /// Whether the first line of `text` that is not blank or a comment looks
-/// like a CSV header (commas, and not an item): the data file given where
-/// rules were expected.
+/// like a CSV header (separators, and not an item): the data file given
+/// where rules were expected.
 fn looks_like_csv_header(text: &str) -> bool {
     let Some(line) = text
         .lines()
@@ -351,7 +351,8 @@ fn looks_like_csv_header(text: &str) -> bool {
         line.strip_prefix(kw)
             .is_some_and(|r| r.starts_with([' ', '\t']))
     });
-    !item && line.contains(',')
+    // Commas, or the tabs and semicolons of TSV and European CSV exports.
+    !item && line.contains([',', '\t', ';'])
 }
 
 /// A character that is invisible, a control, or a look-alike of ASCII
@@ -1226,6 +1227,23 @@ mod tests {
         let (_, d) = parse(FileId(0), "field a: int from x nulls [NA]\n");
         assert_eq!(d[0].message, "expected a string or `]`, found `NA`");
         assert_eq!(d[0].help.as_deref(), Some("write it as a string: `\"NA\"`"));
+    }
+
+    /// Regression: a CSV given as the rules (`eval data.csv rules/`) said
+    /// only "expected a new item", not that the arguments are swapped.
+    #[test]
+    fn a_csv_header_where_rules_were_expected_says_the_order() {
+        for text in ["model,vram_gb\nA100,80\n", "# export\nmodel\tvram_gb\n"] {
+            let (_, d) = parse(FileId(0), text);
+            assert_eq!(d.len(), 1, "{text:?}");
+            assert_eq!(
+                d[0].help.as_deref(),
+                Some("this looks like a CSV header, not rules: the order is `eval RULES... DATA`")
+            );
+        }
+        // A rule with commas that does not parse is not taken for a CSV.
+        let (_, d) = parse(FileId(0), "rule r: int = max(1, 2) +\n");
+        assert_eq!(d[0].help, None);
     }
 
     /// Regression: `&&`, `||`, `!x`, `'text'`, `elif`, `=<` got "expected
