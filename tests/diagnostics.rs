@@ -236,7 +236,21 @@ fn parse_json(text: &str) -> Vec<Value> {
     let items = value.as_array().expect("a JSON array").clone();
     for d in &items {
         let obj = d.as_object().expect("each diagnostic is an object");
-        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        // `fix` is there only when the diagnostic has one.
+        let mut keys: Vec<&str> = obj
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "fix")
+            .collect();
+        if let Some(fix) = obj.get("fix") {
+            assert!(
+                fix["replacement"].is_string(),
+                "`fix` has a replacement: {d}"
+            );
+            for k in ["line", "column", "end_line", "end_column"] {
+                assert!(fix[k].as_u64().is_some_and(|n| n >= 1), "fix `{k}` in {d}");
+            }
+        }
         let mut want = JSON_KEYS.to_vec();
         keys.sort_unstable();
         want.sort_unstable();
@@ -546,12 +560,61 @@ const HABITS: &[Case] = &[
     ),
 ];
 
+/// Whether a habit's diagnostic carries a fix (an edit that applies its
+/// help as it is): those that need a choice (a type) or more context do not.
+fn has_fix(fixture: &str) -> bool {
+    ![
+        "habit_rule_without_type.rule",
+        "habit_let_with_type.rule",
+        "habit_column_of_a_field.rule",
+    ]
+    .contains(&fixture)
+}
+
+/// The byte offset of a 1-based line and character column in `text`.
+fn offset(text: &str, line: u64, column: u64) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line as usize - 1)
+        .map(str::len)
+        .sum();
+    start
+        + text[start..]
+            .char_indices()
+            .nth(column as usize - 1)
+            .map_or(text.len() - start, |(i, _)| i)
+}
+
 fn habit(fixture: &str) {
     let case = HABITS
         .iter()
         .find(|c| c.fixture == fixture)
         .unwrap_or_else(|| panic!("no habit case {fixture}"));
     check_case(case);
+    // The fix, applied, leaves a file that lints clean.
+    let path = format!("{DIR}/{fixture}");
+    let json = lint(&path, &["--format", "json"]);
+    let items = parse_json(&json.stdout);
+    let fix = &items[0]["fix"];
+    assert_eq!(!fix.is_null(), has_fix(fixture), "{fixture}: fix {fix}");
+    if fix.is_null() {
+        return;
+    }
+    let text = std::fs::read_to_string(&path).expect("read the fixture");
+    let n = |k: &str| fix[k].as_u64().unwrap_or(1);
+    let (start, end) = (
+        offset(&text, n("line"), n("column")),
+        offset(&text, n("end_line"), n("end_column")),
+    );
+    let fixed = format!(
+        "{}{}{}",
+        &text[..start],
+        fix["replacement"].as_str().unwrap_or_default(),
+        &text[end..]
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, after) = lint_text(dir.path(), fixture, &fixed);
+    assert_eq!(code, Some(0), "{fixture} fixed:\n{fixed}{after:#?}");
 }
 
 macro_rules! habit_tests {

@@ -112,7 +112,11 @@ impl Checker<'_, '_> {
             return self.unknown_variant(n, e, want, None);
         }
         if let Some(help) = literal_habit(n, None) {
-            self.error(diagnostics::unknown_name(span, n, Some(help)));
+            let d = diagnostics::unknown_name(span, n, Some(help));
+            self.error(match bool_word(n) {
+                Some(b) => d.fix(span, b),
+                None => d,
+            });
             return TExpr::error(span);
         }
         if let Some(help) = self.column_hint(n) {
@@ -408,8 +412,20 @@ impl Checker<'_, '_> {
             _ => "x".to_string(),
         };
         let negated = op == CmpOp::Ne;
-        let help = match literal_habit(word, Some((&other_text, negated))) {
-            Some(help) => help,
+        let whole = lhs.span.to(rhs.span);
+        let (help, fix) = match literal_habit(word, Some((&other_text, negated))) {
+            // `price == null` is `is_missing(price)`: an edit of the whole
+            // comparison, when the other side is a name (its text).
+            Some(help) if bool_word(word).is_none() => {
+                let fix = (matches!(other.kind, ExprKind::Name(_))
+                    && matches!(op, CmpOp::Eq | CmpOp::Ne))
+                .then(|| {
+                    let not = if negated { "not " } else { "" };
+                    (whole, format!("{not}is_missing({other_text})"))
+                });
+                (help, fix)
+            }
+            Some(help) => (help, bool_word(word).map(|b| (word_span, b.to_string()))),
             None => {
                 // Typed quietly: a problem on the other side is its own
                 // diagnostic, reported when the comparison is typed below.
@@ -419,12 +435,19 @@ impl Checker<'_, '_> {
                 if ty != Type::Str {
                     return None;
                 }
-                format!("`{word}` names nothing; to compare with the text, quote it: `\"{word}\"`")
+                let help = format!(
+                    "`{word}` names nothing; to compare with the text, quote it: `\"{word}\"`"
+                );
+                (help, Some((word_span, format!("\"{word}\""))))
             }
         };
         self.expr(other, None);
-        self.error(diagnostics::unknown_name(word_span, word, Some(help)));
-        Some(TExpr::error(lhs.span.to(rhs.span)))
+        let d = diagnostics::unknown_name(word_span, word, Some(help));
+        self.error(match fix {
+            Some((span, text)) => d.fix(span, text),
+            None => d,
+        });
+        Some(TExpr::error(whole))
     }
 
     fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
@@ -500,7 +523,8 @@ impl Checker<'_, '_> {
                     let help = format!(
                         "`{n}` names nothing; to compare with the text, quote it: `\"{n}\"`"
                     );
-                    self.error(diagnostics::unknown_name(x.span, n, Some(help)));
+                    let d = diagnostics::unknown_name(x.span, n, Some(help));
+                    self.error(d.fix(x.span, format!("\"{n}\"")));
                     unquoted = true;
                 }
             }
@@ -777,6 +801,15 @@ impl Checker<'_, '_> {
     }
 }
 
+/// `true` or `false` for a capitalised spelling of one (`True`, `FALSE`).
+fn bool_word(word: &str) -> Option<&'static str> {
+    match word {
+        "True" | "TRUE" => Some("true"),
+        "False" | "FALSE" => Some("false"),
+        _ => None,
+    }
+}
+
 /// Help for a word another language reads as a literal (`True`, `null`),
 /// when it names nothing here. `compared`: the other side of an `==` or
 /// `!=` (as written, `x` when not a name) and whether it is `!=`.
@@ -784,7 +817,7 @@ fn literal_habit(word: &str, compared: Option<(&str, bool)>) -> Option<String> {
     match word {
         "True" | "TRUE" | "False" | "FALSE" => Some(format!(
             "bools are written in lowercase: `{}`",
-            word.to_ascii_lowercase()
+            bool_word(word).unwrap_or("true")
         )),
         "null" | "NULL" | "Null" | "None" | "nil" | "NaN" | "nan" | "undefined" => {
             Some(match compared {

@@ -200,20 +200,50 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
             format!("expected {expected}"),
         ),
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::Syntax,
         span,
         format!("expected {expected}, found {found}"),
     )
     .label(label)
-    .maybe_help(odd.map(|(_, help)| help.to_string()))
-    .maybe_help(habit.map(|h| h.help))
+    .maybe_help(odd.map(|(_, help)| help.to_string()));
+    match habit {
+        Some(Habit {
+            len,
+            help,
+            fix: Some(fix),
+        }) => d.help(help).fix(
+            Span::new(file, pos, pos + len),
+            padded(text, pos, pos + len, &fix),
+        ),
+        Some(h) => d.help(h.help),
+        None => d,
+    }
+}
+
+/// `replacement` for `text[start..end]`, with a space on a side where it
+/// would otherwise run into a name (`a&&b` becomes `a and b`, not `aandb`).
+fn padded(text: &str, start: usize, end: usize, replacement: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let before = word(text[..start].chars().next_back()) && word(replacement.chars().next());
+    let after = word(text[end..].chars().next()) && word(replacement.chars().next_back());
+    format!(
+        "{}{replacement}{}",
+        if before { " " } else { "" },
+        if after { " " } else { "" }
+    )
 }
 
 /// E004 for a string's unknown escapes, one diagnostic per string: the
 /// first escape, the others as notes. Such a string is nearly always a regex
 /// (`"RTX\s+\d+"`), so the help shows it with each backslash doubled.
-fn bad_escape(span: Span, first: char, raw: &str, others: &[(Span, char)]) -> Diagnostic {
+fn bad_escape(
+    span: Span,
+    first: char,
+    raw: &str,
+    others: &[(Span, char)],
+    inner: Span,
+) -> Diagnostic {
     let mut fixed = String::with_capacity(raw.len() + 4);
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
@@ -243,7 +273,8 @@ fn bad_escape(span: Span, first: char, raw: &str, others: &[(Span, char)]) -> Di
     for (span, c) in others {
         d = d.note(*span, format!("`\\{c}` is not an escape either"));
     }
-    d
+    // The fix is the string's text between its quotes, backslashes doubled.
+    d.fix(inner, fixed)
 }
 
 fn positives(e: &pest::error::Error<Rule>) -> &[Rule] {
@@ -258,6 +289,8 @@ fn positives(e: &pest::error::Error<Rule>) -> &[Rule] {
 struct Habit {
     len: usize,
     help: String,
+    /// What replaces the habit's text, when that is the whole fix.
+    fix: Option<String>,
 }
 
 /// The habit `rest` (the text from a syntax error on) starts with, if any;
@@ -267,7 +300,7 @@ fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
     let word = &rest[..word_len];
-    let habit = |len: usize, help: String| Some(Habit { len, help });
+    let habit = |len: usize, help: String, fix: Option<String>| Some(Habit { len, help, fix });
     // The name after a prefix operator, to show the fix in place.
     let operand = |skip: usize| {
         let r = rest[skip..].trim_start();
@@ -278,52 +311,67 @@ fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
     };
     for (symbol, word) in [("&&", "and"), ("||", "or"), ("&", "and"), ("|", "or")] {
         if rest.starts_with(symbol) {
-            return habit(
-                symbol.len(),
-                format!("write `{word}` instead of `{symbol}`"),
-            );
+            let help = format!("write `{word}` instead of `{symbol}`");
+            return habit(symbol.len(), help, Some(word.to_string()));
         }
     }
     for (written, meant) in [("=<", "<="), ("=>", ">=")] {
         if rest.starts_with(written) {
-            return habit(2, format!("write `{meant}` instead of `{written}`"));
+            let help = format!("write `{meant}` instead of `{written}`");
+            return habit(2, help, Some(meant.to_string()));
         }
     }
     // A word where only a string may stand (`nulls [NA]`): quote it.
     if word_len > 0 && positives.contains(&Rule::string) && !expression_starts(positives) {
-        return habit(word_len, format!("write it as a string: `\"{word}\"`"));
+        let quoted = format!("\"{word}\"");
+        return habit(
+            word_len,
+            format!("write it as a string: `{quoted}`"),
+            Some(quoted),
+        );
     }
     if rest.starts_with('!') && !rest.starts_with("!=") {
         let x = operand(1);
-        return habit(1, format!("write `not` instead of `!`: `not {x}`"));
+        let help = format!("write `not` instead of `!`: `not {x}`");
+        // `!x` becomes `not x`: the space is part of the replacement.
+        let fix = if rest[1..].starts_with(char::is_whitespace) {
+            "not"
+        } else {
+            "not "
+        };
+        return habit(1, help, Some(fix.to_string()));
     }
     if rest.starts_with('\'') {
         // The quoted text, to its closing quote on the same line.
         let line = rest.split('\n').next().unwrap_or(rest);
         let Some(close) = line[1..].find('\'') else {
-            return habit(1, "strings use double quotes: `\"...\"`".into());
+            return habit(1, "strings use double quotes: `\"...\"`".into(), None);
         };
         let inner = line[1..1 + close].replace('"', "\\\"");
-        let inner = crate::diagnostic::printable(&inner);
-        return habit(
-            close + 2,
-            format!("strings use double quotes: `\"{inner}\"`"),
+        let quoted = format!("\"{inner}\"");
+        let help = format!(
+            "strings use double quotes: `{}`",
+            crate::diagnostic::printable(&quoted)
         );
+        return habit(close + 2, help, Some(quoted));
     }
     if word == "elif" || word == "elsif" || word == "elseif" {
-        return habit(word_len, format!("write `else if` instead of `{word}`"));
+        let help = format!("write `else if` instead of `{word}`");
+        return habit(word_len, help, Some("else if".to_string()));
     }
     if rest.starts_with('=') && !rest.starts_with("==") {
         if positives.contains(&Rule::colon) {
             return habit(
                 1,
                 "a rule declares its type: `rule NAME: TYPE = EXPR`, where TYPE is bool, int, float, string or an enum (e.g. `rule big: bool = vram_gb >= 48`)".into(),
+                None,
             );
         }
         if positives.contains(&Rule::cmp_op) {
             return habit(
                 1,
                 "write `==` to compare; a single `=` only defines a rule or let".into(),
+                Some("==".to_string()),
             );
         }
     }
@@ -331,7 +379,11 @@ fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
         && positives.contains(&Rule::assign)
         && !positives.contains(&Rule::colon)
     {
-        return habit(1, "a let has no declared type: `let NAME = EXPR`; a rule has one: `rule NAME: TYPE = EXPR`".into());
+        return habit(
+            1,
+            "a let has no declared type: `let NAME = EXPR`; a rule has one: `rule NAME: TYPE = EXPR`".into(),
+            None,
+        );
     }
     None
 }
@@ -961,7 +1013,9 @@ impl Builder<'_> {
             }
         }
         if let Some(&(span, first)) = bad.first() {
-            self.diags.push(bad_escape(span, first, raw, &bad[1..]));
+            let inner = Span::new(self.file, start, start + raw.len());
+            self.diags
+                .push(bad_escape(span, first, raw, &bad[1..], inner));
         }
         ExprKind::Str(out)
     }
@@ -1227,6 +1281,22 @@ mod tests {
         let (_, d) = parse(FileId(0), "field a: int from x nulls [NA]\n");
         assert_eq!(d[0].message, "expected a string or `]`, found `NA`");
         assert_eq!(d[0].help.as_deref(), Some("write it as a string: `\"NA\"`"));
+    }
+
+    /// A fix never glues a word to a name: `a&&b` becomes `a and b`.
+    #[test]
+    fn fixes_keep_words_apart() {
+        for (text, replacement) in [
+            ("rule r: bool = a&&b", " and "),
+            ("rule r: bool = a && b", "and"),
+            ("rule r: bool = !a", "not "),
+            ("rule r: bool = (! a)", "not"),
+            ("rule r: bool = x=<1", "<="),
+        ] {
+            let (_, d) = parse(FileId(0), text);
+            let fix = d[0].fix.as_ref().expect("a fix");
+            assert_eq!(fix.replacement, replacement, "{text}");
+        }
     }
 
     /// Regression: a CSV given as the rules (`eval data.csv rules/`) said
