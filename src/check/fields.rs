@@ -2,7 +2,7 @@
 //! the hints that point an unknown name at a CSV column it could read.
 
 use super::diagnostics;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, nearest};
+use crate::diagnostic::{Code, Diagnostic, NameIndex, SUGGESTION_BUDGET, did_you_mean};
 use crate::schema::{FieldDef, FieldType, Nulls, Schema, default_nulls};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{FieldDecl, ItemKind, Module};
@@ -134,46 +134,68 @@ pub fn schema_column_hint(name: &str, schema: &Schema) -> Option<String> {
     ))
 }
 
-/// For a name that is no field, what the data's header says: a column of
-/// that name or close to it, and the declaration that reads it. `sample` is
-/// the first data row (to guess the type), empty when there is none.
-/// `None` when no column is near, or the near column is a field's own name
-/// (the "did you mean" help says that already).
-pub fn header_hint(
-    name: &str,
-    header: &[String],
-    sample: &[String],
-    schema: &Schema,
-) -> Option<String> {
-    let (col, exact) = match header.iter().position(|h| h == name) {
-        Some(i) => (i, true),
-        None => {
-            let near = nearest(name, header.iter().map(String::as_str))?;
-            (header.iter().position(|h| h == near)?, false)
+/// What the data's header says about names that are no field: a column of
+/// that name or close to it, and the declaration that reads it. Built once
+/// per run; the "did you mean" search over the header shares one budget
+/// (a header may have thousands of columns, the rules thousands of typos).
+pub struct HeaderHints {
+    header: Vec<String>,
+    /// The first data row (to guess a type), empty when there is none.
+    sample: Vec<String>,
+    position: HashMap<String, usize>,
+    index: NameIndex,
+    budget: u64,
+}
+
+impl HeaderHints {
+    pub fn new(header: Vec<String>, sample: Vec<String>) -> HeaderHints {
+        let mut position = HashMap::with_capacity(header.len());
+        for (i, h) in header.iter().enumerate() {
+            position.entry(h.clone()).or_insert(i);
         }
-    };
-    let column = &header[col];
-    if let Some(field) = schema.fields.iter().find(|f| f.columns.contains(column)) {
-        if field.name == *column {
-            return None;
+        HeaderHints {
+            index: NameIndex::new(header.iter().map(String::as_str)),
+            header,
+            sample,
+            position,
+            budget: SUGGESTION_BUDGET,
         }
-        return Some(format!(
-            "the data's column `{column}` is read as field `{}` ({}); use `{}`, or to read the column's own values declare `{}`",
-            field.name,
-            field.ty,
-            field.name,
-            declaration(name, guess_type(sample.get(col)), column)
-        ));
     }
-    let near = if exact {
-        String::new()
-    } else {
-        format!(" (close to `{name}`)")
-    };
-    Some(format!(
-        "the data has a column `{column}`{near}, which no field reads; to read it, declare `{}`",
-        declaration(name, guess_type(sample.get(col)), column)
-    ))
+
+    /// The hint for `name`; `None` when no column is near, or the near
+    /// column is a field's own name (the "did you mean" help says that).
+    pub fn hint(&mut self, name: &str, schema: &Schema) -> Option<String> {
+        let (col, exact) = match self.position.get(name) {
+            Some(&i) => (i, true),
+            None => {
+                let near = self.index.nearest(name, &mut self.budget)?;
+                (*self.position.get(near)?, false)
+            }
+        };
+        let column = &self.header[col];
+        let ty = guess_type(self.sample.get(col));
+        if let Some(field) = schema.fields.iter().find(|f| f.columns.contains(column)) {
+            if field.name == *column {
+                return None;
+            }
+            return Some(format!(
+                "the data's column `{column}` is read as field `{}` ({}); use `{}`, or to read the column's own values declare `{}`",
+                field.name,
+                field.ty,
+                field.name,
+                declaration(name, ty, column)
+            ));
+        }
+        let near = if exact {
+            String::new()
+        } else {
+            format!(" (close to `{name}`)")
+        };
+        Some(format!(
+            "the data has a column `{column}`{near}, which no field reads; to read it, declare `{}`",
+            declaration(name, ty, column)
+        ))
+    }
 }
 
 /// A field type for a column, from one of its cells.
@@ -244,14 +266,15 @@ mod tests {
             .map(String::from)
             .to_vec();
         let sample: Vec<String> = ["A", "7", "7", "80"].map(String::from).to_vec();
-        let h = header_hint("mig_count", &header, &sample, &schema).expect("near `MIG Count`");
+        let mut hints = HeaderHints::new(header, sample);
+        let h = hints.hint("mig_count", &schema).expect("near `MIG Count`");
         assert!(
             h.contains("declare `field mig_count: int from \"MIG Count\"`"),
             "{h}"
         );
-        let h = header_hint("mig_capable", &header, &sample, &schema).expect("exact");
+        let h = hints.hint("mig_capable", &schema).expect("exact");
         assert!(h.contains("read as field `mig_support` (bool)"), "{h}");
-        assert_eq!(header_hint("vram_bg", &header, &sample, &schema), None);
-        assert_eq!(header_hint("zzz", &header, &sample, &schema), None);
+        assert_eq!(hints.hint("vram_bg", &schema), None);
+        assert_eq!(hints.hint("zzz", &schema), None);
     }
 }

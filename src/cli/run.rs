@@ -182,6 +182,7 @@ fn add_header_hints(set: &mut RuleSet, data: &Path) {
     let Some((header, sample)) = read_header(data) else {
         return;
     };
+    let mut hints = fields::HeaderHints::new(header, sample);
     for d in set
         .diagnostics
         .iter_mut()
@@ -191,7 +192,7 @@ fn add_header_hints(set: &mut RuleSet, data: &Path) {
         let Some(name) = text.get(d.span.start as usize..d.span.end as usize) else {
             continue;
         };
-        if let Some(hint) = fields::header_hint(name, &header, &sample, &set.schema) {
+        if let Some(hint) = hints.hint(name, &set.schema) {
             d.help = Some(match d.help.take() {
                 // "did you mean" and other specific help stay, after the hint.
                 Some(h) if !h.starts_with("fields come from") && !h.starts_with("column `") => {
