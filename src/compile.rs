@@ -497,6 +497,7 @@ impl Compiler {
             | Builtin::Floor
             | Builtin::Ceil
             | Builtin::Round
+            | Builtin::RoundTo
             | Builtin::Clamp => match func.numeric(float) {
                 Some(f) => f,
                 // `floor`, `ceil` and `round` of an int: the int itself.

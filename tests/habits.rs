@@ -206,3 +206,48 @@ fn a_rule_sets_schema_includes_its_declared_fields() {
         "another schema is an error"
     );
 }
+
+/// `diff` reads each row once for both sides: the same declarations on
+/// both sides work (a config change); different ones are an error, not a
+/// schema mismatch on every row. `diff mine.rule` names the missing data.
+#[test]
+fn diff_reads_declared_fields_when_both_sides_declare_them() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let data = write(dir.path(), "listings.csv", LISTINGS);
+    let rules = write(
+        dir.path(),
+        "mig.rule",
+        "field mig_instances: int from mig_capable\n\
+         rule many_mig: bool = mig_instances >= cfg.min_vram_gb / 8\n",
+    );
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "diff",
+            &rules,
+            &data,
+            "--to-set",
+            "min_vram_gb=64",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("many_mig"), "{stdout}");
+
+    let other = write(
+        dir.path(),
+        "other.rule",
+        "field mig_n: int from mig_capable\nrule many_mig: bool = mig_n >= 4\n",
+    );
+    let (code, _, stderr) = run(dir.path(), &["diff", &rules, &data, "--to-rules", &other]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("declare different fields"), "{stderr}");
+
+    let (code, _, stderr) = run(dir.path(), &["diff", &rules]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the DATA file is missing: `diff`"),
+        "{stderr}"
+    );
+}

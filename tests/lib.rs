@@ -9,6 +9,7 @@ mod config;
 mod csv_input;
 mod csv_reader;
 mod diagnostics;
+mod diff;
 mod evaluate;
 mod habits;
 mod output;

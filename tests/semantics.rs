@@ -347,3 +347,138 @@ fn overflow_in_a_let_is_reported_as_in_let_read_by_rule() {
     );
     assert!(stderr.contains("d.csv:3"), "{stderr}");
 }
+
+// --- issue 9, item 3: `round(x, digits)` ----------------------------------
+
+#[test]
+fn round_with_digits_is_a_float_half_away_from_zero_on_the_exact_value() {
+    let set = rules(
+        "rule r2: float = round(price, 2)\nrule r0: float = round(price, 0)\n\
+         rule hundreds: float = round(price, -2)\nrule by_slots: float = round(price, slots)\n\
+         rule per_gb: float = round(price / vram_gb, 2)\n",
+    );
+    let at = |rule: &str, price: f64| eval(&set, rule, &row(&[("price", Value::Float(price))]));
+    for (price, want) in [
+        (2.675, 2.67), // the double is 2.67499999999999982236...: below the tie
+        (0.125, 0.13), // an exact tie: away from zero
+        (-0.125, -0.13),
+        (1.005, 1.0),
+        (123.456, 123.46),
+        (1e300, 1e300),
+        (-0.001, 0.0), // +0, not "-0"
+    ] {
+        assert_eq!(at("r2", price), Value::Float(want), "round({price}, 2)");
+    }
+    for (price, want) in [
+        (2.5, 3.0),
+        (-2.5, -3.0),
+        (0.5, 1.0),
+        (-0.5, -1.0),
+        (0.4, 0.0),
+    ] {
+        assert_eq!(at("r0", price), Value::Float(want), "round({price}, 0)");
+    }
+    for (price, want) in [
+        (1234.5, 1200.0),
+        (1250.0, 1300.0),
+        (-1250.0, -1300.0),
+        (49.0, 0.0),
+    ] {
+        assert_eq!(
+            at("hundreds", price),
+            Value::Float(want),
+            "round({price}, -2)"
+        );
+    }
+    // Digits from an int field; missing in either argument gives missing.
+    let r = row(&[("price", Value::Float(1.23456)), ("slots", Value::Int(3))]);
+    assert_eq!(eval(&set, "by_slots", &r), Value::Float(1.235));
+    assert_eq!(
+        eval(&set, "by_slots", &row(&[("price", Value::Float(1.5))])),
+        Value::Missing
+    );
+    assert_eq!(eval(&set, "r2", &row(&[])), Value::Missing);
+    // The issue's price per GB.
+    let r = row(&[
+        ("price", Value::Float(27500.0)),
+        ("vram_gb", Value::Float(80.0)),
+    ]);
+    assert_eq!(eval(&set, "per_gb", &r), Value::Float(343.75));
+    let r = row(&[
+        ("price", Value::Float(1000.0)),
+        ("vram_gb", Value::Float(24.0)),
+    ]);
+    assert_eq!(eval(&set, "per_gb", &r), Value::Float(41.67));
+}
+
+#[test]
+fn round_with_huge_digits_gives_x_and_a_result_past_the_float_range_gives_x() {
+    let set = rules(
+        "rule big: float = round(price, 400)\nrule tiny: float = round(price, -400)\n\
+         rule over: float = round(price, -308)\nrule int_x: float = round(slots, -1)\n",
+    );
+    let p = |x: f64| row(&[("price", Value::Float(x)), ("slots", Value::Int(15))]);
+    assert_eq!(eval(&set, "big", &p(0.1)), Value::Float(0.1));
+    assert_eq!(eval(&set, "tiny", &p(1e300)), Value::Float(0.0));
+    // 1.79e308 to a multiple of 1e308 is 2e308, which is not a float.
+    let max = f64::MAX;
+    assert_eq!(eval(&set, "over", &p(max)), Value::Float(max));
+    // An int x is rounded as a float, and the result is a float.
+    assert_eq!(eval(&set, "int_x", &p(0.0)), Value::Float(20.0));
+}
+
+#[test]
+fn round_with_digits_of_constants_folds_to_what_the_evaluator_computes() {
+    let text = "rule a: float = round(2.675, 2)\nrule b: float = round(-2.5, 0)\n\
+                rule c: float = round(1234.5, -2)\nrule d: float = round(7, -1)\n";
+    let (code, stdout) = lint(text, None);
+    assert_eq!(code, Some(0), "{stdout}");
+    let set = rules(text);
+    let r = row(&[]);
+    assert_eq!(eval(&set, "a", &r), Value::Float(2.67));
+    assert_eq!(eval(&set, "b", &r), Value::Float(-3.0));
+    assert_eq!(eval(&set, "c", &r), Value::Float(1200.0));
+    assert_eq!(eval(&set, "d", &r), Value::Float(10.0));
+    // Through the binary: folded or not, the column reads the same.
+    let (code, stdout, stderr) = eval_csv(
+        "rule folded: float = round(2.675, 2)\nrule per_gb: float = round(price / vram_gb, 2)\n",
+        "price,vram_gb\n2.675,1\n27500,80\n1000,24\n",
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "price,vram_gb,folded,per_gb\n2.675,1,2.67,2.67\n27500,80,2.67,343.75\n1000,24,2.67,41.67\n"
+    );
+}
+
+#[test]
+fn round_with_a_wrong_argument_count_or_float_digits_is_a_located_error() {
+    let (code, stdout) = lint("rule r: float = round(price, 2, 3)\n", None);
+    assert_eq!(code, Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let d = &json[0];
+    assert_eq!(d["code"], "E203", "{stdout}");
+    assert_eq!(d["message"], "`round` takes 1 or 2 arguments, found 3");
+    assert_eq!(d["help"], "call it as round(x) or round(x, digits)");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(17))
+    );
+
+    let (code, stdout) = lint("rule r: float = round(price, 1.5)\n", None);
+    assert_eq!(code, Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json[0]["code"], "E201", "{stdout}");
+    assert_eq!(json[0]["column"].as_u64(), Some(30), "{stdout}");
+
+    let (code, stdout) = lint("rule r: float = round(model, 2)\n", None);
+    assert_eq!(code, Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json[0]["message"], "`round` takes numbers, found a string");
+    assert_eq!(json[0]["help"], "call it as round(x, digits)");
+
+    // The one-argument form still gives an int.
+    let (code, stdout) = lint("rule r: int = round(price)\n", None);
+    assert_eq!(code, Some(0), "{stdout}");
+}

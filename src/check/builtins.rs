@@ -37,6 +37,8 @@ pub enum Params {
     Strings,
     /// All of one type (ints widen to float).
     Same,
+    /// A number (widened to float), then an int (`round(x, digits)`).
+    NumberDigits,
     /// Anything.
     Any,
 }
@@ -47,6 +49,7 @@ pub enum Returns {
     /// The unified argument type.
     Args,
     Int,
+    Float,
     Bool,
     Str,
 }
@@ -90,8 +93,11 @@ const fn with_missing(def: BuiltinDef, missing: OnMissing) -> BuiltinDef {
 
 use Params::{Any, Numeric, Same, Strings};
 
-/// Every builtin, in [`Builtin`] order (a test holds the order).
-pub const BUILTINS: [BuiltinDef; 15] = [
+/// Every builtin, in [`Builtin`] order (a test holds the order). Rows of
+/// one name are overloads, adjacent, told apart by their number of
+/// arguments, which must not overlap; the first row of a name is its form
+/// for lookups.
+pub const BUILTINS: [BuiltinDef; 16] = [
     row(
         Builtin::Min,
         "min",
@@ -145,6 +151,15 @@ pub const BUILTINS: [BuiltinDef; 15] = [
         Numeric,
         Returns::Int,
         "nearest, half away from zero",
+    ),
+    row(
+        Builtin::RoundTo,
+        "round",
+        "round(x, digits)",
+        (2, Some(2)),
+        Params::NumberDigits,
+        Returns::Float,
+        "a float: `x` to `digits` decimal places (`digits` an int, negative for tens, hundreds, ...), half away from zero on the exact value of `x`",
     ),
     row(
         Builtin::Clamp,
@@ -248,15 +263,16 @@ impl Builtin {
             Builtin::Floor => 3,
             Builtin::Ceil => 4,
             Builtin::Round => 5,
-            Builtin::Clamp => 6,
-            Builtin::Coalesce => 7,
-            Builtin::IsMissing => 8,
-            Builtin::Lower => 9,
-            Builtin::Upper => 10,
-            Builtin::Contains => 11,
-            Builtin::StartsWith => 12,
-            Builtin::EndsWith => 13,
-            Builtin::Matches { .. } => 14,
+            Builtin::RoundTo => 6,
+            Builtin::Clamp => 7,
+            Builtin::Coalesce => 8,
+            Builtin::IsMissing => 9,
+            Builtin::Lower => 10,
+            Builtin::Upper => 11,
+            Builtin::Contains => 12,
+            Builtin::StartsWith => 13,
+            Builtin::EndsWith => 14,
+            Builtin::Matches { .. } => 15,
         }
     }
 
@@ -272,9 +288,18 @@ impl Builtin {
         BUILTINS.iter().find(|b| b.name == name).map(|b| b.builtin)
     }
 
-    /// Least and most arguments (`None`: no upper bound).
-    pub fn arity(self) -> (usize, Option<usize>) {
-        (self.def().min_args, self.def().max_args)
+    /// Every row of this builtin's name: its overloads (`round(x)` and
+    /// `round(x, digits)`), in table order.
+    pub fn forms(self) -> impl Iterator<Item = &'static BuiltinDef> {
+        let name = self.name();
+        BUILTINS.iter().filter(move |b| b.name == name)
+    }
+
+    /// The form of this builtin's name that takes `count` arguments.
+    pub fn by_arity(self, count: usize) -> Option<Builtin> {
+        self.forms()
+            .find(|b| count >= b.min_args && b.max_args.is_none_or(|m| count <= m))
+            .map(|b| b.builtin)
     }
 
     /// A signature for messages, e.g. `clamp(x, lo, hi)`.
@@ -292,6 +317,7 @@ impl Builtin {
         match self.def().result {
             Returns::Args => arg,
             Returns::Int => Type::Int,
+            Returns::Float => Type::Float,
             Returns::Bool => Type::Bool,
             Returns::Str => Type::Str,
         }
@@ -312,6 +338,7 @@ impl Builtin {
             Builtin::Floor if float => Func::Floor,
             Builtin::Ceil if float => Func::Ceil,
             Builtin::Round if float => Func::Round,
+            Builtin::RoundTo => Func::RoundTo,
             Builtin::Clamp if float => Func::ClampFloat,
             Builtin::Clamp => Func::ClampInt,
             Builtin::Floor
@@ -337,9 +364,18 @@ mod tests {
     fn builtin_table_has_one_row_per_variant_in_order() {
         for (i, def) in BUILTINS.iter().enumerate() {
             assert_eq!(def.builtin.row(), i, "row {i} is `{}`", def.name);
-            assert_eq!(Builtin::from_name(def.name), Some(def.builtin));
+            let first = Builtin::from_name(def.name).expect("found by name");
+            assert_eq!(first.by_arity(def.min_args), Some(def.builtin));
             assert!(def.signature.starts_with(&format!("{}(", def.name)));
             assert!(def.max_args.is_none_or(|m| m >= def.min_args));
+            // Overloads of one name are adjacent and take disjoint counts.
+            if i > 0 && BUILTINS[i - 1].name != def.name {
+                assert!(BUILTINS[..i].iter().all(|b| b.name != def.name));
+            }
+            for other in def.builtin.forms().filter(|o| o.builtin != def.builtin) {
+                let (lo, hi) = (other.min_args, other.max_args.unwrap_or(usize::MAX));
+                assert!(def.min_args > hi || def.max_args.is_some_and(|m| m < lo));
+            }
         }
     }
 

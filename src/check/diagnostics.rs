@@ -72,7 +72,9 @@ pub(super) fn cfg_not_a_mapping(span: Span, shown: &str, value: &str) -> Diagnos
 
 pub(super) fn unknown_function(span: Span, name: &str, help: Option<String>) -> Diagnostic {
     let help = help.unwrap_or_else(|| {
-        let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        let mut names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        // Overloads (`round`) are adjacent rows of one name.
+        names.dedup();
         format!("the functions are {}", names.join(", "))
     });
     Diagnostic::new(
@@ -193,17 +195,22 @@ pub(super) fn if_branches_differ(
 }
 
 pub(super) fn wrong_arity(span: Span, f: Builtin, found: usize) -> Diagnostic {
-    let (min, max) = f.arity();
-    let want = match max {
-        Some(m) if m == min => format!("{min}"),
-        Some(m) => format!("{min} to {m}"),
-        None => format!("at least {min}"),
-    };
+    // Every form of the name (`round(x)`, `round(x, digits)`) counts.
+    let counts: Vec<String> = f
+        .forms()
+        .map(|def| match def.max_args {
+            Some(m) if m == def.min_args => format!("{m}"),
+            Some(m) => format!("{} to {m}", def.min_args),
+            None => format!("at least {}", def.min_args),
+        })
+        .collect();
+    let want = counts.join(" or ");
     let s = if want == "1" || want.ends_with(" 1") {
         ""
     } else {
         "s"
     };
+    let signatures: Vec<&str> = f.forms().map(|def| def.signature).collect();
     Diagnostic::new(
         Code::WrongArity,
         span,
@@ -213,7 +220,7 @@ pub(super) fn wrong_arity(span: Span, f: Builtin, found: usize) -> Diagnostic {
         "{found} argument{}",
         if found == 1 { "" } else { "s" }
     ))
-    .help(format!("call it as {}", f.signature()))
+    .help(format!("call it as {}", signatures.join(" or ")))
 }
 
 /// A numeric builtin given something else.

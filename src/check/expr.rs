@@ -647,7 +647,10 @@ impl Checker<'_, '_> {
     fn function(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Builtin> {
         let Some(f) = Builtin::from_name(&func.name) else {
             let help = self.suggest("functions", &func.name, |_| {
-                BUILTINS.iter().map(|b| b.name.to_string()).collect()
+                let mut names: Vec<String> = BUILTINS.iter().map(|b| b.name.to_string()).collect();
+                // Overloads (`round`) are adjacent rows of one name.
+                names.dedup();
+                names
             });
             self.error(diagnostics::unknown_function(func.span, &func.name, help));
             args.iter().for_each(|a| {
@@ -655,11 +658,11 @@ impl Checker<'_, '_> {
             });
             return None;
         };
-        let (min, max) = f.arity();
-        if args.len() < min || max.is_some_and(|m| args.len() > m) {
+        // `round` has two forms; the number of arguments picks one.
+        let Some(f) = f.by_arity(args.len()) else {
             self.error(diagnostics::wrong_arity(span, f, args.len()));
             return None;
-        }
+        };
         Some(f)
     }
 
@@ -700,7 +703,7 @@ impl Checker<'_, '_> {
     ) -> Option<Vec<TExpr>> {
         let hint = match f.params() {
             Params::Same => expected,
-            Params::Numeric | Params::Strings | Params::Any => None,
+            Params::Numeric | Params::Strings | Params::Any | Params::NumberDigits => None,
         };
         let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
         for a in args {
@@ -724,6 +727,23 @@ impl Checker<'_, '_> {
                 Some((typed, ty))
             }
             Params::Strings => Some((self.coerce_all(f, typed, Type::Str)?, Type::Str)),
+            Params::NumberDigits => {
+                let mut typed = typed.into_iter();
+                let (Some(x), Some(digits)) = (typed.next(), typed.next()) else {
+                    return None;
+                };
+                if !x.ty.is_numeric() {
+                    let found = self.show(x.ty);
+                    self.error(diagnostics::takes_numbers(x.span, f, &found));
+                    return None;
+                }
+                let x = self.coerce(x, Type::Float, &format!("`{}`", f.name()));
+                let digits = self.coerce(digits, Type::Int, "the number of digits");
+                if digits.ty == Type::Error {
+                    return None;
+                }
+                Some((vec![x, digits], Type::Float))
+            }
             Params::Numeric | Params::Same => {
                 let numeric = f.params() == Params::Numeric;
                 if numeric && let Some(bad) = typed.iter().find(|t| !t.ty.is_numeric()) {

@@ -70,6 +70,9 @@ pub enum Builtin {
     Floor,
     Ceil,
     Round,
+    /// `round(x, digits)`: shares its name with [`Builtin::Round`]; the
+    /// number of arguments picks one (see `Builtin::by_arity`).
+    RoundTo,
     Clamp,
     Coalesce,
     IsMissing,

@@ -17,9 +17,9 @@ pub struct Cli {
     pub color: Color,
 }
 
-/// `eval mine.rule` gives one path, which clap takes as the last one, DATA,
-/// and says `<RULES>... not provided`: the rules were given, the data was
-/// not. Say which is missing, from what the one path looks like (a CSV or
+/// `eval mine.rule` (or `diff mine.rule`) gives one path, which clap takes
+/// as the last one, DATA, and says `<RULES>... not provided`: the rules were
+/// given, the data was not. Say which is missing, from what the one path looks like (a CSV or
 /// `-` is the data; anything else is a rule file). Other errors are kept.
 pub fn explain_missing_data(e: clap::Error) -> clap::Error {
     use clap::CommandFactory;
@@ -35,6 +35,7 @@ pub fn explain_missing_data(e: clap::Error) -> clap::Error {
         return e;
     }
     let mut cmd = Cli::command();
+    // `eval` and `diff` both take `RULES... DATA`.
     let given = cmd
         .clone()
         .ignore_errors(true)
@@ -42,9 +43,12 @@ pub fn explain_missing_data(e: clap::Error) -> clap::Error {
         .ok()
         .and_then(|m| {
             let (name, sub) = m.subcommand()?;
-            (name == "eval").then(|| sub.get_one::<PathBuf>("data").cloned())?
+            let data = sub.try_get_one::<PathBuf>("data").ok()??.clone();
+            ["eval", "diff"]
+                .contains(&name)
+                .then(|| (name.to_string(), data))
         });
-    let Some(given) = given else {
+    let Some((command, given)) = given else {
         return e;
     };
     let is_data = given == Path::new("-")
@@ -56,15 +60,15 @@ pub fn explain_missing_data(e: clap::Error) -> clap::Error {
     let shown = crate::diagnostic::printable(&given.to_string_lossy()).into_owned();
     let message = if is_data {
         format!(
-            "no rule files given: `eval` takes rule files (or folders of them), then the data: `glyphsieve eval RULES... {shown}`"
+            "no rule files given: `{command}` takes rule files (or folders of them), then the data: `glyphsieve {command} RULES... {shown}`"
         )
     } else {
         format!(
-            "the DATA file is missing: `eval` takes rule files, then the CSV file to read (`-` for stdin): `glyphsieve eval {shown} DATA`"
+            "the DATA file is missing: `{command}` takes rule files, then the CSV file to read (`-` for stdin): `glyphsieve {command} {shown} DATA`"
         )
     };
     cmd.build();
-    match cmd.find_subcommand_mut("eval") {
+    match cmd.find_subcommand_mut(&command) {
         Some(eval) => eval.error(ErrorKind::MissingRequiredArgument, message),
         None => e,
     }
@@ -78,6 +82,48 @@ pub enum Command {
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
     TagQuantization(TagArgs),
+    /// Compare the rules' values on a CSV file under two rule sets or configs.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
+--to-config (default the same config), the --sets, then each --to-set.\n\
+-o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
+each compared rule. The report goes to stdout (to stderr with -o -)."
+)]
+pub struct DiffArgs {
+    /// Rule files, or folders of .rule files: the "before" side.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
+    /// `--config` and `--set` apply to both sides.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Row schema YAML (default: the built-in listing schema), for both sides.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// The "after" side's rule files or folders (default: RULES; repeatable).
+    #[arg(long = "to-rules", value_name = "PATH")]
+    pub to_rules: Vec<PathBuf>,
+    /// The "after" side's config YAML (default: the --config of both sides).
+    #[arg(long = "to-config", value_name = "FILE")]
+    pub to_config: Option<PathBuf>,
+    /// Override a config key on the "after" side only, after every --set (repeatable).
+    #[arg(long = "to-set", value_name = "KEY=VALUE")]
+    pub to_set: Vec<String>,
+    /// Compare only these rules (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+    /// The report's form on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    // `-o FILE` writes the changed rows (see `after_help`).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod diff;
 mod inputs;
 mod lint;
 mod output;
@@ -74,6 +75,9 @@ pub fn main() -> i32 {
         Command::TagQuantization(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
+        Command::Diff(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| diff::diff(a, inputs, color)),
     };
     exit_code(outcome)
 }
@@ -94,6 +98,12 @@ fn sources(command: &Command) -> Sources<'_> {
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
             schema: None,
+            config: &a.config,
+        },
+        // The before side; `diff` loads the after side itself.
+        Command::Diff(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            schema: a.schema.as_deref(),
             config: &a.config,
         },
     }

@@ -232,7 +232,7 @@ fn read_header(data: &Path) -> Option<(Vec<String>, Vec<String>)> {
     Some((header, sample))
 }
 
-fn report_lenient(summary: &Summary) {
+pub(super) fn report_lenient(summary: &Summary) {
     if summary.bad_cells == 0 {
         return;
     }
@@ -304,6 +304,7 @@ fn tag(
     let job = Job {
         heuristics,
         filters,
+        compare: Vec::new(),
         schema: schema.clone(),
         fields,
         input_name: input_name.clone(),
@@ -346,7 +347,7 @@ fn tag(
 
 /// The output's shape from `--columns` and `--output-format` (or the
 /// output file's extension). A column named twice is a bad argument.
-fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Failure> {
+pub(super) fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Failure> {
     if let Some(columns) = &out.columns {
         for (k, c) in columns.iter().enumerate() {
             if columns[..k].contains(c) {

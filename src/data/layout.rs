@@ -10,6 +10,7 @@ use super::reader::{BOM, Batch, Fields};
 use crate::cell::{Cell, parse_cell};
 use crate::eval::value::write_quoted;
 use crate::eval::{Row, Value, Written};
+use crate::heuristic::Heuristic;
 use crate::types::OutputType;
 use std::collections::HashMap;
 
@@ -33,6 +34,8 @@ pub(super) struct Layout {
     /// Each heuristic's output type, asked once (with --replace and a
     /// summary, enum values are counted by their variant's position).
     output_types: Vec<OutputType>,
+    /// Each compared pair's output types, asked once.
+    compare_types: Vec<[OutputType; 2]>,
 }
 
 /// One cell of an output record.
@@ -66,6 +69,9 @@ pub(super) fn evaluate_record(
         });
     }
     fill_row(row, fields, layout, job, batch, i, summary)?;
+    if !job.compare.is_empty() {
+        compare(row, batch, i, layout, job, summary)?;
+    }
     // Filters first, so a dropped row costs no output work; without
     // filters this is one test per row.
     if !job.filters.is_empty() && !keep(row, batch, i, job)? {
@@ -73,6 +79,29 @@ pub(super) fn evaluate_record(
     }
     write_record(row, batch, i, fields, layout, job, out, summary)?;
     Ok(true)
+}
+
+/// Evaluate each compared pair on `row` and count its values.
+fn compare(
+    row: &Row,
+    batch: &Batch,
+    i: usize,
+    layout: &Layout,
+    job: &Job,
+    summary: &mut Summary,
+) -> Result<(), DataError> {
+    let located = |error| DataError::Eval {
+        file: job.input_name.clone(),
+        line: batch.line(i),
+        error,
+    };
+    let pairs = job.compare.iter().zip(&layout.compare_types);
+    for ((pair, types), tally) in pairs.zip(summary.pairs.iter_mut()) {
+        let a = pair[0].evaluate(row).map_err(located)?;
+        let b = pair[1].evaluate(row).map_err(located)?;
+        tally.add(&a, &b, types);
+    }
+    Ok(())
 }
 
 /// Whether every filter gives `true` on `row` (false and missing drop it).
@@ -109,11 +138,17 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         by_name.entry(n.as_str()).or_insert((c, 0)).1 += 1;
     }
     let count = |name: &str| by_name.get(name).map_or(0, |&(_, n)| n);
-    // The fields filters read are parsed too (a filter may read a field no
-    // output column does).
+    // The fields filters and compared pairs read are parsed too (they may
+    // read a field no output column does).
     let mut slots = job.fields.clone();
     if !job.filters.is_empty() {
         slots.extend(fields_read(&job.filters, &job.schema)?);
+        slots.sort_unstable();
+        slots.dedup();
+    }
+    if !job.compare.is_empty() {
+        let compared: Vec<&dyn Heuristic> = job.compare.iter().flatten().copied().collect();
+        slots.extend(fields_read(&compared, &job.schema)?);
         slots.sort_unstable();
         slots.dedup();
     }
@@ -247,6 +282,11 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
         terminator,
         output_types: job.heuristics.iter().map(|h| h.output_type()).collect(),
         cells,
+        compare_types: job
+            .compare
+            .iter()
+            .map(|[a, b]| [a.output_type(), b.output_type()])
+            .collect(),
     };
     // JSON Lines has no header line (and no byte order mark).
     if jsonl {
@@ -410,6 +450,10 @@ fn write_record(
             empty_field(out, start);
         }
         OutputFormat::Jsonl => {
+            // One UTF-8 check per record (short cells one by one would miss
+            // the validator's word-at-a-time path); unescaping a quoted
+            // field only drops ASCII quotes, so its cells are UTF-8 too.
+            let utf8 = std::str::from_utf8(batch.raw_record(i)).is_ok();
             out.push(b'{');
             for (j, (cell, key)) in layout.cells.iter().zip(&layout.json_keys).enumerate() {
                 if j > 0 {
@@ -417,6 +461,7 @@ fn write_record(
                 }
                 out.extend_from_slice(key);
                 match *cell {
+                    OutCell::Input(c) if utf8 => write_json_escaped(fields.get(c), out),
                     OutCell::Input(c) => write_json_string(fields.get(c), out),
                     OutCell::Rule(k) => write_json_value(values.get(k), out),
                 }
@@ -432,29 +477,78 @@ fn write_record(
 /// escaped, other characters as UTF-8 (bytes that are not UTF-8 become
 /// U+FFFD, so the line is always valid JSON).
 pub(super) fn write_json_string(text: &[u8], out: &mut Vec<u8>) {
-    let text = String::from_utf8_lossy(text);
-    out.push(b'"');
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    for (at, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[from..at]);
-        from = at + 1;
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(escape);
-        }
+    // Valid UTF-8 (nearly every cell) is checked by the standard library's
+    // fast validator and escaped in place; only invalid bytes pay for the
+    // lossy copy.
+    match std::str::from_utf8(text) {
+        Ok(_) => write_json_escaped(text, out),
+        Err(_) => write_json_escaped(String::from_utf8_lossy(text).as_bytes(), out),
     }
-    out.extend_from_slice(&bytes[from..]);
+}
+
+/// Whether a byte of UTF-8 text must be escaped in a JSON string.
+fn json_escapes(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+}
+
+/// The index of the first byte of `bytes` that JSON escapes. Eight bytes
+/// at a time (SWAR): a word with none of them is skipped in a few
+/// instructions; the per-byte test only runs in a word that has one.
+fn first_json_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `v` is zero (exact as to whether; not where).
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let v = u64::from_le_bytes(b);
+        // A byte is below 0x20 when its top three bits are all zero.
+        let control = zero_byte(v & (0xe0 * ONES));
+        if (control
+            || zero_byte(v ^ (u64::from(b'"') * ONES))
+            || zero_byte(v ^ (u64::from(b'\\') * ONES))
+            || zero_byte(v ^ (0x7f * ONES)))
+            && let Some(at) = w.iter().position(|&b| json_escapes(b))
+        {
+            return Some(base + at);
+        }
+        base += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| json_escapes(b))
+        .map(|at| base + at)
+}
+
+/// `bytes` (valid UTF-8) as a JSON string: runs of plain bytes are copied
+/// whole, between the few that need an escape.
+fn write_json_escaped(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut rest = bytes;
+    while let Some(at) = first_json_escape(rest) {
+        out.extend_from_slice(&rest[..at]);
+        let b = rest[at];
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -473,6 +567,24 @@ fn write_json_value(v: Option<&Value>, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escape_scan_finds_every_byte_that_needs_one_at_any_place() {
+        for b in 0..=255u8 {
+            for len in [1, 7, 8, 9, 16, 23] {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let want = bytes.iter().position(|&x| json_escapes(x));
+                    assert_eq!(
+                        first_json_escape(&bytes),
+                        want,
+                        "byte {b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+    }
 
     fn json(bytes: &[u8]) -> String {
         let mut out = Vec::new();

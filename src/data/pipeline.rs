@@ -6,10 +6,10 @@ use super::layout::{Layout, evaluate_record, header, header_names};
 use super::reader::{BATCH_BYTES, Batch, BatchReader, ReadError, shrink_if_huge};
 /// Why a cell could not be read as its field's type ([`DataError::Cell`]).
 pub use crate::cell::CellError;
-use crate::eval::{EvalError, Row, Written};
+use crate::eval::{EvalError, Row, Value, Written};
 use crate::heuristic::Heuristic;
 use crate::schema::Schema;
-use crate::types::FieldType;
+use crate::types::{FieldType, OutputType};
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -23,6 +23,13 @@ pub struct Job<'a> {
     /// The fields they read are parsed whether or not [`Job::fields`] lists
     /// them.
     pub filters: Vec<&'a dyn Heuristic>,
+    /// Pairs of heuristics evaluated on every row read (before the
+    /// filters), whose values are compared: [`Summary::pairs`] counts the
+    /// rows by each pair's (first, second) values (`diff`: a rule before
+    /// and after a change). Not written as columns; the fields they read
+    /// are parsed whether or not [`Job::fields`] lists them. Empty for
+    /// `eval`, which then pays one test per row.
+    pub compare: Vec<[&'a dyn Heuristic; 2]>,
     pub schema: Arc<Schema>,
     /// Schema slots the heuristics read; only these cells are parsed.
     pub fields: Vec<usize>,
@@ -86,6 +93,7 @@ impl<'a> Job<'a> {
         Ok(Job {
             heuristics,
             filters: Vec::new(),
+            compare: Vec::new(),
             schema,
             fields,
             input_name: "<input>".to_string(),
@@ -321,6 +329,138 @@ impl Tally {
     }
 }
 
+/// A value as a from→to table counts it: bools and enum variants by
+/// value, any other value (a number, a string) as `Value`. In table order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    True,
+    False,
+    /// An enum variant, by its index in its side's output type.
+    Variant(u32),
+    /// A number or a string (compared by value for [`PairTally::changed`]).
+    Value,
+    Missing,
+}
+
+impl Class {
+    /// The class of `v`, an enum variant indexed among `ty`'s variants.
+    pub fn of(v: &Value, ty: &OutputType) -> Class {
+        match v {
+            Value::Bool(true) => Class::True,
+            Value::Bool(false) => Class::False,
+            Value::Missing => Class::Missing,
+            Value::Enum(_) => match ty {
+                OutputType::Enum(names) => match Written::of_typed(v, names) {
+                    Written::Variant(k) => Class::Variant(k),
+                    _ => Class::Value,
+                },
+                _ => Class::Value,
+            },
+            _ => Class::Value,
+        }
+    }
+}
+
+/// Joint counts of one compared pair ([`Job::compare`]) over the rows
+/// read: counts only, so batches merge in any grouping to the same result
+/// (nothing depends on `--threads`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairTally {
+    /// Rows by (first's class, second's class), unchanged rows included
+    /// (`true → true`), so each side's own counts are the table's margins.
+    /// Sorted by the pair of classes.
+    pub cells: Vec<(Class, Class, u64)>,
+    /// Rows where the two values differ: another class, or another value
+    /// of the class `Value` (an int and a float compare by value).
+    pub changed: u64,
+    /// Of `changed`, rows where both are numbers and the second is larger.
+    pub up: u64,
+    /// Of `changed`, rows where both are numbers and the second is smaller.
+    pub down: u64,
+}
+
+impl PairTally {
+    /// Count one row's pair of values.
+    pub fn add(&mut self, a: &Value, b: &Value, types: &[OutputType; 2]) {
+        let (ca, cb) = (Class::of(a, &types[0]), Class::of(b, &types[1]));
+        match self
+            .cells
+            .binary_search_by(|(x, y, _)| (*x, *y).cmp(&(ca, cb)))
+        {
+            Ok(k) => self.cells[k].2 += 1,
+            Err(k) => self.cells.insert(k, (ca, cb, 1)),
+        }
+        if ca != cb {
+            self.changed += 1;
+        } else if ca == Class::Value {
+            match order(a, b) {
+                Some(std::cmp::Ordering::Equal) => {}
+                Some(std::cmp::Ordering::Less) => {
+                    self.changed += 1;
+                    self.up += 1;
+                }
+                Some(std::cmp::Ordering::Greater) => {
+                    self.changed += 1;
+                    self.down += 1;
+                }
+                None => self.changed += (a != b) as u64,
+            }
+        }
+    }
+
+    /// Rows whose first value is of class `c` (the before side's counts).
+    pub fn first(&self, c: Class) -> u64 {
+        self.cells.iter().filter(|x| x.0 == c).map(|x| x.2).sum()
+    }
+
+    /// Rows whose second value is of class `c` (the after side's counts).
+    pub fn second(&self, c: Class) -> u64 {
+        self.cells.iter().filter(|x| x.1 == c).map(|x| x.2).sum()
+    }
+
+    fn clear(&mut self) {
+        self.cells.clear();
+        self.changed = 0;
+        self.up = 0;
+        self.down = 0;
+    }
+
+    fn merge(&mut self, b: &PairTally) {
+        for &(x, y, n) in &b.cells {
+            match self
+                .cells
+                .binary_search_by(|(p, q, _)| (*p, *q).cmp(&(x, y)))
+            {
+                Ok(k) => self.cells[k].2 += n,
+                Err(k) => self.cells.insert(k, (x, y, n)),
+            }
+        }
+        self.changed += b.changed;
+        self.up += b.up;
+        self.down += b.down;
+    }
+}
+
+/// Two numbers by value (an int and a float exactly); `None` otherwise.
+fn order(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Int(x), Value::Float(y)) => Some(crate::ops::int_float(*x, *y)),
+        (Value::Float(x), Value::Int(y)) => Some(crate::ops::int_float(*y, *x).reverse()),
+        _ => None,
+    }
+}
+
+/// Whether a compared pair's values differ, as [`PairTally::changed`]
+/// counts them (`diff -o` writes the rows where one does).
+pub fn values_differ(a: &Value, b: &Value) -> bool {
+    match order(a, b) {
+        Some(o) => o != std::cmp::Ordering::Equal,
+        None => a != b,
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Rows read (records after the header).
@@ -329,6 +469,8 @@ pub struct Summary {
     pub rows_written: u64,
     /// Per heuristic, in order, over the rows written.
     pub tallies: Vec<Tally>,
+    /// Per compared pair ([`Job::compare`]), in order, over the rows read.
+    pub pairs: Vec<PairTally>,
     /// Rows where at least one field the heuristics read was missing.
     pub rows_missing_input: u64,
     /// Cells read as missing under `--lenient`.
@@ -590,6 +732,7 @@ pub fn run<R: Read + Send, W: Write>(
             }
         };
         let mut summary = Summary::new(job.heuristics.len());
+        summary.pairs = vec![PairTally::default(); job.compare.len()];
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
@@ -718,6 +861,9 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
         ..
     } = slot;
     summary.reset(job.heuristics.len());
+    summary
+        .pairs
+        .resize(job.compare.len(), PairTally::default());
     for i in first..batch.len() {
         match evaluate_record(row, batch, i, layout, job, out, summary) {
             Ok(written) => summary.rows_written += written as u64,
@@ -749,6 +895,9 @@ impl Summary {
         for t in &mut self.tallies {
             t.clear();
         }
+        for p in &mut self.pairs {
+            p.clear();
+        }
     }
 
     fn merge(&mut self, other: &Summary) {
@@ -757,6 +906,9 @@ impl Summary {
         self.rows_missing_input += other.rows_missing_input;
         self.bad_cells += other.bad_cells;
         for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
+            a.merge(b);
+        }
+        for (a, b) in self.pairs.iter_mut().zip(&other.pairs) {
             a.merge(b);
         }
         let room = MAX_BAD_EXAMPLES.saturating_sub(self.bad_examples.len());
@@ -841,6 +993,64 @@ mod tests {
         }
     }
 
+    /// The pairs' joint counts cover every row read (filters or not), and
+    /// merge per batch to the same result whatever the number of threads.
+    #[test]
+    fn compared_pairs_count_every_row_whatever_the_threads() {
+        let mut csv = b"model,vram_gb\n".to_vec();
+        let sizes = ["16", "24", "48", "80", ""];
+        let mut rows = 0u64;
+        while csv.len() < 3 * BATCH_BYTES || !rows.is_multiple_of(5) {
+            let gb = sizes[(rows % 5) as usize];
+            csv.extend_from_slice(format!("card{rows},{gb}\n").as_bytes());
+            rows += 1;
+        }
+        let (low, high) = (AtLeast(20.0), AtLeast(40.0));
+        let never = AtLeast(1e9);
+        let mut seen = Vec::new();
+        for threads in [1, 4] {
+            let mut job = Job::new(Vec::new(), Schema::listing()).expect("no heuristics");
+            job.compare = vec![[&low, &high], [&high, &high]];
+            job.filters = vec![&never];
+            job.threads = threads;
+            let s = run(&csv[..], &mut io::sink(), &job).expect("runs");
+            assert_eq!((s.rows, s.rows_written), (rows, 0));
+            let fifth = rows / 5;
+            let p = &s.pairs[0];
+            // 24 is true then false: 1 in 5 rows; 16 false/false, 48 and 80 true/true.
+            assert_eq!(p.changed, fifth, "threads {threads}");
+            assert_eq!(p.first(Class::True), 3 * fifth);
+            assert_eq!(p.second(Class::True), 2 * fifth);
+            assert_eq!(p.first(Class::Missing), fifth);
+            assert_eq!(s.pairs[1].changed, 0);
+            seen.push(s.pairs);
+        }
+        assert_eq!(seen[0], seen[1]);
+    }
+
+    #[test]
+    fn values_differ_by_value_across_int_and_float() {
+        use crate::eval::Value as V;
+        assert!(!values_differ(&V::Int(3), &V::Float(3.0)));
+        assert!(values_differ(&V::Int(3), &V::Float(3.5)));
+        assert!(values_differ(&V::Missing, &V::Int(0)));
+        assert!(!values_differ(&V::Missing, &V::Missing));
+        assert!(values_differ(&V::Str("a".into()), &V::Str("b".into())));
+        let mut t = PairTally::default();
+        let ty = [OutputType::Float, OutputType::Int];
+        t.add(&V::Float(2.5), &V::Int(3), &ty);
+        t.add(&V::Float(3.0), &V::Int(3), &ty);
+        t.add(&V::Float(4.0), &V::Missing, &ty);
+        assert_eq!((t.changed, t.up, t.down), (2, 1, 0));
+        assert_eq!(
+            t.cells,
+            vec![
+                (Class::Value, Class::Value, 2),
+                (Class::Value, Class::Missing, 1)
+            ]
+        );
+    }
+
     /// Gives `good` bytes of listings, then fails.
     struct FailingAfter {
         good: Vec<u8>,
@@ -878,6 +1088,7 @@ mod tests {
             let job = Job {
                 heuristics: rules.iter().map(|h| h as &dyn Heuristic).collect(),
                 filters: Vec::new(),
+                compare: Vec::new(),
                 schema: schema.clone(),
                 fields: set
                     .compiled

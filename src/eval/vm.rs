@@ -105,7 +105,16 @@ pub struct Scratch {
     text: Vec<u8>,
     stack: Vec<u32>,
     schema_ok: bool,
+    /// The spaces of other programs run on this row, parked while this one
+    /// runs: `diff` evaluates two programs (before and after) on each row,
+    /// and switching between them must keep both memos (each rule once
+    /// per row and program) without reallocating. Empty for one program.
+    parked: Vec<Scratch>,
 }
+
+/// Most programs whose spaces a row keeps at once (beyond it, the oldest
+/// is dropped and rebuilt if it comes back).
+const MAX_PARKED: usize = 4;
 
 impl Scratch {
     /// Forget this row's results (the row changed).
@@ -116,25 +125,51 @@ impl Scratch {
             self.generation = 1;
         }
         self.text.clear();
+        for p in &mut self.parked {
+            p.next_row();
+        }
     }
 
     /// Make room for `prog`; whether `row` has the schema `prog` was checked
     /// against (a row of another schema would read the wrong slots).
+    #[inline]
     fn adopt(&mut self, prog: &Compiled, row: &Row) -> bool {
         if self.owner != prog.id {
-            self.owner = prog.id;
-            self.regs = vec![Val::Missing; prog.registers.max(1)];
-            self.memo = vec![Val::Missing; prog.items.len()];
-            self.memo_gen = vec![0; prog.items.len()];
-            self.generation = 1;
-            let fields = &row.schema().fields;
-            self.schema_ok = fields.len() == prog.schema.len()
-                && fields
-                    .iter()
-                    .zip(&prog.schema)
-                    .all(|(f, (name, ty))| f.name == *name && f.ty == *ty);
+            self.switch_to(prog, row);
         }
         self.schema_ok
+    }
+
+    /// Park this program's space and take `prog`'s, parked or new.
+    #[cold]
+    fn switch_to(&mut self, prog: &Compiled, row: &Row) {
+        let mut parked = std::mem::take(&mut self.parked);
+        let current = std::mem::take(self);
+        match parked.iter().position(|p| p.owner == prog.id) {
+            Some(k) => *self = parked.swap_remove(k),
+            None => self.make_room(prog, row),
+        }
+        if current.owner != 0 {
+            if parked.len() == MAX_PARKED {
+                parked.remove(0);
+            }
+            parked.push(current);
+        }
+        self.parked = parked;
+    }
+
+    fn make_room(&mut self, prog: &Compiled, row: &Row) {
+        self.owner = prog.id;
+        self.regs = vec![Val::Missing; prog.registers.max(1)];
+        self.memo = vec![Val::Missing; prog.items.len()];
+        self.memo_gen = vec![0; prog.items.len()];
+        self.generation = 1;
+        let fields = &row.schema().fields;
+        self.schema_ok = fields.len() == prog.schema.len()
+            && fields
+                .iter()
+                .zip(&prog.schema)
+                .all(|(f, (name, ty))| f.name == *name && f.ty == *ty);
     }
 }
 
@@ -487,6 +522,7 @@ fn call(
         | Func::Floor
         | Func::Ceil
         | Func::Round
+        | Func::RoundTo
         | Func::ClampInt
         | Func::ClampFloat => numeric(func, args, at)?,
         Func::IsMissing => unreachable!("answered before the missing check"),
