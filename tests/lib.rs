@@ -11,6 +11,7 @@ mod csv_reader;
 mod diagnostics;
 mod diff;
 mod evaluate;
+mod habits;
 mod layers;
 mod output;
 mod properties;
