@@ -165,6 +165,9 @@ const FRONTEND_STACK: usize = 64 << 20;
 
 /// A checked (and, when clean, compiled) rule set.
 pub struct RuleSet {
+    /// The schema the rules were checked against: the one given, with the
+    /// rule files' `field` declarations appended. The data is read with it.
+    pub schema: Arc<Schema>,
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub(crate) program: Program,
@@ -278,6 +281,11 @@ impl RuleSet {
                 modules.push((id, filter_module(name, body)));
             }
         }
+        // `field` declarations extend the schema for the whole rule set:
+        // the rules are checked, and the data read, with the extended one.
+        let (schema, field_diags) = check::fields::extend_schema(&modules, schema);
+        diagnostics.extend(field_diags);
+        let schema = Arc::new(schema);
         // The texts of the user's config layers are sources too, so W404
         // can point into them (one per layer, `None` for the others).
         let config_files: Vec<Option<FileId>> = config
@@ -288,7 +296,7 @@ impl RuleSet {
                 _ => None,
             })
             .collect();
-        let mut checked = check::check(&modules, schema, config, &config_files);
+        let mut checked = check::check(&modules, &schema, config, &config_files);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
         // The hidden `--where` rules are compiled with the rest, but are
@@ -303,8 +311,9 @@ impl RuleSet {
             .collect();
         program.outputs.retain(|o| !filter_items.contains(&o.0));
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, schema)));
+        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, &schema)));
         RuleSet {
+            schema,
             sources,
             diagnostics,
             program: checked.program,

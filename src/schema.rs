@@ -58,7 +58,9 @@ struct FieldFile {
     nulls: Option<Vec<String>>,
 }
 
-fn default_nulls() -> Vec<String> {
+/// The null markers of a schema file without a top-level `nulls`, and of a
+/// rule file's `field` declaration without `nulls`.
+pub fn default_nulls() -> Vec<String> {
     ["", "NA", "N/A", "null", "None"].map(String::from).to_vec()
 }
 

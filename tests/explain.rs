@@ -556,14 +556,8 @@ fn every_flip_of_the_shipped_rules_on_the_examples_changes_what_eval_writes() {
         let cells: Vec<&str> = record.iter().map(String::as_str).collect();
         for h in &heuristics {
             let before = tag(h, &record);
-            let flips = glyphsieve::explain::record_flips(
-                &set,
-                &Schema::listing(),
-                h.name(),
-                &header_refs,
-                &cells,
-            )
-            .expect("flips");
+            let flips = glyphsieve::explain::record_flips(&set, h.name(), &header_refs, &cells)
+                .expect("flips");
             for f in flips {
                 let col = header
                     .iter()

@@ -448,7 +448,7 @@ fn eval_with_only_a_rule_file_says_the_data_file_is_missing() {
     assert_eq!(
         o.stderr,
         format!(
-            "error: no data file: `{rule}` is rules; give the CSV file after them: \
+            "error: the DATA file is missing: `{rule}` is rules; give the CSV file after them: \
              `glyphsieve eval RULES... DATA`\n"
         )
     );

@@ -12,6 +12,7 @@ mod diagnostics;
 mod diff;
 mod evaluate;
 mod explain;
+mod habits;
 mod layers;
 mod output;
 mod properties;

@@ -883,7 +883,7 @@ proptest! {
         let out = heuristics.iter().find(|h| h.name() == "out").expect("rule `out`");
         let record = record_of(&row);
         let cells: Vec<&str> = record.iter().map(String::as_str).collect();
-        let flips = glyphsieve::explain::record_flips(&set, &Schema::listing(), "out", &FLIP_HEADER, &cells)
+        let flips = glyphsieve::explain::record_flips(&set, "out", &FLIP_HEADER, &cells)
             .map_err(TestCaseError::fail)?;
         let Ok(before) = tagged_cell(out, &record) else {
             prop_assert!(flips.is_empty(), "flips of a row eval cannot tag: {flips:?}");

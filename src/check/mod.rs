@@ -4,6 +4,7 @@
 mod builtins;
 mod diagnostics;
 mod expr;
+pub mod fields;
 pub mod ir;
 mod lints;
 pub mod pattern;
@@ -195,7 +196,8 @@ impl<'a, 'm> Checker<'a, 'm> {
         for (_, m) in modules {
             for item in &m.items {
                 let (name, body, rule) = match &item.kind {
-                    ItemKind::Enum(_) => continue,
+                    // Fields are in the schema already (fields::extend_schema).
+                    ItemKind::Enum(_) | ItemKind::Field(_) => continue,
                     ItemKind::Let(l) => (&l.name, &l.body, None),
                     ItemKind::Rule(r) => {
                         let ty = self.declared_type(&r.ty);
@@ -372,6 +374,11 @@ impl<'a, 'm> Checker<'a, 'm> {
         }
         let index = self.suggestions.get_mut(set)?;
         index.did_you_mean(name, &mut self.suggestion_budget)
+    }
+
+    /// Help for an unknown name that a schema field reads as a column.
+    pub(crate) fn column_hint(&self, name: &str) -> Option<String> {
+        fields::schema_column_hint(name, self.schema)
     }
 
     pub(crate) fn enum_name(&self, id: EnumId) -> &str {

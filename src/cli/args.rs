@@ -1,7 +1,7 @@
 //! Command-line arguments, as close to what the user typed as possible.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,6 +15,63 @@ pub struct Cli {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
+}
+
+/// `eval mine.rule` (or `diff mine.rule`) gives one path, which clap takes
+/// as the last one, DATA, and says `<RULES>... not provided`: the rules were
+/// given, the data was not. Say which is missing, from what the one path looks like (a CSV or
+/// `-` is the data; anything else is a rule file). Other errors are kept.
+pub fn explain_missing_data(e: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::MissingRequiredArgument {
+        return e;
+    }
+    let missing_rules_only = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::Strings(args)) if args.len() == 1 && args[0].starts_with("<RULES>")
+    );
+    if !missing_rules_only {
+        return e;
+    }
+    let mut cmd = Cli::command();
+    // `eval` and `diff` both take `RULES... DATA`.
+    let given = cmd
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches_from(std::env::args_os())
+        .ok()
+        .and_then(|m| {
+            let (name, sub) = m.subcommand()?;
+            let data = sub.try_get_one::<PathBuf>("data").ok()??.clone();
+            ["eval", "diff"]
+                .contains(&name)
+                .then(|| (name.to_string(), data))
+        });
+    let Some((command, given)) = given else {
+        return e;
+    };
+    let is_data = given == Path::new("-")
+        || given.extension().is_some_and(|x| {
+            ["csv", "tsv", "txt"]
+                .iter()
+                .any(|c| x.eq_ignore_ascii_case(c))
+        });
+    let shown = crate::diagnostic::printable(&given.to_string_lossy()).into_owned();
+    let message = if is_data {
+        format!(
+            "no rule files given: `{command}` takes rule files (or folders of them), then the data: `glyphsieve {command} RULES... {shown}`"
+        )
+    } else {
+        format!(
+            "the DATA file is missing: `{command}` takes rule files, then the CSV file to read (`-` for stdin): `glyphsieve {command} {shown} DATA`"
+        )
+    };
+    cmd.build();
+    match cmd.find_subcommand_mut(&command) {
+        Some(eval) => eval.error(ErrorKind::MissingRequiredArgument, message),
+        None => e,
+    }
 }
 
 #[derive(Debug, Subcommand)]

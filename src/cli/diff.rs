@@ -70,7 +70,14 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
         None => Vec::new(),
     };
 
-    let schema = before.schema.clone();
+    // Each side's schema is its `--schema` plus its rule files' `field`
+    // declarations; one row is read for both programs, so they must agree.
+    if after_set.schema != before_set.schema {
+        return Err(Failure::problem(
+            "the before and after rules declare different fields (`field ...`); diff reads each row once for both sides, so both must declare the same fields",
+        ));
+    }
+    let schema = before_set.schema.clone();
     let fields = fields_read(&columns, &schema).map_err(|e| Failure::problem(e.to_string()))?;
     let out = &args.output;
     let job = Job {

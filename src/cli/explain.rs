@@ -47,7 +47,7 @@ fn explain_here(
             "--row 0: rows are numbered from 1, the first row after the header",
         ));
     }
-    let set = build(inputs, &[], color)?;
+    let set = build(inputs, &[], Some(&args.data), color)?;
     let Some(compiled) = set.compiled.clone() else {
         return Err(Failure::problem("the rules have errors"));
     };
@@ -101,7 +101,8 @@ fn explain_here(
     };
     let (header, records) = read_rows(input, &input_name, &wanted, last, args.max_record_bytes)?;
     let slots = compiled.fields_read_by(rules.iter().map(|id| id.0));
-    let reads = Reads::new(&inputs.schema, &header, &slots).map_err(|(field, wanted)| {
+    // The rule set's schema: the listing schema with the rules' field declarations.
+    let reads = Reads::new(&set.schema, &header, &slots).map_err(|(field, wanted)| {
         Failure::problem(
             DataError::MissingColumn {
                 file: input_name.clone(),

@@ -52,6 +52,7 @@ pub fn main() -> i32 {
     let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let e = args::explain_missing_data(e);
             let _ = e.print();
             // `--help` and `--version` print to stdout and are not errors.
             let exit = if e.use_stderr() {

@@ -21,8 +21,6 @@ pub use why::WhyHeuristic;
 use crate::check::{ItemId, Program};
 use crate::eval::{EvalError, Row, Value};
 use crate::rules::RuleSet;
-use crate::schema::Schema;
-use std::sync::Arc;
 
 /// The rule named `rule` evaluated on `row` by the tracing evaluator
 /// `explain` uses: the same value (or error) as
@@ -40,14 +38,14 @@ pub fn traced_value(set: &RuleSet, rule: &str, row: &Row) -> Option<Result<Value
     )
 }
 
-/// The flips of rule `rule` for one CSV record of a file with `header`:
+/// The flips of rule `rule` for one CSV record of a file with `header`
+/// (its fields read as the rule set's schema says):
 /// for each field the rule reads, the cell texts that change its value
 /// (nearest first), each verified by evaluating the row again with that
 /// cell changed. `Err` names what is wrong: no such rule, a field without
 /// a column, a record of the wrong width.
 pub fn record_flips(
     set: &RuleSet,
-    schema: &Arc<Schema>,
     rule: &str,
     header: &[&str],
     record: &[&str],
@@ -66,7 +64,7 @@ pub fn record_flips(
     }
     let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
     let slots = compiled.fields_read_by([id.0]);
-    let reads = Reads::new(schema, &header, &slots)
+    let reads = Reads::new(&set.schema, &header, &slots)
         .map_err(|(field, wanted)| format!("no column for field `{field}` (wanted {wanted})"))?;
     let record = Record {
         cells: record.iter().map(|c| c.as_bytes().to_vec()).collect(),
