@@ -578,3 +578,33 @@ fn every_flip_of_the_shipped_rules_on_the_examples_changes_what_eval_writes() {
     }
     assert!(flips_checked > 300, "{flips_checked}");
 }
+
+/// A field the rule files declare (`field stock: int from stock, qty`) is
+/// read from its column, with its own null markers, by explain and --why.
+#[test]
+fn explain_reads_fields_the_rules_declare() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = dir.path().join("f.rule");
+    std::fs::write(
+        &rule,
+        "field stock: int from stock, qty nulls [\"\", \"n/a\"]\nrule in_stock: bool = stock > 0 and vram_gb >= 24\n",
+    )
+    .expect("write rule");
+    let csv = dir.path().join("f.csv");
+    std::fs::write(&csv, "model,vram_gb,qty\nA,24,n/a\nB,48,3\n").expect("write csv");
+    let (rule, csv) = (rule.to_str().expect("path"), csv.to_str().expect("path"));
+    let out = stdout_of(&["explain", rule, csv, "--row", "1"]);
+    assert!(
+        out.contains("stock    column qty      \"n/a\"  missing: null marker `n/a`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stock \"n/a\" → \"1\" (column qty): in_stock becomes true"),
+        "{out}"
+    );
+    let tagged = stdout_of(&["eval", rule, csv, "--why"]);
+    assert_eq!(
+        tagged,
+        "model,vram_gb,qty,in_stock,in_stock_why\nA,24,n/a,,stock missing\nB,48,3,true,all of 2 conditions hold\n"
+    );
+}
