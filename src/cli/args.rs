@@ -11,10 +11,57 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Top,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
+}
+
+/// The commands: those that read rules and data, then the tools about
+/// glyphsieve itself, which load nothing (`tools.rs`).
+// Parsed once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Top {
+    #[command(flatten)]
+    Run(Command),
+    #[command(flatten)]
+    Tool(Tool),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// Print a diagnostic code's documentation: `glyphsieve rule E101` (or `unknown-name`).
+    Rule(RuleArgs),
+    /// Print a shell completion script on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A code (`E101`) or its name (`unknown-name`); without one, every code is listed.
+    #[arg(value_name = "CODE", conflicts_with = "all")]
+    pub code: Option<String>,
+    /// Print every code's full entry.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,10 +11,11 @@ mod lint;
 mod output;
 mod run;
 mod summary;
+mod tools;
 
 pub use args::Cli;
-use args::{Color, Command};
-use clap::Parser;
+use args::{Color, Command, Top};
+use clap::{CommandFactory, FromArgMatches};
 pub use inputs::{Inputs, LoadFailure, Rules, Sources};
 use std::io::IsTerminal;
 
@@ -46,7 +47,19 @@ impl Exit {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    // `--color` is known before clap parses, so that its own errors and
+    // help follow it too.
+    let color = color_wanted(std::env::args_os().skip(1));
+    let parsed = Cli::command()
+        .color(match color {
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+            Color::Auto if no_color() => clap::ColorChoice::Never,
+            Color::Auto => clap::ColorChoice::Auto,
+        })
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -62,10 +75,15 @@ pub fn main() -> i32 {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        Color::Auto => !no_color() && std::io::stderr().is_terminal(),
     };
-    let loaded = Inputs::load(&sources(&cli.command));
-    let outcome = match cli.command {
+    let command = match cli.command {
+        // Tools about glyphsieve itself load no rules, config or schema.
+        Top::Tool(tool) => return exit_code(tools::run(&tool)),
+        Top::Run(command) => command,
+    };
+    let loaded = Inputs::load(&sources(&command));
+    let outcome = match command {
         // lint reports a load failure itself (as JSON with `--format json`).
         Command::Lint(a) => lint::lint(&a, loaded, color),
         Command::Eval(a) => loaded
@@ -79,6 +97,39 @@ pub fn main() -> i32 {
             .and_then(|inputs| diff::diff(a, inputs, color)),
     };
     exit_code(outcome)
+}
+
+/// no-color.org: `NO_COLOR` turns colour off when it is set and not empty.
+fn no_color() -> bool {
+    disables_color(std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Whether a `NO_COLOR` value (`None`: not set) turns colour off: an empty
+/// one does not.
+fn disables_color(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
+}
+
+/// The last `--color WHEN` (or `--color=WHEN`) before `--`, read from the
+/// raw arguments; `Auto` when there is none or it is not a choice (clap
+/// reports that).
+fn color_wanted(mut args: impl Iterator<Item = std::ffi::OsString>) -> Color {
+    let mut wanted = Color::Auto;
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.next(),
+            Some(a) => a.strip_prefix("--color=").map(Into::into),
+            None => None,
+        };
+        match value.as_ref().and_then(|v| v.to_str()) {
+            Some("always") => wanted = Color::Always,
+            Some("never") => wanted = Color::Never,
+            Some("auto") => wanted = Color::Auto,
+            _ => {}
+        }
+    }
+    wanted
 }
 
 /// Where each command's inputs come from.
@@ -161,5 +212,30 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
             Err(Failure::usage(format!("cannot write to stdout: {e}")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::{OsStr, OsString};
+
+    #[test]
+    fn empty_no_color_does_not_disable_colour() {
+        assert!(!disables_color(None));
+        assert!(!disables_color(Some(OsStr::new(""))));
+        assert!(disables_color(Some(OsStr::new("1"))));
+        assert!(disables_color(Some(OsStr::new("0"))));
+    }
+
+    #[test]
+    fn color_is_read_before_clap_parses() {
+        let wanted = |args: &[&str]| color_wanted(args.iter().map(OsString::from));
+        assert_eq!(wanted(&["lint", "--color", "never"]), Color::Never);
+        assert_eq!(wanted(&["--color=always", "lint"]), Color::Always);
+        assert_eq!(wanted(&["--color=always", "--color", "auto"]), Color::Auto);
+        assert_eq!(wanted(&["eval", "--", "--color=never"]), Color::Auto);
+        assert_eq!(wanted(&["--color", "purple"]), Color::Auto);
+        assert_eq!(wanted(&["--color"]), Color::Auto);
     }
 }

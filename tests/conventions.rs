@@ -1,0 +1,130 @@
+//! CLI conventions (issue 10): completions, man page, `rule CODE`, colour,
+//! diagnostics for data errors, summaries, `--help` examples.
+
+use crate::support::glyphsieve;
+use glyphsieve::diagnostic::CODES;
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = glyphsieve().args(args).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let cases = [
+        ("bash", "complete -F _glyphsieve"),
+        ("zsh", "#compdef glyphsieve"),
+        ("fish", "complete -c glyphsieve"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ];
+    for (shell, marker) in cases {
+        let text = stdout_of(&["completions", shell]);
+        assert!(text.contains(marker), "{shell}: {text}");
+        // Every command is completed.
+        assert!(text.contains("tag-quantization"), "{shell}");
+    }
+    glyphsieve().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_page_is_roff_naming_the_commands() {
+    let text = stdout_of(&["man"]);
+    assert!(text.contains(".TH glyphsieve 1"), "{text}");
+    // roff writes a hyphen as `\-`.
+    for command in ["lint", "eval", "tag\\-quantization", "rule", "completions"] {
+        assert!(text.contains(command), "{command}");
+    }
+}
+
+#[test]
+fn rule_prints_every_codes_entry_from_the_language_docs() {
+    let docs =
+        std::fs::read_to_string(crate::support::root().join("docs/language.md")).expect("docs");
+    for def in &CODES {
+        for asked in [def.id, def.name, &def.id.to_lowercase()] {
+            let text = stdout_of(&["rule", asked]);
+            let heading = text.lines().next().unwrap_or_default();
+            assert!(heading.starts_with(&format!("#### {} `{}`", def.id, def.name)));
+            // Word for word the docs' text.
+            assert!(docs.contains(&text), "{asked}: {text}");
+        }
+    }
+}
+
+#[test]
+fn rule_without_a_code_lists_them_and_all_prints_every_entry() {
+    let list = stdout_of(&["rule"]);
+    let all = stdout_of(&["rule", "--all"]);
+    for def in &CODES {
+        assert!(
+            list.contains(&format!("{}  {}", def.id, def.name)),
+            "{list}"
+        );
+        assert!(all.contains(&format!("#### {} `{}`", def.id, def.name)));
+    }
+}
+
+#[test]
+fn rule_with_an_unknown_code_suggests_the_nearest() {
+    let out = glyphsieve().args(["rule", "E10l"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no diagnostic code `E10l`"), "{err}");
+    assert!(err.contains("did you mean"), "{err}");
+    let out = glyphsieve()
+        .args(["rule", "unknwn-name"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `unknown-name`?"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// `--color` used to be read only after clap parsed, so clap's own errors
+/// were coloured by its guess (and `NO_COLOR=` turned colour off).
+#[test]
+fn color_flag_applies_to_argument_errors() {
+    let run = |color: &str, no_color: Option<&str>| {
+        let mut cmd = glyphsieve();
+        cmd.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.args(["--color", color, "lint"]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run("always", None).contains("\u{1b}["), "always colours");
+    assert!(run("always", Some("")).contains("\u{1b}["));
+    assert!(!run("never", None).contains('\u{1b}'), "never does not");
+    let never = run("never", None);
+    assert!(
+        never.contains("error: the following required arguments"),
+        "{never}"
+    );
+    // After the subcommand, too.
+    let out = glyphsieve()
+        .args(["lint", "--color=always", "--bogus"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\u{1b}["));
+}
+
+/// An empty `NO_COLOR` is "not set" (no-color.org): `--color always` with
+/// it colours rule diagnostics as without it.
+#[test]
+fn empty_no_color_does_not_turn_colour_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.rule");
+    std::fs::write(&rule, "rule r: bool = vram_gbb > 16\n").expect("write");
+    let out = glyphsieve()
+        .env("NO_COLOR", "")
+        .args(["--color", "always", "lint"])
+        .arg(&rule)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\u{1b}["));
+}
