@@ -128,3 +128,41 @@ fn empty_no_color_does_not_turn_colour_off() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\u{1b}["));
 }
+
+/// The lint summary counted only the rules that parsed: a file of three
+/// rules, one with a syntax error, said "2 rules".
+#[test]
+fn lint_summary_counts_rules_with_syntax_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("s.rule");
+    std::fs::write(
+        &rule,
+        "rule a: bool = true\nrule b: int = 1 +\nlet c = 2\nrule d: int = c\n",
+    )
+    .expect("write");
+    let out = glyphsieve().arg("lint").arg(&rule).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.ends_with("1 file, 3 rules: 1 error, 0 warnings\n"),
+        "{text}"
+    );
+}
+
+/// "missing data" read as a third outcome beside flagged and not flagged
+/// (7 + 34 + 3 is not 41): the line now says those rows are among them.
+#[test]
+fn tag_quantization_summary_says_missing_data_rows_are_among_the_counted() {
+    let out = glyphsieve()
+        .args(["tag-quantization", "examples/listings.csv", "-o"])
+        .arg(tempfile::tempdir().expect("tempdir").path().join("o.csv"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rows          41\n"), "{err}");
+    assert!(
+        err.contains("missing data  3  (rows lacking VRAM, TDP or MIG, among those above: "),
+        "{err}"
+    );
+}

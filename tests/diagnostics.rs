@@ -496,7 +496,7 @@ fn e006_too_large() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("1 file, 1 rule: 1 error"),
+        out.stdout.contains("1 file, 2 rules: 1 error"),
         "the other item is checked: {}",
         out.stdout
     );
@@ -551,7 +551,7 @@ fn one_syntax_error_does_not_hide_the_other_items_problems() {
     assert!(
         human
             .stdout
-            .ends_with("1 file, 4 rules: 4 errors, 0 warnings\n")
+            .ends_with("1 file, 5 rules: 4 errors, 0 warnings\n")
     );
     insta::assert_snapshot!("several_problems_human", human.stdout);
 
@@ -713,7 +713,7 @@ fn cr_only_rule_files_report_every_error_at_one_place() {
     );
     assert!(human.stdout.contains("mac.rule:2:15]"), "{}", human.stdout);
     assert!(
-        human.stdout.contains("1 file, 2 rules: 2 errors"),
+        human.stdout.contains("1 file, 3 rules: 2 errors"),
         "{}",
         human.stdout
     );

@@ -109,13 +109,20 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
     eprintln!("rows          {}", summary.rows);
     eprintln!("flagged       {}", t.trues);
     eprintln!("not flagged   {}", t.falses);
+    // Missing data is not a third outcome beside flagged and not flagged:
+    // those rows are counted there too. Without VRAM or TDP the rule is
+    // never true; without MIG only when `require_mig` is false.
     eprintln!(
-        "missing data  {}  (rows lacking VRAM, TDP or MIG)",
+        "missing data  {}  {MISSING_NOTE}",
         summary.rows_missing_input
     );
     report_lenient(&summary);
     Ok(Exit::Ok)
 }
+
+/// What `tag-quantization`'s "missing data" line counts, and where.
+const MISSING_NOTE: &str = "(rows lacking VRAM, TDP or MIG, among those above: \
+not flagged unless only MIG is missing and require_mig is false)";
 
 /// Schema slots the chosen rules read, with what they depend on: only
 /// these cells are parsed (and required in the header).
