@@ -166,3 +166,77 @@ fn tag_quantization_summary_says_missing_data_rows_are_among_the_counted() {
         "{err}"
     );
 }
+
+/// The command names `glyphsieve --help` lists (but `help`).
+fn command_names() -> Vec<String> {
+    let help = stdout_of(&["--help"]);
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// An example line's words: single quotes group, and a `>` or `|` ends the
+/// command (what follows is the shell's).
+fn words(line: &str) -> Vec<String> {
+    let (mut out, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            '>' | '|' if !quoted => break,
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => (word, any) = (word + &c.to_string(), true),
+        }
+    }
+    if any {
+        out.push(word);
+    }
+    out
+}
+
+/// Each command's `--help` ends with real examples, and each one runs:
+/// the `-o` file is moved into a temporary folder.
+#[test]
+fn help_of_every_command_ends_with_examples_that_run() {
+    let names = command_names();
+    assert!(names.len() >= 7, "{names:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in std::iter::once(String::new()).chain(names) {
+        let mut args: Vec<&str> = Vec::new();
+        if !name.is_empty() {
+            args.push(&name);
+        }
+        args.push("--help");
+        let help = stdout_of(&args);
+        let examples: Vec<&str> = help
+            .lines()
+            .skip_while(|l| *l != "Examples:")
+            .skip(1)
+            .collect();
+        assert!(
+            (2..=3).contains(&examples.len()),
+            "`{name} --help` ends with 2 or 3 examples:\n{help}"
+        );
+        for line in examples {
+            let mut w = words(line.trim());
+            assert_eq!(w.first().map(String::as_str), Some("glyphsieve"), "{line}");
+            w.remove(0);
+            if let Some(k) = w.iter().position(|a| a == "-o") {
+                let file = dir.path().join(&w[k + 1]);
+                let _ = std::fs::remove_file(&file);
+                w[k + 1] = file.to_string_lossy().into_owned();
+            }
+            let out = glyphsieve().args(&w).output().expect("runs");
+            assert_eq!(out.status.code(), Some(0), "{line}: {out:?}");
+        }
+    }
+}

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 #[command(
     name = "glyphsieve",
     version,
-    about = "Tag CSV files of GPU listings with typed, checked heuristic rules"
+    about = "Tag CSV files of GPU listings with typed, checked heuristic rules",
+    after_help = "Examples:
+  glyphsieve eval rules/ examples/listings.csv -o tagged.csv
+  glyphsieve lint rules/
+  glyphsieve rule E101"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,10 +36,21 @@ pub enum Top {
 #[derive(Debug, Subcommand)]
 pub enum Tool {
     /// Print a diagnostic code's documentation: `glyphsieve rule E101` (or `unknown-name`).
+    #[command(after_help = "Examples:
+  glyphsieve rule E101
+  glyphsieve rule unknown-name
+  glyphsieve rule --all")]
     Rule(RuleArgs),
     /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:
+  glyphsieve completions bash > ~/.local/share/bash-completion/completions/glyphsieve
+  glyphsieve completions zsh > ~/.zfunc/_glyphsieve
+  glyphsieve completions fish > ~/.config/fish/completions/glyphsieve.fish")]
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout.
+    #[command(after_help = "Examples:
+  glyphsieve man > ~/.local/share/man/man1/glyphsieve.1
+  glyphsieve man | man -l -")]
     Man,
 }
 
@@ -67,10 +82,21 @@ pub enum Shell {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check rule files and report every problem.
+    #[command(after_help = "Examples:
+  glyphsieve lint rules/
+  glyphsieve lint rules/power.rule --format json
+  glyphsieve lint rules/ --deny warnings --set min_vram_gb=32")]
     Lint(LintArgs),
     /// Evaluate rules over a CSV file, adding one column per rule.
+    #[command(after_help = "Examples:
+  glyphsieve eval rules/ examples/listings.csv -o tagged.csv
+  glyphsieve eval rules/ examples/listings.csv --only power_class,rack_friendly --where 'vram_gb >= 48'
+  glyphsieve eval rules/ examples/listings.csv --set min_vram_gb=32 --summary-format json -o tagged.jsonl")]
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
+    #[command(after_help = "Examples:
+  glyphsieve tag-quantization examples/listings.csv -o tagged.csv
+  glyphsieve tag-quantization examples/listings.csv --set max_tdp_watts=350 --columns model -o tagged.csv")]
     TagQuantization(TagArgs),
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
@@ -81,7 +107,11 @@ pub enum Command {
     after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
 --to-config (default the same config), the --sets, then each --to-set.\n\
 -o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
-each compared rule. The report goes to stdout (to stderr with -o -)."
+each compared rule. The report goes to stdout (to stderr with -o -).
+
+Examples:
+  glyphsieve diff rules/ examples/listings.csv --to-set min_vram_gb=48
+  glyphsieve diff rules/ examples/listings.csv --to-set max_tdp_watts=300 --only quantization_capable -o changed.csv"
 )]
 pub struct DiffArgs {
     /// Rule files, or folders of .rule files: the "before" side.
