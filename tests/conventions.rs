@@ -240,3 +240,145 @@ fn help_of_every_command_ends_with_examples_that_run() {
         }
     }
 }
+
+/// Runs `args` in `dir` (where the CSV files are written), returning the
+/// exit code and stderr.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = glyphsieve()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Data errors were bare `error: file:line: ...` lines, unlike every other
+/// diagnostic, and had no JSON form: now each has a code, the
+/// `error[CODE(name)]:` header, help, and `--format json`.
+#[test]
+fn data_errors_are_diagnostics_with_codes_and_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("big.rule"), "rule big: bool = vram_gb >= 24\n").expect("write");
+    let csvs = [
+        (
+            "cell.csv",
+            "model,vram_gb\nA30,24\nA100,40GB\n",
+            "E701",
+            "bad-cell",
+            Some(3),
+        ),
+        (
+            "ragged.csv",
+            "model,vram_gb\nA30,24\nA100,40,x\n",
+            "E702",
+            "ragged-record",
+            Some(3),
+        ),
+        (
+            "column.csv",
+            "model,vram\nA30,24\n",
+            "E703",
+            "missing-column",
+            Some(1),
+        ),
+        (
+            "quote.csv",
+            "model,vram_gb\nA30,\"24\n",
+            "E704",
+            "malformed-csv",
+            Some(2),
+        ),
+        ("empty.csv", "", "E704", "malformed-csv", None),
+        (
+            "exists.csv",
+            "model,vram_gb,big\nA30,24,x\n",
+            "E705",
+            "column-conflict",
+            Some(1),
+        ),
+    ];
+    for (file, text, code, name, line) in csvs {
+        std::fs::write(d.join(file), text).expect("write");
+        let (exit, err) = run_in(d, &["eval", "big.rule", file]);
+        assert_eq!(exit, Some(1), "{file}: {err}");
+        let head = format!("error[{code}({name})]: {file}");
+        assert!(err.starts_with(&head), "{file}: {err}");
+        let (exit, err) = run_in(d, &["eval", "big.rule", file, "--format", "json"]);
+        assert_eq!(exit, Some(1), "{file}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&err).expect("JSON");
+        let keys: Vec<&str> = json[0]
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = crate::support::JSON_KEYS.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want, "{err}");
+        assert_eq!(json[0]["code"], code, "{err}");
+        assert_eq!(json[0]["name"], name);
+        assert_eq!(json[0]["file"], file);
+        assert_eq!(json[0]["line"].as_u64(), line, "{err}");
+        assert!(!json[0]["message"].as_str().unwrap_or(file).contains(file));
+    }
+    // tag-quantization's the same.
+    let (exit, err) = run_in(d, &["tag-quantization", "cell.csv"]);
+    assert_eq!(exit, Some(1));
+    assert!(
+        err.starts_with("error[E703(missing-column)]: cell.csv: field `tdp_watts`"),
+        "{err}"
+    );
+    assert!(err.contains("\n  help: "), "{err}");
+    let (exit, err) = run_in(d, &["tag-quantization", "quote.csv", "--format", "json"]);
+    assert_eq!(exit, Some(1));
+    let json: serde_json::Value = serde_json::from_str(&err).expect("JSON");
+    assert_eq!(json[0]["code"], "E704", "{err}");
+}
+
+#[test]
+fn output_and_input_failures_are_diagnostics_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("big.rule"), "rule big: bool = vram_gb >= 24\n").expect("write");
+    std::fs::write(d.join("cards.csv"), "model,vram_gb\nA30,24\n").expect("write");
+    let (exit, err) = run_in(d, &["eval", "big.rule", "cards.csv", "-o", "cards.csv"]);
+    assert_eq!(exit, Some(2));
+    assert!(
+        err.starts_with("error[E605(cannot-write)]: refusing to write"),
+        "{err}"
+    );
+    let json = |args: &[&str], exit: i32| {
+        let (code, err) = run_in(d, args);
+        assert_eq!(code, Some(exit), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&err).expect("JSON");
+        v[0]["code"].as_str().unwrap_or_default().to_string()
+    };
+    let f = ["--format", "json"];
+    let with = |args: &[&'static str]| [args, &f].concat();
+    assert_eq!(json(&with(&["eval", "big.rule", "nope.csv"]), 2), "E603");
+    assert_eq!(json(&with(&["eval", "nope.rule", "cards.csv"]), 2), "E603");
+    assert_eq!(
+        json(&with(&["eval", "big.rule", "cards.csv", "--only", "bg"]), 2),
+        "E604"
+    );
+    assert_eq!(
+        json(&with(&["tag-quantization", "cards.csv", "--set", "x"]), 2),
+        "E604"
+    );
+    assert_eq!(
+        json(
+            &with(&["eval", "big.rule", "cards.csv", "-o", "cards.csv"]),
+            2
+        ),
+        "E605"
+    );
+    // The rules' own errors: one array, no closing line.
+    std::fs::write(d.join("bad.rule"), "rule r: bool = vram_gbb > 1\n").expect("write");
+    assert_eq!(json(&with(&["eval", "bad.rule", "cards.csv"]), 1), "E101");
+}

@@ -422,7 +422,7 @@ code_tests! {
 }
 
 /// Codes whose case is not a fixture of [`CASES`], and where it is.
-const CASES_ELSEWHERE: [(Code, &str); 6] = [
+const CASES_ELSEWHERE: [(Code, &str); 12] = [
     (Code::TooLarge, "e006_too_large makes its input"),
     (Code::Overflow, "e501_overflow makes its input"),
     (
@@ -441,6 +441,12 @@ const CASES_ELSEWHERE: [(Code, &str); 6] = [
         Code::BadArgument,
         "lint could not load its inputs: tests/config.rs",
     ),
+    (Code::CannotWrite, "about the output: tests/conventions.rs"),
+    (Code::BadCell, "about the data: tests/conventions.rs"),
+    (Code::RaggedRecord, "about the data: tests/conventions.rs"),
+    (Code::MissingColumn, "about the data: tests/conventions.rs"),
+    (Code::MalformedCsv, "about the data: tests/conventions.rs"),
+    (Code::ColumnConflict, "about the data: tests/conventions.rs"),
 ];
 
 /// Walks the code table itself, so a code added to it without a case fails

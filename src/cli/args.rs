@@ -285,10 +285,13 @@ pub struct EvalArgs {
     /// Print the per-rule summary on stderr even when stderr is not a terminal.
     #[arg(long, conflicts_with = "quiet")]
     pub summary: bool,
+    /// How errors and warnings are shown on stderr: `human`, or `json` (each report a JSON array on one line, as `lint --format json` prints them).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// Print no summary.
     #[arg(long)]
     pub quiet: bool,
-    /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary).
+    /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary); default: --format.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
     pub summary_format: Option<Format>,
 }
@@ -298,6 +301,9 @@ pub struct TagArgs {
     /// The CSV file (`-` for stdin).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// How errors and warnings are shown on stderr, and the counts: `human`, or `json` (each report a JSON array on one line, as `lint --format json` prints them).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

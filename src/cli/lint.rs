@@ -63,7 +63,7 @@ pub fn lint(
 /// the same order: `file` is null for a `--set`, and the place's numbers are
 /// null when it has none (a file that cannot be read).
 #[derive(Serialize)]
-struct FailureJson<'a> {
+pub(super) struct FailureJson<'a> {
     code: &'static str,
     name: &'static str,
     severity: Severity,
@@ -101,7 +101,7 @@ fn place_json(p: Option<Place>) -> PlaceJson {
     }
 }
 
-fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
+pub(super) fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
     FailureJson {
         code: f.code.as_str(),
         name: f.code.name(),

@@ -9,6 +9,7 @@ mod diff;
 mod inputs;
 mod lint;
 mod output;
+mod report;
 mod run;
 mod summary;
 mod tools;
@@ -87,10 +88,10 @@ pub fn main() -> i32 {
         // lint reports a load failure itself (as JSON with `--format json`).
         Command::Lint(a) => lint::lint(&a, loaded, color),
         Command::Eval(a) => loaded
-            .map_err(Failure::from)
+            .map_err(|f| report::Style::new(a.format, color).load(f))
             .and_then(|inputs| run::eval(a, inputs, color)),
         Command::TagQuantization(a) => loaded
-            .map_err(Failure::from)
+            .map_err(|f| report::Style::new(a.format, color).load(f))
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
         Command::Diff(a) => loaded
             .map_err(Failure::from)

@@ -3,9 +3,10 @@
 use super::args::{EvalArgs, Format, OutputArgs, OutputFormat as FormatArg, TagArgs};
 use super::lint::plural;
 use super::output::{self, FileId, OutputError};
+use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
 use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
@@ -15,8 +16,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
+    let style = Style::new(args.format, color);
+    eval_styled(args, inputs, style).map_err(|f| style.finish(f))
+}
+
+fn eval_styled(args: EvalArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
     let data = args.data;
-    let set = build(&inputs, &args.wheres, color)?;
+    let set = build(&inputs, &args.wheres, style)?;
     let filters = set.filters();
     let all = set.heuristics();
     let mut chosen: Vec<&RuleHeuristic> = Vec::new();
@@ -61,8 +67,8 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
     let format = match (args.quiet, args.summary, args.summary_format) {
         (true, _, _) => None,
         (_, _, Some(f)) => Some(f),
-        (_, true, None) => Some(Format::Human),
-        (_, false, None) => io::stderr().is_terminal().then_some(Format::Human),
+        (_, true, None) => Some(args.format),
+        (_, false, None) => io::stderr().is_terminal().then_some(args.format),
     };
     if let Some(summary) = tag(
         &data,
@@ -72,10 +78,10 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         fields,
         &inputs.schema,
         &set,
-        color,
+        style,
         format.is_some(),
     )? {
-        report_lenient(&summary);
+        report_lenient_styled(&summary, style);
         match format {
             Some(Format::Human) => eprint!("{}", super::summary::human(&summary, &outputs)),
             Some(Format::Json) => eprintln!("{}", super::summary::json(&summary, &outputs)),
@@ -86,7 +92,12 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
 }
 
 pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
-    let set = build(&inputs, &[], color)?;
+    let style = Style::new(args.format, color);
+    tag_quantization_styled(args, inputs, style).map_err(|f| style.finish(f))
+}
+
+fn tag_quantization_styled(args: TagArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
+    let set = build(&inputs, &[], style)?;
     let all = set.heuristics();
     let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
@@ -98,7 +109,7 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         fields,
         &inputs.schema,
         &set,
-        color,
+        style,
         false,
     )?
     else {
@@ -106,6 +117,17 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         return Ok(Exit::Ok);
     };
     let t = summary.tallies.first().cloned().unwrap_or_default();
+    if style.json {
+        let counts = serde_json::json!({
+            "rows": summary.rows,
+            "flagged": t.trues,
+            "not_flagged": t.falses,
+            "missing_data": summary.rows_missing_input,
+        });
+        eprintln!("{counts}");
+        report_lenient_styled(&summary, style);
+        return Ok(Exit::Ok);
+    }
     eprintln!("rows          {}", summary.rows);
     eprintln!("flagged       {}", t.trues);
     eprintln!("not flagged   {}", t.falses);
@@ -135,7 +157,7 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
 
 /// Check and compile, with `wheres` as hidden filter rules, or fail with
 /// the rendered diagnostics (exit 1).
-fn build(inputs: &Inputs, wheres: &[String], color: bool) -> Result<RuleSet, Failure> {
+fn build(inputs: &Inputs, wheres: &[String], style: Style) -> Result<RuleSet, Failure> {
     let set = RuleSet::build_filtered(&inputs.texts, wheres, &inputs.schema, &inputs.config);
     let errors: Vec<Diagnostic> = set
         .diagnostics
@@ -148,7 +170,7 @@ fn build(inputs: &Inputs, wheres: &[String], color: bool) -> Result<RuleSet, Fai
         // they are shown once, before it, as `lint` would show them.
         let warnings: Vec<Diagnostic> = set.diagnostics.to_vec();
         if !warnings.is_empty() {
-            eprint!("{}", render_human(&warnings, &set.sources, color));
+            eprint!("{}", style.rules(&warnings, &set.sources));
         }
         return Ok(set);
     }
@@ -156,20 +178,45 @@ fn build(inputs: &Inputs, wheres: &[String], color: bool) -> Result<RuleSet, Fai
     let in_where = errors
         .iter()
         .any(|d| set.sources.get(d.span.file).name.starts_with("--where"));
-    Err(Failure {
-        message: format!(
+    // JSON has no closing line: the array is the whole report.
+    let message = match style.json {
+        true => String::new(),
+        false => format!(
             "{} error{} in the rules{}; nothing was written",
             errors.len(),
             plural(errors.len()),
             if in_where { " or --where" } else { "" }
         ),
-        rendered: Some(render_human(&errors, &set.sources, color)),
+    };
+    Err(Failure {
+        message,
+        rendered: Some(style.rules(&errors, &set.sources)),
         exit: Exit::Problems,
     })
 }
 
 pub(super) fn report_lenient(summary: &Summary) {
+    report_lenient_styled(
+        summary,
+        Style {
+            color: false,
+            json: false,
+        },
+    );
+}
+
+/// `--lenient`'s count of unreadable cells; in JSON one object on one
+/// line: `{"lenient_bad_cells": N, "first": ["file:line: ...", ...]}`.
+fn report_lenient_styled(summary: &Summary, style: Style) {
     if summary.bad_cells == 0 {
+        return;
+    }
+    if style.json {
+        let j = serde_json::json!({
+            "lenient_bad_cells": summary.bad_cells,
+            "first": summary.bad_examples,
+        });
+        eprintln!("{j}");
         return;
     }
     eprintln!(
@@ -194,7 +241,7 @@ fn tag(
     fields: Vec<usize>,
     schema: &Arc<Schema>,
     set: &RuleSet,
-    color: bool,
+    style: Style,
     tally_values: bool,
 ) -> Result<Option<Summary>, Failure> {
     let stdin = data == Path::new("-");
@@ -208,8 +255,10 @@ fn tag(
     let (input, size, input_id): (Box<dyn Read + Send>, Option<u64>, Option<FileId>) = if stdin {
         (Box::new(io::stdin()), None, output::stdin_file())
     } else {
-        let f = File::open(data)
-            .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?;
+        let f = File::open(data).map_err(|e| {
+            Problem::unreadable(input_name.clone(), format!("cannot read {input_name}: {e}"))
+                .failure(style)
+        })?;
         let meta = f.metadata().ok();
         let size = meta.as_ref().map(|m| m.len());
         let id = meta.as_ref().and_then(FileId::of);
@@ -218,7 +267,7 @@ fn tag(
     // `-o -` is stdout, as `-` is stdin on the input side.
     let output = out.output.as_deref().filter(|p| *p != Path::new("-"));
     if output.is_none() {
-        output::check_stdout(input_id, &input_name).map_err(|e| data_failure(e, set, color))?;
+        output::check_stdout(input_id, &input_name).map_err(|e| data_failure(e, set, style))?;
     }
     let progress = size
         .filter(|&s| s > 32 << 20 && io::stderr().is_terminal())
@@ -278,7 +327,7 @@ fn tag(
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
-    result.map_err(|e| data_failure(e, set, color))
+    result.map_err(|e| data_failure(e, set, style))
 }
 
 /// The output's shape from `--columns` and `--output-format` (or the
@@ -310,24 +359,23 @@ pub(super) fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Fa
     })
 }
 
-fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
+/// A run that stopped, as a diagnostic: an overflow points into the
+/// rule's source; the rest are about the data or the output.
+fn data_failure(e: OutputError, set: &RuleSet, style: Style) -> Failure {
     match e {
-        OutputError::Usage(m) => Failure::usage(m),
+        OutputError::Usage(m) => Problem::output(m).failure(style),
         OutputError::Data(DataError::Eval { file, line, error }) => {
             let d = Diagnostic::new(Code::Overflow, error.span, format!("{} at {file}:{line}", error))
                 .label(error.what.to_string())
                 .help("the row's values overflow a 64-bit integer or a float; guard the rule or use floats");
             Failure {
                 message: String::new(),
-                rendered: Some(render_human(&[d], &set.sources, color)),
+                rendered: Some(style.rules(&[d], &set.sources)),
                 exit: Exit::Problems,
             }
         }
-        // Reading or writing failed, or --columns names no column: the
-        // command could not run (exit 2).
-        OutputError::Data(
-            e @ (DataError::Io { .. } | DataError::Write { .. } | DataError::UnknownColumn { .. }),
-        ) => Failure::usage(e.to_string()),
-        OutputError::Data(other) => Failure::problem(other.to_string()),
+        // Reading or writing failed, or --columns names no column: exit 2;
+        // the input's problems: exit 1 (the problem says which).
+        OutputError::Data(e) => Problem::data(&e).failure(style),
     }
 }
