@@ -38,6 +38,17 @@ fn man_page_is_roff_naming_the_commands() {
 }
 
 #[test]
+fn man_of_a_command_is_its_own_page_with_its_options() {
+    let text = stdout_of(&["man", "eval"]);
+    assert!(text.contains(".TH glyphsieve-eval 1"), "{text}");
+    assert!(text.contains("\\-\\-where"), "{text}");
+    let out = glyphsieve().args(["man", "evl"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `eval`?"), "{err}");
+}
+
+#[test]
 fn rule_prints_every_codes_entry_from_the_language_docs() {
     let docs =
         std::fs::read_to_string(crate::support::root().join("docs/language.md")).expect("docs");

@@ -47,11 +47,12 @@ pub enum Tool {
   glyphsieve completions zsh > ~/.zfunc/_glyphsieve
   glyphsieve completions fish > ~/.config/fish/completions/glyphsieve.fish")]
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on stdout.
+    /// Print the man page (roff) on stdout: glyphsieve(1), or a command's.
     #[command(after_help = "Examples:
   glyphsieve man > ~/.local/share/man/man1/glyphsieve.1
+  glyphsieve man eval > ~/.local/share/man/man1/glyphsieve-eval.1
   glyphsieve man | man -l -")]
-    Man,
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +63,13 @@ pub struct RuleArgs {
     /// Print every code's full entry.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command (`eval`): its own page, glyphsieve-eval(1), with every option.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! Commands about glyphsieve itself, which load no rules or data: `rule`
 //! (a diagnostic code's documentation), `completions` and `man`.
 
-use super::args::{Cli, CompletionsArgs, RuleArgs, Shell, Tool};
+use super::args::{Cli, CompletionsArgs, ManArgs, RuleArgs, Shell, Tool};
 use super::{Exit, Failure, print_stdout};
 use crate::diagnostic::{CODES, CodeDef, Severity, nearest};
 use clap::CommandFactory;
@@ -14,7 +14,7 @@ pub fn run(tool: &Tool) -> Result<Exit, Failure> {
     match tool {
         Tool::Rule(a) => rule(a),
         Tool::Completions(a) => completions(a),
-        Tool::Man => man(),
+        Tool::Man(a) => man(a),
     }
 }
 
@@ -114,9 +114,33 @@ fn completions(args: &CompletionsArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
-fn man() -> Result<Exit, Failure> {
+fn man(args: &ManArgs) -> Result<Exit, Failure> {
+    let cli = Cli::command();
+    let page = match &args.command {
+        None => cli,
+        Some(name) => {
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            let Some(sub) = cli.find_subcommand(name) else {
+                let hint = nearest(name, names.iter().copied()).map_or_else(
+                    || format!("the commands are {}", names.join(", ")),
+                    |n| format!("did you mean `{n}`?"),
+                );
+                return Err(Failure::usage(format!(
+                    "man: no command `{}`; {hint}",
+                    crate::diagnostic::printable(name)
+                )));
+            };
+            // Its page is glyphsieve-eval(1), as git's are git-log(1).
+            // Its synopsis is `glyphsieve eval ...`.
+            let (title, bin) = (
+                format!("glyphsieve-{}", sub.get_name()),
+                format!("glyphsieve {}", sub.get_name()),
+            );
+            sub.clone().display_name(title).bin_name(bin)
+        }
+    };
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(page)
         .render(&mut out)
         .map_err(|e| Failure::usage(format!("cannot render the man page: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&out))?;
