@@ -393,3 +393,67 @@ fn output_and_input_failures_are_diagnostics_too() {
     std::fs::write(d.join("bad.rule"), "rule r: bool = vram_gbb > 1\n").expect("write");
     assert_eq!(json(&with(&["eval", "bad.rule", "cards.csv"]), 1), "E101");
 }
+
+/// With `--format json`, stderr is JSON, one value per line: the rules'
+/// warnings, `--lenient`'s count, the summary (or tag-quantization's counts).
+#[test]
+fn format_json_makes_every_stderr_line_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("w.rule"), "rule r: float = vram_gb / 0\n").expect("write");
+    std::fs::write(d.join("cards.csv"), "model,vram_gb\nA30,24\nA100,40GB\n").expect("write");
+    let (exit, err) = run_in(
+        d,
+        &[
+            "eval",
+            "w.rule",
+            "cards.csv",
+            "--format",
+            "json",
+            "--summary",
+            "--lenient",
+        ],
+    );
+    assert_eq!(exit, Some(0), "{err}");
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert_eq!(lines[0][0]["code"], "W401");
+    assert_eq!(lines[1]["lenient_bad_cells"], 1);
+    assert_eq!(lines[2]["rows_read"], 2);
+    let (exit, err) = run_in(d, &["tag-quantization", "../nope.csv", "--format", "human"]);
+    assert_eq!(exit, Some(2));
+    assert!(
+        err.starts_with("error[E603(unreadable-input)]: cannot read ../nope.csv"),
+        "{err}"
+    );
+    let listings = crate::support::root().join("examples/listings.csv");
+    let out = glyphsieve()
+        .args(["tag-quantization", "--format", "json", "-o"])
+        .arg(d.join("o.csv"))
+        .arg(&listings)
+        .output()
+        .expect("runs");
+    let counts: serde_json::Value = serde_json::from_slice(&out.stderr).expect("one JSON object");
+    assert_eq!(
+        counts,
+        serde_json::json!({"rows": 41, "flagged": 7, "not_flagged": 34, "missing_data": 3})
+    );
+}
+
+#[test]
+fn color_always_colours_a_data_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("big.rule"), "rule big: bool = vram_gb >= 24\n").expect("write");
+    std::fs::write(d.join("r.csv"), "model,vram_gb\nA30\n").expect("write");
+    let (_, plain) = run_in(d, &["eval", "big.rule", "r.csv"]);
+    assert!(
+        plain.starts_with("error[E702(ragged-record)]: r.csv:2: "),
+        "{plain}"
+    );
+    let (_, coloured) = run_in(d, &["--color", "always", "eval", "big.rule", "r.csv"]);
+    assert!(coloured.starts_with("\u{1b}["), "{coloured}");
+}
