@@ -94,7 +94,12 @@ fn entry(id: &str) -> Option<String> {
         if heading {
             break;
         }
-        out += line;
+        // `diagnostic=E101` marks the example for the docs' own test; a
+        // reader needs only the language.
+        out += match line.split_once(",diagnostic=") {
+            Some((fence, _)) if line.starts_with("```") => fence,
+            _ => line,
+        };
         out.push('\n');
     }
     (!out.is_empty()).then(|| out.trim_end().to_string() + "\n")
