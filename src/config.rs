@@ -188,6 +188,11 @@ pub enum ConfigErrorKind {
     /// A `--set` path through a key that holds a value, not a mapping.
     #[error("config key `{key}` is {found}, not a mapping")]
     NotAMappingKey { key: String, found: &'static str },
+    /// A `--set` of a new key to a value rules cannot read (`found`).
+    #[error(
+        "`--set {key}=...`: {found} is no value rules can read; give a bool, a number or a string"
+    )]
+    SetUnreadable { key: String, found: &'static str },
     /// A `--set` with nothing before the `=`.
     #[error("empty config key")]
     EmptyKey,
@@ -337,6 +342,17 @@ pub(crate) fn yaml_too_deep(text: &str) -> Option<(String, Place)> {
         }
     }
     None
+}
+
+/// Where each key of a YAML text is, by dotted path (empty when the text is
+/// not YAML saphyr reads): for files that are not configs (schemas, the
+/// project file) whose errors should point at a key.
+pub(crate) fn key_places(text: &str) -> HashMap<String, KeySpan> {
+    scan_keys(text)
+        .ok()
+        .flatten()
+        .map(|s| s.keys)
+        .unwrap_or_default()
 }
 
 /// Char index (what saphyr's markers count) to byte offset.
@@ -697,30 +713,68 @@ fn value_done(
     Ok(())
 }
 
-/// The mapping rules read as `cfg`, with the text it came from (so lint can
-/// point at an unused key).
+/// The mapping rules read as `cfg`: layers merged, lowest first (the
+/// built-in defaults, the project file, each `--config`, `--set`), each
+/// key remembering the layer it came from (so W404 and `glyphsieve config`
+/// can point into that layer's file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// What messages call it: the layers' names, lowest first.
+    pub name: String,
+    pub root: Vec<(String, CfgValue)>,
+    /// The layers merged into `root`, lowest first.
+    pub layers: Vec<ConfigLayer>,
+    /// For each dotted path (mappings and leaves), the layers it comes from.
+    pub origins: HashMap<String, Origin>,
+}
+
+/// One layer of a config: a file (or `--set`), with its text for places.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigLayer {
+    /// A file's name as the user wrote it, or `--set`.
     pub name: String,
     pub text: Option<Arc<str>>,
-    pub root: Vec<(String, CfgValue)>,
-    /// Read from a file the user named: lint warns about keys no rule reads.
-    /// The built-in config serves the whole shipped rule set, so linting a
-    /// part of it does not warn.
+    /// Lint warns about keys this layer adds that no rule reads. False for
+    /// the built-in config (it serves the whole shipped rule set, so linting
+    /// a part of it does not warn), and for a project file's config when the
+    /// rules are not the project's own.
     pub from_user: bool,
     /// Where each key of `text` is, by dotted path (for W404).
     pub keys: HashMap<String, KeySpan>,
 }
+
+/// Which layers a key comes from: indexes into [`Config::layers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The layer whose value is in effect.
+    pub set_by: usize,
+    /// The lowest layer that has the key: its type is the key's type.
+    pub declared_by: usize,
+}
+
+/// The name `--set` assignments are collected under, one per line.
+pub const SET_LAYER: &str = "--set";
 
 impl Config {
     /// An empty config: rules that read `cfg.` get "unknown cfg key".
     pub fn empty() -> Config {
         Config {
             name: "<no config>".into(),
-            text: None,
             root: Vec::new(),
-            from_user: false,
-            keys: HashMap::new(),
+            layers: Vec::new(),
+            origins: HashMap::new(),
+        }
+    }
+
+    /// A config of one layer.
+    pub fn from_layer(layer: ConfigLayer, root: Vec<(String, CfgValue)>) -> Config {
+        let mut origins = HashMap::new();
+        record_origins(&root, "", 0, &mut origins);
+        Config {
+            name: layer.name.clone(),
+            root,
+            layers: vec![layer],
+            origins,
         }
     }
 
@@ -767,13 +821,59 @@ impl Config {
                 ..err(ConfigErrorKind::DottedKey { key: path })
             });
         }
-        Ok(Config {
+        let layer = ConfigLayer {
             name: name.to_string(),
             text: Some(text.into()),
-            root,
             from_user: true,
             keys,
-        })
+        };
+        Ok(Config::from_layer(layer, root))
+    }
+
+    /// Lay `over` on top: its keys override this config's and may add new
+    /// ones. A key keeps the type of the lowest layer that has it (an int
+    /// widens to a float, bool text reads as a bool, as in `--set`): rules
+    /// are checked against that type, so a layer changes values, not types.
+    /// An error names the key in `over`'s file, at its place.
+    pub fn overlay(&mut self, over: Config) -> Result<(), ConfigError> {
+        let offset = self.layers.len();
+        let ctx = Merge {
+            origins: &over.origins,
+            layers: &over.layers,
+            offset,
+        };
+        ctx.merge(&mut self.root, over.root, "", &mut self.origins)?;
+        self.layers.extend(over.layers);
+        self.name = self
+            .layers
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(())
+    }
+
+    /// The layer a dotted path's value comes from, and where its key is
+    /// written in that layer's text (its nearest parent's place when the key
+    /// itself has none).
+    pub fn origin(&self, path: &str) -> Option<(&ConfigLayer, Option<KeySpan>)> {
+        let layer = self.layers.get(self.origins.get(path)?.set_by)?;
+        let mut p = path;
+        let span = loop {
+            if let Some(k) = layer.keys.get(p) {
+                break Some(*k);
+            }
+            match p.rfind('.') {
+                Some(i) => p = &p[..i],
+                None => break None,
+            }
+        };
+        Some((layer, span))
+    }
+
+    /// The place of a key in the layer its value comes from.
+    fn place(&self, path: &str) -> Option<Place> {
+        self.origin(path).and_then(|(_, k)| k).map(|k| k.place)
     }
 
     /// The value at a dotted path.
@@ -819,8 +919,12 @@ impl Config {
         out
     }
 
-    /// Apply `--set key=value`: the key must exist, the value is parsed as
-    /// the key's type.
+    /// Apply `--set key=value`. A key the config has keeps its type: the
+    /// value is parsed as one (`--set n=5.0` on an int key is an error, not
+    /// a retyping). A new key takes the type its YAML value has (`30` an
+    /// int, `30.5` a float, `true` a bool, other text a string). The
+    /// assignment becomes a line of the `--set` layer, so a warning about
+    /// the key can point at it.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
         // Named by the whole assignment: `--set n=5.0: ...`.
         let err = |what: ConfigErrorKind| ConfigError::new(format!("--set {assignment}"), what);
@@ -835,65 +939,338 @@ impl Config {
                 value: value.to_string(),
             }));
         }
-        let path: Vec<&str> = key.trim().split('.').collect();
-        let mut map = &mut self.root;
-        for (i, seg) in path.iter().enumerate() {
-            let Some(pos) = map.iter().position(|(k, _)| k == seg) else {
-                let at = path[..i].join(".");
-                let suggestion =
-                    nearest(seg, map.iter().map(|(k, _)| k.as_str())).map(|n| join_key(&at, n));
-                return Err(err(ConfigErrorKind::UnknownSetKey {
-                    key: key.to_string(),
-                    suggestion,
-                }));
-            };
-            let slot = &mut map[pos].1;
-            if i + 1 == path.len() {
-                let new = slot.parse_like(value).ok_or_else(|| {
-                    let key = key.trim();
-                    let v = value.trim();
-                    if matches!(slot, CfgValue::Int(_)) && v.parse::<f64>().is_ok() {
-                        // Not widened to a float: rules typed `cfg.n` as an int.
-                        err(ConfigErrorKind::NotWholeNumber {
-                            key: key.to_string(),
-                            value: v.to_string(),
-                        })
-                    } else {
-                        err(ConfigErrorKind::SetWrongType {
-                            key: key.to_string(),
-                            expected: slot.kind(),
-                            value: value.to_string(),
-                        })
-                    }
-                })?;
-                *slot = new;
-                return Ok(());
-            }
-            match slot {
-                CfgValue::Map(inner) => map = inner,
-                other => {
+        let key = key.trim();
+        let path: Vec<&str> = key.split('.').collect();
+        if path.iter().any(|s| s.trim().is_empty()) {
+            return Err(err(ConfigErrorKind::EmptyKey));
+        }
+        // How many leading segments the config has (each but the last a mapping).
+        let mut depth = 0;
+        let mut map: &[(String, CfgValue)] = &self.root;
+        while depth < path.len() {
+            match lookup(map, path[depth]) {
+                None => break,
+                Some(CfgValue::Map(inner)) => map = inner,
+                Some(other) if depth + 1 < path.len() => {
                     return Err(err(ConfigErrorKind::NotAMappingKey {
-                        key: path[..=i].join("."),
+                        key: path[..=depth].join("."),
                         found: other.kind(),
                     }));
                 }
+                Some(_) => {}
             }
+            depth += 1;
         }
-        Err(err(ConfigErrorKind::EmptyKey))
+        let layer = self.set_layer();
+        if depth == path.len() {
+            let Some(slot) = value_at_mut(&mut self.root, &path) else {
+                return Err(err(ConfigErrorKind::EmptyKey));
+            };
+            let new = match &*slot {
+                // A null (or list) no rule can read: typed by the new value.
+                CfgValue::Unsupported(_) => Some(new_value(key, value).map_err(err)?),
+                typed => typed.parse_like(value),
+            };
+            let new = new.ok_or_else(|| {
+                let v = value.trim();
+                if matches!(slot, CfgValue::Int(_)) && v.parse::<f64>().is_ok() {
+                    // Not widened to a float: rules typed `cfg.n` as an int.
+                    err(ConfigErrorKind::NotWholeNumber {
+                        key: key.to_string(),
+                        value: v.to_string(),
+                    })
+                } else {
+                    err(ConfigErrorKind::SetWrongType {
+                        key: key.to_string(),
+                        expected: slot.kind(),
+                        value: value.to_string(),
+                    })
+                }
+            })?;
+            *slot = new;
+        } else {
+            let mut v = new_value(key, value).map_err(err)?;
+            for seg in path[depth + 1..].iter().rev() {
+                v = CfgValue::Map(vec![(seg.to_string(), v)]);
+            }
+            let entry = vec![(path[depth].to_string(), v)];
+            let parent = path[..depth].join(".");
+            let mut origins = HashMap::new();
+            record_origins(&entry, &parent, layer, &mut origins);
+            let map = match value_at_mut(&mut self.root, &path[..depth]) {
+                Some(CfgValue::Map(m)) => m,
+                _ if depth == 0 => &mut self.root,
+                _ => return Err(err(ConfigErrorKind::EmptyKey)),
+            };
+            map.extend(entry);
+            self.origins.extend(origins);
+        }
+        // Every prefix of the key now comes from `--set` (a new one is
+        // declared by it too).
+        for end in 1..=path.len() {
+            let p = path[..end].join(".");
+            self.origins
+                .entry(p)
+                .and_modify(|o| o.set_by = layer)
+                .or_insert(Origin {
+                    set_by: layer,
+                    declared_by: layer,
+                });
+        }
+        self.note_set(layer, key, assignment);
+        Ok(())
     }
 
-    /// Byte range of a dotted key's token in the config text, from the YAML
-    /// parser's positions (block, flow, quoted and complex keys alike). A key
-    /// without a position (an alias as a key) gets its nearest parent's.
-    pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
-        let mut path = path;
-        loop {
-            if let Some(k) = self.keys.get(path) {
-                return Some((k.start, k.end));
+    /// The index of the `--set` layer on top, added if there is none yet.
+    fn set_layer(&mut self) -> usize {
+        match self.layers.last() {
+            Some(l) if l.name == SET_LAYER => self.layers.len() - 1,
+            _ => {
+                self.layers.push(ConfigLayer {
+                    name: SET_LAYER.to_string(),
+                    text: Some("".into()),
+                    from_user: true,
+                    keys: HashMap::new(),
+                });
+                self.name = self
+                    .layers
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.layers.len() - 1
             }
-            path = &path[..path.rfind('.')?];
         }
     }
+
+    /// Add an assignment as a line of the `--set` layer's text, with the
+    /// key's place (line n for the n-th `--set`).
+    fn note_set(&mut self, layer: usize, key: &str, assignment: &str) {
+        let Some(l) = self.layers.get_mut(layer) else {
+            return;
+        };
+        let mut text = l.text.as_deref().unwrap_or_default().to_string();
+        let line = text.lines().count() + 1;
+        // One assignment, one line: a newline in it would shift the places.
+        let shown = assignment.replace(['\n', '\r'], " ");
+        let key_at = shown.find(key).unwrap_or(0);
+        let column = shown[..key_at].chars().count() + 1;
+        let start = text.len() + key_at;
+        text.push_str(&shown);
+        text.push('\n');
+        l.keys.insert(
+            key.to_string(),
+            KeySpan {
+                start,
+                end: start + key.len(),
+                place: Place {
+                    line: n32(line),
+                    column: n32(column),
+                    end_line: n32(line),
+                    end_column: n32(column + key.chars().count()),
+                },
+            },
+        );
+        l.text = Some(text.into());
+    }
+
+    /// Byte range of a dotted key's token in the text of the layer its
+    /// value comes from, from the YAML parser's positions (block, flow,
+    /// quoted and complex keys alike). A key without a position (an alias as
+    /// a key) gets its nearest parent's.
+    pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        self.origin(path)
+            .and_then(|(_, k)| k)
+            .map(|k| (k.start, k.end))
+    }
+}
+
+/// The value of a `--set` of a new key, typed as YAML reads it.
+fn new_value(key: &str, value: &str) -> Result<CfgValue, ConfigErrorKind> {
+    let t = value.trim();
+    if is_out_of_range_number(t) {
+        return Err(ConfigErrorKind::OutOfRange {
+            key: key.to_string(),
+            value: t.to_string(),
+        });
+    }
+    // Text YAML cannot read (`a: b: c`) is taken as it is, as a string.
+    let v = match serde_yaml::from_str::<serde_yaml::Value>(t) {
+        Ok(y) => CfgValue::from_yaml(&y),
+        Err(_) => CfgValue::Str(value.to_string()),
+    };
+    match v {
+        CfgValue::Unsupported(found) => Err(ConfigErrorKind::SetUnreadable {
+            key: key.to_string(),
+            found,
+        }),
+        CfgValue::Map(m) if dotted_key(&m, key).is_some() => Err(ConfigErrorKind::DottedKey {
+            key: dotted_key(&m, key).unwrap_or_default(),
+        }),
+        v => Ok(v),
+    }
+}
+
+/// Record `layer` as the origin of every path in `m` (under `prefix`).
+fn record_origins(
+    m: &[(String, CfgValue)],
+    prefix: &str,
+    layer: usize,
+    out: &mut HashMap<String, Origin>,
+) {
+    for (k, v) in m {
+        let path = join_key(prefix, k);
+        if let CfgValue::Map(inner) = v {
+            record_origins(inner, &path, layer, out);
+        }
+        out.insert(
+            path,
+            Origin {
+                set_by: layer,
+                declared_by: layer,
+            },
+        );
+    }
+}
+
+/// Merging one config's layers over another's (see [`Config::overlay`]).
+struct Merge<'a> {
+    /// The upper config's origins and layers, its indexes shifted by `offset`.
+    origins: &'a HashMap<String, Origin>,
+    layers: &'a [ConfigLayer],
+    offset: usize,
+}
+
+impl Merge<'_> {
+    fn origin(&self, path: &str) -> Origin {
+        let o = self.origins.get(path).copied().unwrap_or(Origin {
+            set_by: 0,
+            declared_by: 0,
+        });
+        Origin {
+            set_by: o.set_by + self.offset,
+            declared_by: o.declared_by + self.offset,
+        }
+    }
+
+    /// The error for a key of the upper config, at its place there.
+    fn error(&self, path: &str, what: ConfigErrorKind) -> ConfigError {
+        let o = self.origins.get(path).map_or(0, |o| o.set_by);
+        let layer = self.layers.get(o);
+        ConfigError {
+            at: layer.and_then(|l| l.keys.get(path)).map(|k| k.place),
+            ..ConfigError::new(layer.map_or("", |l| l.name.as_str()), what)
+        }
+    }
+
+    /// Record the upper config's origins for `k: v` and what is under it
+    /// (`with_key`: for `k` itself too).
+    fn take_origins(
+        &self,
+        k: &str,
+        v: &CfgValue,
+        prefix: &str,
+        origins: &mut HashMap<String, Origin>,
+        with_key: bool,
+    ) {
+        let mut added = HashMap::new();
+        record_origins(&[(k.to_string(), v.clone())], prefix, 0, &mut added);
+        let own = join_key(prefix, k);
+        for p in added.into_keys() {
+            if with_key || p != own {
+                let o = self.origin(&p);
+                origins.insert(p, o);
+            }
+        }
+    }
+
+    fn merge(
+        &self,
+        base: &mut Vec<(String, CfgValue)>,
+        over: Vec<(String, CfgValue)>,
+        prefix: &str,
+        origins: &mut HashMap<String, Origin>,
+    ) -> Result<(), ConfigError> {
+        for (k, v) in over {
+            let path = join_key(prefix, &k);
+            let Some(pos) = base.iter().position(|(bk, _)| *bk == k) else {
+                // A new key: it and everything under it are the upper layers'.
+                self.take_origins(&k, &v, prefix, origins, true);
+                base.push((k, v));
+                continue;
+            };
+            let slot = &mut base[pos].1;
+            let set_by = self.origin(&path).set_by;
+            match (&mut *slot, v) {
+                (CfgValue::Map(inner), CfgValue::Map(over_inner)) => {
+                    self.merge(inner, over_inner, &path, origins)?
+                }
+                (slot, v) => {
+                    *slot = widen(slot, v)
+                        .map_err(|what| self.error(&path, what_with_key(what, &path)))?;
+                    // A mapping over a value rules cannot read (a null): the
+                    // keys under it are new.
+                    if let CfgValue::Map(_) = slot {
+                        self.take_origins(&k, slot, prefix, origins, false);
+                    }
+                }
+            }
+            if let Some(o) = origins.get_mut(&path) {
+                o.set_by = set_by;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `what` with its key set to `path` (the kinds [`widen`] makes).
+fn what_with_key(what: ConfigErrorKind, path: &str) -> ConfigErrorKind {
+    match what {
+        ConfigErrorKind::WrongType {
+            expected,
+            found_kind,
+            found,
+            ..
+        } => ConfigErrorKind::WrongType {
+            key: path.to_string(),
+            expected,
+            found_kind,
+            found,
+        },
+        ConfigErrorKind::NotWholeNumber { value, .. } => ConfigErrorKind::NotWholeNumber {
+            key: path.to_string(),
+            value,
+        },
+        other => other,
+    }
+}
+
+/// `v` as a value of `base`'s kind: the same kind, an int for a float, bool
+/// text or 0/1 for a bool, or anything over a value rules cannot read.
+fn widen(base: &CfgValue, v: CfgValue) -> Result<CfgValue, ConfigErrorKind> {
+    Ok(match (base, v) {
+        (CfgValue::Unsupported(_), v) => v,
+        (CfgValue::Float(_), CfgValue::Int(i)) => CfgValue::Float(i as f64),
+        (CfgValue::Bool(_), CfgValue::Str(s)) if parse_bool(&s).is_some() => {
+            CfgValue::Bool(parse_bool(&s) == Some(true))
+        }
+        (CfgValue::Bool(_), CfgValue::Int(i @ (0 | 1))) => CfgValue::Bool(i == 1),
+        (CfgValue::Int(_), CfgValue::Float(f)) => {
+            return Err(ConfigErrorKind::NotWholeNumber {
+                key: String::new(),
+                value: format!("{f:?}"),
+            });
+        }
+        (b, v) if std::mem::discriminant(b) == std::mem::discriminant(&v) => v,
+        (b, v) => {
+            return Err(ConfigErrorKind::WrongType {
+                key: String::new(),
+                expected: b.kind(),
+                found_kind: v.kind(),
+                found: v.to_string(),
+            });
+        }
+    })
 }
 
 /// The path of the first key (depth first) that has a `.` in it: such a key
@@ -909,6 +1286,17 @@ fn dotted_key(m: &[(String, CfgValue)], prefix: &str) -> Option<String> {
             _ => None,
         }
     })
+}
+
+/// The value at a dotted path, to change it.
+fn value_at_mut<'a>(m: &'a mut [(String, CfgValue)], path: &[&str]) -> Option<&'a mut CfgValue> {
+    let (first, rest) = path.split_first()?;
+    let v = m.iter_mut().find(|(k, _)| k == first).map(|(_, v)| v)?;
+    match (rest.is_empty(), v) {
+        (true, v) => Some(v),
+        (false, CfgValue::Map(inner)) => value_at_mut(inner, rest),
+        _ => None,
+    }
 }
 
 fn lookup<'a>(m: &'a [(String, CfgValue)], key: &str) -> Option<&'a CfgValue> {
@@ -986,7 +1374,7 @@ impl QuantizationConfig {
     pub fn from_config(file: &Config) -> Result<QuantizationConfig, ConfigError> {
         let mut base = QuantizationConfig::default().to_config();
         merge_typed(&mut base.root, &file.root, "").map_err(|(path, what)| ConfigError {
-            at: file.keys.get(&path).map(|k| k.place),
+            at: file.place(&path),
             ..ConfigError::new(&file.name, what)
         })?;
         base.to_dto(&file.name)
@@ -999,17 +1387,13 @@ impl QuantizationConfig {
             CfgValue::Map(m) => m,
             _ => Vec::new(),
         };
-        Config {
+        let layer = ConfigLayer {
             name: QUANTIZATION_YAML_NAME.to_string(),
             text: Some(QUANTIZATION_YAML.into()),
-            root,
             from_user: false,
-            keys: scan_keys(QUANTIZATION_YAML)
-                .ok()
-                .flatten()
-                .map(|s| s.keys)
-                .unwrap_or_default(),
-        }
+            keys: key_places(QUANTIZATION_YAML),
+        };
+        Config::from_layer(layer, root)
     }
 }
 
@@ -1131,13 +1515,94 @@ mod tests {
             e.what.to_string(),
             "config key `require_mig` expects a bool, found `perhaps`"
         );
-        let e = c.set("min_vram=3").unwrap_err();
-        assert_eq!(
-            e.what.to_string(),
-            "unknown config key `min_vram` (did you mean `min_vram_gb`?)"
-        );
         assert!(c.set("model_gb.7b.x=1").is_err());
         assert!(c.set("nothing").is_err());
+        assert!(c.set(" =1").is_err());
+    }
+
+    /// `--set` of a key no layer has adds it, typed by its YAML value; lint
+    /// then warns if no rule reads it (W404, with did-you-mean).
+    #[test]
+    fn set_of_a_new_key_takes_its_type_from_its_value() {
+        let mut c = QuantizationConfig::default().to_config();
+        for (set, path, want) in [
+            ("max_price_per_gb=30", "max_price_per_gb", CfgValue::Int(30)),
+            ("ratio=0.5", "ratio", CfgValue::Float(0.5)),
+            ("strict=true", "strict", CfgValue::Bool(true)),
+            ("brand=NVIDIA", "brand", CfgValue::Str("NVIDIA".into())),
+            ("limits.tdp.max=250", "limits.tdp.max", CfgValue::Int(250)),
+            ("model_gb.405b=200", "model_gb.405b", CfgValue::Int(200)),
+        ] {
+            c.set(set).unwrap_or_else(|e| panic!("{set}: {e}"));
+            let segs: Vec<&str> = path.split('.').collect();
+            assert_eq!(c.get(&segs), Some(&want), "{set}");
+            let (layer, key) = c.origin(path).expect("an origin");
+            assert_eq!(layer.name, "--set");
+            let text = layer.text.clone().unwrap_or_default();
+            let key = key.expect("a place");
+            assert_eq!(&text[key.start..key.end], path, "{set}");
+        }
+        // Once there, the key keeps its type.
+        let e = c.set("max_price_per_gb=30.5").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--set max_price_per_gb=30.5: config key `max_price_per_gb` is an int; 30.5 is not a whole number"
+        );
+        assert!(c.set("nothing=").is_err(), "null is no value rules read");
+        // A null a file wrote takes the type of the value `--set` gives it.
+        let mut n = Config::from_yaml("n.yaml", "later: ~\n").unwrap();
+        n.set("later=2.5").unwrap();
+        assert_eq!(n.get(&["later"]), Some(&CfgValue::Float(2.5)));
+        assert_eq!(c.layers.len(), 2, "one --set layer");
+    }
+
+    /// Layers override keys below them and add new ones; a key keeps the
+    /// type of the lowest layer that has it, and an error names the upper
+    /// file and the key's line there.
+    #[test]
+    fn a_layer_overrides_and_adds_keys_but_keeps_their_types() {
+        let mut c = QuantizationConfig::default().to_config();
+        let over = Config::from_yaml("a.yaml", "min_vram_gb: 48\nextra:\n  n: 5\n").unwrap();
+        c.overlay(over).unwrap();
+        assert_eq!(c.get(&["min_vram_gb"]), Some(&CfgValue::Float(48.0)));
+        assert_eq!(c.get(&["max_tdp_watts"]), Some(&CfgValue::Float(300.0)));
+        assert_eq!(c.get(&["extra", "n"]), Some(&CfgValue::Int(5)));
+        assert_eq!(c.origins["min_vram_gb"].set_by, 1);
+        assert_eq!(c.origins["min_vram_gb"].declared_by, 0);
+        assert_eq!(c.origins["extra.n"].declared_by, 1);
+        let top = Config::from_yaml("b.yaml", "# b\nextra: {n: 6}\nmodel_gb: {7b: 4}\n").unwrap();
+        c.overlay(top).unwrap();
+        assert_eq!(c.get(&["extra", "n"]), Some(&CfgValue::Int(6)));
+        assert_eq!(
+            c.origin("extra.n").map(|(l, _)| l.name.as_str()),
+            Some("b.yaml")
+        );
+        assert_eq!(c.get(&["model_gb", "7b"]), Some(&CfgValue::Float(4.0)));
+        assert_eq!(c.get(&["model_gb", "70b"]), Some(&CfgValue::Float(35.0)));
+        let bad = Config::from_yaml("c.yaml", "# c\n\nextra:\n  n: 6.5\n").unwrap();
+        let e = c.overlay(bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.yaml:4:3: config key `extra.n` is an int; 6.5 is not a whole number"
+        );
+        let bad = Config::from_yaml("d.yaml", "require_mig: maybe\n").unwrap();
+        let e = c.clone().overlay(bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d.yaml:1:1: key `require_mig` expects a bool, found a string (\"maybe\")"
+        );
+        let bad = Config::from_yaml("e.yaml", "model_gb: 3\n").unwrap();
+        assert!(c.clone().overlay(bad).is_err(), "a value over a mapping");
+        // A mapping over a null: the keys under it are the upper layer's.
+        c.overlay(Config::from_yaml("f.yaml", "later: ~\n").unwrap())
+            .unwrap();
+        c.overlay(Config::from_yaml("g.yaml", "later: {n: 1}\n").unwrap())
+            .unwrap();
+        assert_eq!(
+            c.origin("later.n").map(|(l, _)| l.name.as_str()),
+            Some("g.yaml")
+        );
+        assert_eq!(c.locate("later.n"), Some((8, 9)));
     }
 
     #[test]
@@ -1166,7 +1631,7 @@ mod tests {
     #[test]
     fn locate_finds_nested_keys() {
         let c = QuantizationConfig::default().to_config();
-        let text = c.text.clone().unwrap();
+        let text = c.layers[0].text.clone().unwrap();
         let (s, e) = c.locate("model_gb.70b").unwrap();
         assert_eq!(&text[s..e], "70b");
         let (s, _) = c.locate("overhead_gb").unwrap();
@@ -1179,7 +1644,7 @@ mod tests {
         let (s, e) = c
             .locate(path)
             .unwrap_or_else(|| panic!("no position for {path}"));
-        let k = c.keys[path];
+        let k = c.layers[0].keys[path];
         (yaml[s..e].to_string(), k.place.line, k.place.column)
     }
 

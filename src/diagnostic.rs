@@ -372,6 +372,16 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Secondary spans (a first definition, the rest of a cycle).
     pub notes: Vec<(Span, String)>,
+    /// A replacement an editor can apply as it is (`&&` to `and`), when
+    /// the help's advice is that exact edit.
+    pub fix: Option<Fix>,
+}
+
+/// A machine-applicable edit: replace the text of `span` with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -383,7 +393,17 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             notes: Vec::new(),
+            fix: None,
         }
+    }
+
+    /// The edit that applies the help: replace `span` with `replacement`.
+    pub fn fix(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
+        self
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
@@ -620,6 +640,18 @@ pub struct JsonDiagnostic<'a> {
     pub help: Option<&'a str>,
     /// Secondary places: a first definition, each step of a cycle.
     pub related: Vec<JsonRelated<'a>>,
+    /// The edit that applies the help, when there is one (the key is left
+    /// out otherwise, so diagnostics without one keep their shape).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<JsonFix<'a>>,
+}
+
+/// A machine-applicable edit: replace the text at the place with `replacement`.
+#[derive(Debug, Serialize)]
+pub struct JsonFix<'a> {
+    pub replacement: &'a str,
+    #[serde(flatten)]
+    pub place: JsonPlace<'a>,
 }
 
 /// Where a span is: 1-based lines and columns, columns counting characters.
@@ -669,6 +701,10 @@ pub fn to_json<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<
                 place: place(*span, sources),
             })
             .collect(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            replacement: &f.replacement,
+            place: place(f.span, sources),
+        }),
     }
 }
 

@@ -165,6 +165,9 @@ const FRONTEND_STACK: usize = 64 << 20;
 
 /// A checked (and, when clean, compiled) rule set.
 pub struct RuleSet {
+    /// The schema the rules were checked against: the one given, with the
+    /// rule files' `field` declarations appended. The data is read with it.
+    pub schema: Arc<Schema>,
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub(crate) program: Program,
@@ -278,12 +281,22 @@ impl RuleSet {
                 modules.push((id, filter_module(name, body)));
             }
         }
-        // The config's text is a source too, so W404 can point into it.
-        let config_file: Option<FileId> = match &config.text {
-            Some(text) if config.from_user => Some(sources.add(config.name.clone(), text.clone())),
-            _ => None,
-        };
-        let mut checked = check::check(&modules, schema, config, config_file);
+        // `field` declarations extend the schema for the whole rule set:
+        // the rules are checked, and the data read, with the extended one.
+        let (schema, field_diags) = check::fields::extend_schema(&modules, schema);
+        diagnostics.extend(field_diags);
+        let schema = Arc::new(schema);
+        // The texts of the user's config layers are sources too, so W404
+        // can point into them (one per layer, `None` for the others).
+        let config_files: Vec<Option<FileId>> = config
+            .layers
+            .iter()
+            .map(|l| match &l.text {
+                Some(text) if l.from_user => Some(sources.add(l.name.clone(), text.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut checked = check::check(&modules, &schema, config, &config_files);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
         // The hidden `--where` rules are compiled with the rest, but are
@@ -298,8 +311,9 @@ impl RuleSet {
             .collect();
         program.outputs.retain(|o| !filter_items.contains(&o.0));
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, schema)));
+        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, &schema)));
         RuleSet {
+            schema,
             sources,
             diagnostics,
             program: checked.program,

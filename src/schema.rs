@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 /// The built-in listing schema, `resources/listing_schema.yaml`.
 pub const LISTING_SCHEMA_YAML: &str = include_str!("../resources/listing_schema.yaml");
+pub const LISTING_SCHEMA_NAME: &str = "resources/listing_schema.yaml";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDef {
@@ -57,7 +58,9 @@ struct FieldFile {
     nulls: Option<Vec<String>>,
 }
 
-fn default_nulls() -> Vec<String> {
+/// The null markers of a schema file without a top-level `nulls`, and of a
+/// rule file's `field` declaration without `nulls`.
+pub fn default_nulls() -> Vec<String> {
     ["", "NA", "N/A", "null", "None"].map(String::from).to_vec()
 }
 
@@ -95,43 +98,133 @@ fn place_suffix(at: &Option<crate::config::Place>) -> String {
         .unwrap_or_default()
 }
 
-impl Schema {
-    /// Parse a schema YAML; `file` names it in errors.
-    pub fn from_yaml(file: &str, text: &str) -> Result<Schema, SchemaError> {
+/// One layer of a schema: the fields a file declares (a `--schema` file,
+/// the project file's `schema:`), to lay over the fields below it, field by
+/// field: a field it declares replaces the one of that name, whole (type,
+/// columns and nulls), or is added after the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaLayer {
+    /// The file's name, as messages and `glyphsieve config` show it.
+    pub name: String,
+    pub fields: Vec<LayerField>,
+}
+
+/// A field as a schema layer declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerField {
+    pub def: FieldDef,
+    /// Its null markers as written (or inherited from the file's `nulls`).
+    pub nulls: Vec<String>,
+    /// The line of its name in the file, when known.
+    pub line: Option<u32>,
+}
+
+impl SchemaLayer {
+    /// Parse a schema file; `file` names it in errors.
+    pub fn from_yaml(file: &str, text: &str) -> Result<SchemaLayer, SchemaError> {
         let parsed: SchemaFile = serde_yaml::from_str(text).map_err(|e| SchemaError {
             file: file.to_string(),
             what: SchemaErrorKind::Yaml(e.to_string()),
             at: crate::config::Place::of_yaml_error(&e),
         })?;
-        let error = |what: SchemaErrorKind| SchemaError {
+        let places = crate::config::key_places(text);
+        SchemaLayer::build(file, parsed, &places, "")
+    }
+
+    /// The schema part of a bigger YAML file (the project file's `schema:`):
+    /// `places` are the file's key places, `prefix` the part's path in it.
+    pub fn from_value(
+        file: &str,
+        value: serde_yaml::Value,
+        places: &std::collections::HashMap<String, crate::config::KeySpan>,
+        prefix: &str,
+    ) -> Result<SchemaLayer, SchemaError> {
+        let parsed: SchemaFile = serde_yaml::from_value(value).map_err(|e| SchemaError {
+            file: file.to_string(),
+            what: SchemaErrorKind::Yaml(format!("{prefix}{e}")),
+            at: places.get(prefix.trim_end_matches('.')).map(|k| k.place),
+        })?;
+        SchemaLayer::build(file, parsed, places, prefix)
+    }
+
+    fn build(
+        file: &str,
+        parsed: SchemaFile,
+        places: &std::collections::HashMap<String, crate::config::KeySpan>,
+        prefix: &str,
+    ) -> Result<SchemaLayer, SchemaError> {
+        let place = |name: &str| {
+            places
+                .get(&format!("{prefix}fields.{name}"))
+                .map(|k| k.place)
+        };
+        let error = |what: SchemaErrorKind, at| SchemaError {
             file: file.to_string(),
             what,
-            at: None,
+            at,
         };
         let mut fields = Vec::with_capacity(parsed.fields.len());
         for (key, value) in parsed.fields {
-            let name = key
-                .as_str()
-                .ok_or_else(|| error(SchemaErrorKind::FieldNameNotString(format!("{key:?}"))))?
-                .to_string();
+            let Some(name) = key.as_str().map(str::to_string) else {
+                let what = SchemaErrorKind::FieldNameNotString(format!("{key:?}"));
+                return Err(error(what, None));
+            };
             let f: FieldFile = serde_yaml::from_value(value).map_err(|e| {
-                error(SchemaErrorKind::Field {
+                let what = SchemaErrorKind::Field {
                     field: name.clone(),
                     detail: e.to_string(),
-                })
+                };
+                error(what, place(&name))
             })?;
-            fields.push(FieldDef {
-                columns: if f.columns.is_empty() {
-                    vec![name.clone()]
-                } else {
-                    f.columns
+            let nulls = f.nulls.unwrap_or_else(|| parsed.nulls.clone());
+            let line = place(&name).map(|p| p.line);
+            fields.push(LayerField {
+                def: FieldDef {
+                    columns: if f.columns.is_empty() {
+                        vec![name.clone()]
+                    } else {
+                        f.columns
+                    },
+                    nulls: Nulls::for_field(f.ty, &nulls),
+                    ty: f.ty,
+                    name,
                 },
-                nulls: Nulls::for_field(f.ty, &f.nulls.unwrap_or_else(|| parsed.nulls.clone())),
-                ty: f.ty,
-                name,
+                nulls,
+                line,
             });
         }
-        Ok(Schema { fields })
+        Ok(SchemaLayer {
+            name: file.to_string(),
+            fields,
+        })
+    }
+}
+
+impl Schema {
+    /// Parse a schema YAML; `file` names it in errors.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Schema, SchemaError> {
+        let layer = SchemaLayer::from_yaml(file, text)?;
+        Ok(Schema {
+            fields: layer.fields.into_iter().map(|f| f.def).collect(),
+        })
+    }
+
+    /// Lay a layer's fields over these: a field of the same name is
+    /// replaced in its place (its type may change: the layer is the
+    /// user's), a new one is added at the end.
+    pub fn overlay(&mut self, layer: &SchemaLayer) {
+        for f in &layer.fields {
+            match self.slot(&f.def.name) {
+                Some(i) => self.fields[i] = f.def.clone(),
+                None => self.fields.push(f.def.clone()),
+            }
+        }
+    }
+
+    /// The built-in listing schema as a layer (for `glyphsieve config`).
+    pub fn listing_layer() -> SchemaLayer {
+        SchemaLayer::from_yaml(LISTING_SCHEMA_NAME, LISTING_SCHEMA_YAML)
+            .unwrap_or_else(|e| panic!("built-in schema is invalid: {e}"))
     }
 
     /// The built-in listing schema.
@@ -140,7 +233,7 @@ impl Schema {
         LISTING
             .get_or_init(|| {
                 Arc::new(
-                    Schema::from_yaml("resources/listing_schema.yaml", LISTING_SCHEMA_YAML)
+                    Schema::from_yaml(LISTING_SCHEMA_NAME, LISTING_SCHEMA_YAML)
                         .unwrap_or_else(|e| panic!("built-in schema is invalid: {e}")),
                 )
             })
@@ -198,7 +291,8 @@ mod tests {
     #[test]
     fn unknown_keys_and_types_are_rejected_with_the_file_name() {
         let e = Schema::from_yaml("s.yaml", "fields:\n  a: { type: decimal }\n").unwrap_err();
-        assert!(e.to_string().starts_with("s.yaml: "), "{e}");
+        // Located at the field's name.
+        assert!(e.to_string().starts_with("s.yaml:2:3: "), "{e}");
         assert!(e.to_string().contains("decimal"), "{e}");
         let e =
             Schema::from_yaml("s.yaml", "fields:\n  a: { type: int, colums: [x] }\n").unwrap_err();

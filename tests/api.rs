@@ -57,7 +57,8 @@ fn schema_errors_are_kinds_carrying_their_data_not_strings() {
     };
     assert_eq!(field, "a");
     assert!(detail.contains("decimal"), "{detail}");
-    assert!(e.to_string().starts_with("s.yaml: fields.a: "), "{e}");
+    // Located at the field's name.
+    assert!(e.to_string().starts_with("s.yaml:2:3: fields.a: "), "{e}");
 }
 
 #[test]

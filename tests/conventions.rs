@@ -112,7 +112,10 @@ fn color_flag_applies_to_argument_errors() {
         if let Some(v) = no_color {
             cmd.env("NO_COLOR", v);
         }
-        let out = cmd.args(["--color", color, "lint"]).output().expect("runs");
+        let out = cmd
+            .args(["--color", color, "completions"])
+            .output()
+            .expect("runs");
         assert_eq!(out.status.code(), Some(2));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

@@ -71,7 +71,9 @@ const CASES: &[Case] = &[
         "bad-escape",
         "e004_bad_escape.rule",
         (1, 51, 1, 53),
-        Some(r#"the escapes are \" \\ \n \t \r"#),
+        Some(
+            r#"for a backslash in the text (as a regex needs), double it: "PCIe\\q"; the escapes are \" \\ \n \t \r"#,
+        ),
     ),
     case(
         "E101",
@@ -187,8 +189,8 @@ const CASES: &[Case] = &[
             "W404",
             "unused-cfg-key",
             "w404_unused_cfg_key.rule",
-            (4, 1, 4, 14),
-            Some("read it as `cfg.max_tdp_watts` in a rule, or remove it"),
+            (4, 1, 4, 17),
+            Some("read it as `cfg.max_price_per_gb` in a rule, or remove it"),
         )
     },
     case(
@@ -234,7 +236,21 @@ fn parse_json(text: &str) -> Vec<Value> {
     let items = value.as_array().expect("a JSON array").clone();
     for d in &items {
         let obj = d.as_object().expect("each diagnostic is an object");
-        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        // `fix` is there only when the diagnostic has one.
+        let mut keys: Vec<&str> = obj
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "fix")
+            .collect();
+        if let Some(fix) = obj.get("fix") {
+            assert!(
+                fix["replacement"].is_string(),
+                "`fix` has a replacement: {d}"
+            );
+            for k in ["line", "column", "end_line", "end_column"] {
+                assert!(fix[k].as_u64().is_some_and(|n| n >= 1), "fix `{k}` in {d}");
+            }
+        }
         let mut want = JSON_KEYS.to_vec();
         keys.sort_unstable();
         want.sort_unstable();
@@ -285,7 +301,11 @@ fn find(code: &str) -> &'static Case {
 /// Lint one fixture in both formats: snapshot both, check exit codes, the
 /// JSON shape, and that both formats put the diagnostic at the expected span.
 fn check(code: &str) {
-    let case = find(code);
+    check_case(find(code));
+}
+
+fn check_case(case: &Case) {
+    let code = case.code;
     let path = format!("{DIR}/{}", case.fixture);
     let stem = case.fixture.trim_end_matches(".rule");
     let file = if case.file.is_empty() {
@@ -419,6 +439,225 @@ code_tests! {
     w403_unused_let => "W403",
     w404_unused_cfg_key => "W404",
     w405_dangling_doc => "W405",
+}
+
+/// Habits from other languages (`&&`, `'text'`, `True`, `null`, `elif`...):
+/// each is one diagnostic whose span is the offending text and whose help
+/// says what to write instead. Fixtures are named `habit_*.rule`.
+const HABITS: &[Case] = &[
+    case(
+        "E001",
+        "syntax-error",
+        "habit_single_equals.rule",
+        (2, 31, 2, 32),
+        Some("write `==` to compare; a single `=` only defines a rule or let"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_double_ampersand.rule",
+        (1, 38, 1, 40),
+        Some("write `and` instead of `&&`"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_double_pipe.rule",
+        (1, 35, 1, 37),
+        Some("write `or` instead of `||`"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_bang.rule",
+        (1, 21, 1, 22),
+        Some("write `not` instead of `!`: `not mig_support`"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_single_quotes.rule",
+        (1, 31, 1, 37),
+        Some("strings use double quotes: `\"H100\"`"),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_capitalised_true.rule",
+        (1, 31, 1, 35),
+        Some("bools are written in lowercase: `true`"),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_capitalised_false.rule",
+        (1, 27, 1, 32),
+        Some("bools are written in lowercase: `false`"),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_null.rule",
+        (1, 32, 1, 36),
+        Some("there is no null value; a missing value is tested with `is_missing(price)`"),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_none.rule",
+        (1, 30, 1, 34),
+        Some("there is no null value; a present value is tested with `not is_missing(price)`"),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_unquoted_string.rule",
+        (1, 34, 1, 37),
+        Some("`New` names nothing; to compare with the text, quote it: `\"New\"`"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_elif.rule",
+        (2, 5, 2, 9),
+        Some("write `else if` instead of `elif`"),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_rule_without_type.rule",
+        (1, 10, 1, 11),
+        Some(
+            "a rule declares its type: `rule NAME: TYPE = EXPR`, where TYPE is bool, int, float, string or an enum (e.g. `rule big: bool = vram_gb >= 48`)",
+        ),
+    ),
+    case(
+        "E001",
+        "syntax-error",
+        "habit_let_with_type.rule",
+        (1, 11, 1, 12),
+        Some(
+            "a let has no declared type: `let NAME = EXPR`; a rule has one: `rule NAME: TYPE = EXPR`",
+        ),
+    ),
+    case(
+        "E004",
+        "bad-escape",
+        "habit_regex_backslash.rule",
+        (1, 37, 1, 39),
+        Some(
+            r#"for a backslash in the text (as a regex needs), double it: "RTX\\s+\\d+"; the escapes are \" \\ \n \t \r"#,
+        ),
+    ),
+    case(
+        "E101",
+        "unknown-name",
+        "habit_column_of_a_field.rule",
+        (1, 18, 1, 29),
+        Some(
+            "column `mig_capable` is read as field `mig_support` (bool); to read its own values (a count, say), declare `field mig_capable: float from mig_capable`",
+        ),
+    ),
+];
+
+/// Whether a habit's diagnostic carries a fix (an edit that applies its
+/// help as it is): those that need a choice (a type) or more context do not.
+fn has_fix(fixture: &str) -> bool {
+    ![
+        "habit_rule_without_type.rule",
+        "habit_let_with_type.rule",
+        "habit_column_of_a_field.rule",
+    ]
+    .contains(&fixture)
+}
+
+/// The byte offset of a 1-based line and character column in `text`.
+fn offset(text: &str, line: u64, column: u64) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line as usize - 1)
+        .map(str::len)
+        .sum();
+    start
+        + text[start..]
+            .char_indices()
+            .nth(column as usize - 1)
+            .map_or(text.len() - start, |(i, _)| i)
+}
+
+fn habit(fixture: &str) {
+    let case = HABITS
+        .iter()
+        .find(|c| c.fixture == fixture)
+        .unwrap_or_else(|| panic!("no habit case {fixture}"));
+    check_case(case);
+    // The fix, applied, leaves a file that lints clean.
+    let path = format!("{DIR}/{fixture}");
+    let json = lint(&path, &["--format", "json"]);
+    let items = parse_json(&json.stdout);
+    let fix = &items[0]["fix"];
+    assert_eq!(!fix.is_null(), has_fix(fixture), "{fixture}: fix {fix}");
+    if fix.is_null() {
+        return;
+    }
+    let text = std::fs::read_to_string(&path).expect("read the fixture");
+    let n = |k: &str| fix[k].as_u64().unwrap_or(1);
+    let (start, end) = (
+        offset(&text, n("line"), n("column")),
+        offset(&text, n("end_line"), n("end_column")),
+    );
+    let fixed = format!(
+        "{}{}{}",
+        &text[..start],
+        fix["replacement"].as_str().unwrap_or_default(),
+        &text[end..]
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, after) = lint_text(dir.path(), fixture, &fixed);
+    assert_eq!(code, Some(0), "{fixture} fixed:\n{fixed}{after:#?}");
+}
+
+macro_rules! habit_tests {
+    ($($test:ident => $fixture:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                habit($fixture);
+            }
+        )*
+    };
+}
+
+habit_tests! {
+    single_equals_in_a_comparison_says_write_double_equals => "habit_single_equals.rule",
+    double_ampersand_says_write_and => "habit_double_ampersand.rule",
+    double_pipe_says_write_or => "habit_double_pipe.rule",
+    bang_says_write_not => "habit_bang.rule",
+    single_quoted_string_says_use_double_quotes => "habit_single_quotes.rule",
+    capitalised_true_says_write_lowercase => "habit_capitalised_true.rule",
+    capitalised_false_default_says_write_lowercase => "habit_capitalised_false.rule",
+    null_compared_says_use_is_missing => "habit_null.rule",
+    none_compared_says_use_not_is_missing => "habit_none.rule",
+    unquoted_word_compared_with_a_string_says_quote_it => "habit_unquoted_string.rule",
+    elif_says_write_else_if => "habit_elif.rule",
+    rule_without_a_type_shows_the_rule_form => "habit_rule_without_type.rule",
+    let_with_a_type_says_lets_have_none => "habit_let_with_type.rule",
+    regex_escape_in_a_string_says_double_the_backslash => "habit_regex_backslash.rule",
+    column_read_by_a_schema_field_names_that_field => "habit_column_of_a_field.rule",
+}
+
+/// Every habit fixture has its test, and every case its fixture.
+#[test]
+fn every_habit_fixture_has_a_case() {
+    let mut fixtures: Vec<String> = std::fs::read_dir(DIR)
+        .expect("fixtures")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("habit_"))
+        .collect();
+    fixtures.sort();
+    let mut cases: Vec<String> = HABITS.iter().map(|c| c.fixture.to_string()).collect();
+    cases.sort();
+    assert_eq!(fixtures, cases);
 }
 
 /// Codes whose case is not a fixture of [`CASES`], and where it is.

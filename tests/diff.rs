@@ -301,10 +301,6 @@ fn diff_with_a_bad_to_set_is_a_bad_argument_naming_the_to_set() {
             "min_vram_gb=lots",
             "--to-set min_vram_gb=lots: config key `min_vram_gb` expects a float",
         ),
-        (
-            "min_vram=48",
-            "--to-set min_vram=48: unknown config key `min_vram`",
-        ),
         ("min_vram_gb", "--to-set min_vram_gb"),
     ] {
         let (code, stdout, stderr) = diff(&[RULES, CARDS, "--to-set", set]);
@@ -312,6 +308,11 @@ fn diff_with_a_bad_to_set_is_a_bad_argument_naming_the_to_set() {
         assert_eq!(stdout, "", "{set}");
         assert!(stderr.contains(says), "{set}: {stderr}");
     }
+    // A key no layer has is added (issue 10), with a warning when no rule
+    // reads it.
+    let (code, _, stderr) = diff(&[RULES, CARDS, "--to-set", "min_vram=48"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("did you mean `min_vram_gb`"), "{stderr}");
 }
 
 #[test]

@@ -12,6 +12,8 @@ mod csv_reader;
 mod diagnostics;
 mod diff;
 mod evaluate;
+mod habits;
+mod layers;
 mod output;
 mod properties;
 mod semantics;

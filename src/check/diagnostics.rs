@@ -19,7 +19,12 @@ pub(super) fn article(ty: &str) -> String {
 pub(super) fn unknown_name(span: Span, name: &str, help: Option<String>) -> Diagnostic {
     Diagnostic::new(Code::UnknownName, span, format!("unknown name `{name}`"))
         .label("not a field, rule or let")
-        .maybe_help(help.or_else(|| Some("fields come from the row schema (--schema)".into())))
+        .maybe_help(help.or_else(|| {
+            Some(
+                "fields come from the row schema (--schema) or a `field NAME: TYPE from COLUMN` declaration"
+                    .into(),
+            )
+        }))
 }
 
 pub(super) fn ambiguous_variant(span: Span, name: &str, enums: &[&str]) -> Diagnostic {

@@ -111,6 +111,18 @@ impl Checker<'_, '_> {
         if let Some(Type::Enum(want)) = expected {
             return self.unknown_variant(n, e, want, None);
         }
+        if let Some(help) = literal_habit(n, None) {
+            let d = diagnostics::unknown_name(span, n, Some(help));
+            self.error(match bool_word(n) {
+                Some(b) => d.fix(span, b),
+                None => d,
+            });
+            return TExpr::error(span);
+        }
+        if let Some(help) = self.column_hint(n) {
+            self.error(diagnostics::unknown_name(span, n, Some(help)));
+            return TExpr::error(span);
+        }
         let help = self
             .suggest("names", n, |c| {
                 let mut names: Vec<String> = c.by_name.keys().cloned().collect();
@@ -177,6 +189,7 @@ impl Checker<'_, '_> {
                             }
                         });
                     let seg_span = path[i].span;
+                    self.cfg_unknown.insert(segs.join("."));
                     let d = diagnostics::unknown_cfg_key(seg_span, &shown, &self.config.name, help);
                     self.error(d);
                     return TExpr::error(span);
@@ -378,9 +391,72 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// Whether `n` names nothing: no item, field, variant or broken item.
+    fn names_nothing(&self, n: &str) -> bool {
+        !(self.by_name.contains_key(n)
+            || self.schema.slot(n).is_some()
+            || self.variants.contains_key(n)
+            || self.broken.contains(n))
+    }
+
+    /// A comparison with a word that names nothing, where another language
+    /// would read a literal: `x == null` (is_missing), `condition == New`
+    /// (a string written without quotes). `Some` after reporting.
+    fn comparison_habit(&mut self, op: CmpOp, lhs: &Expr, rhs: &Expr) -> Option<TExpr> {
+        let (word, word_span, other) = match (&lhs.kind, &rhs.kind) {
+            (_, ExprKind::Name(n)) if self.names_nothing(n) => (n, rhs.span, lhs),
+            (ExprKind::Name(n), _) if self.names_nothing(n) => (n, lhs.span, rhs),
+            _ => return None,
+        };
+        let other_text = match &other.kind {
+            ExprKind::Name(o) => o.clone(),
+            _ => "x".to_string(),
+        };
+        let negated = op == CmpOp::Ne;
+        let whole = lhs.span.to(rhs.span);
+        let (help, fix) = match literal_habit(word, Some((&other_text, negated))) {
+            // `price == null` is `is_missing(price)`: an edit of the whole
+            // comparison, when the other side is a name (its text).
+            Some(help) if bool_word(word).is_none() => {
+                let fix = (matches!(other.kind, ExprKind::Name(_))
+                    && matches!(op, CmpOp::Eq | CmpOp::Ne))
+                .then(|| {
+                    let not = if negated { "not " } else { "" };
+                    (whole, format!("{not}is_missing({other_text})"))
+                });
+                (help, fix)
+            }
+            Some(help) => (help, bool_word(word).map(|b| (word_span, b.to_string()))),
+            None => {
+                // Typed quietly: a problem on the other side is its own
+                // diagnostic, reported when the comparison is typed below.
+                let before = self.diags.len();
+                let ty = self.expr(other, None).ty;
+                self.diags.truncate(before);
+                if ty != Type::Str {
+                    return None;
+                }
+                let help = format!(
+                    "`{word}` names nothing; to compare with the text, quote it: `\"{word}\"`"
+                );
+                (help, Some((word_span, format!("\"{word}\""))))
+            }
+        };
+        self.expr(other, None);
+        let d = diagnostics::unknown_name(word_span, word, Some(help));
+        self.error(match fix {
+            Some((span, text)) => d.fix(span, text),
+            None => d,
+        });
+        Some(TExpr::error(whole))
+    }
+
     fn comparison(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr, e: &Expr) -> TExpr {
         let span = e.span;
         self.self_comparison(op, op_span, lhs, rhs);
+        if let Some(t) = self.comparison_habit(op, lhs, rhs) {
+            return t;
+        }
         let Some((l, r)) = self.operands(lhs, rhs) else {
             return TExpr::error(span);
         };
@@ -436,6 +512,27 @@ impl Checker<'_, '_> {
 
     fn in_list(&mut self, negated: bool, value: &Expr, list: &[Expr], e: &Expr) -> TExpr {
         let v = self.expr(value, None);
+        // `condition in [New, Used]`: words that name nothing, in a list of
+        // strings, are strings written without quotes.
+        if v.ty == Type::Str {
+            let mut unquoted = false;
+            for x in list {
+                if let ExprKind::Name(n) = &x.kind
+                    && self.names_nothing(n)
+                    && literal_habit(n, None).is_none()
+                {
+                    let help = format!(
+                        "`{n}` names nothing; to compare with the text, quote it: `\"{n}\"`"
+                    );
+                    let d = diagnostics::unknown_name(x.span, n, Some(help));
+                    self.error(d.fix(x.span, format!("\"{n}\"")));
+                    unquoted = true;
+                }
+            }
+            if unquoted {
+                return TExpr::error(e.span);
+            }
+        }
         let hint = matches!(v.ty, Type::Enum(_)).then_some(v.ty);
         let mut items: Vec<TExpr> = list.iter().map(|x| self.expr(x, hint)).collect();
         if v.ty == Type::Error || items.iter().any(|i| i.ty == Type::Error) {
@@ -725,6 +822,39 @@ impl Checker<'_, '_> {
     }
 }
 
+/// `true` or `false` for a capitalised spelling of one (`True`, `FALSE`).
+fn bool_word(word: &str) -> Option<&'static str> {
+    match word {
+        "True" | "TRUE" => Some("true"),
+        "False" | "FALSE" => Some("false"),
+        _ => None,
+    }
+}
+
+/// Help for a word another language reads as a literal (`True`, `null`),
+/// when it names nothing here. `compared`: the other side of an `==` or
+/// `!=` (as written, `x` when not a name) and whether it is `!=`.
+fn literal_habit(word: &str, compared: Option<(&str, bool)>) -> Option<String> {
+    match word {
+        "True" | "TRUE" | "False" | "FALSE" => Some(format!(
+            "bools are written in lowercase: `{}`",
+            bool_word(word).unwrap_or("true")
+        )),
+        "null" | "NULL" | "Null" | "None" | "nil" | "NaN" | "nan" | "undefined" => {
+            Some(match compared {
+                Some((x, false)) => format!(
+                    "there is no null value; a missing value is tested with `is_missing({x})`"
+                ),
+                Some((x, true)) => format!(
+                    "there is no null value; a present value is tested with `not is_missing({x})`"
+                ),
+                None => "there is no null value; test a missing value with `is_missing(x)`, or give the rule a `default`".to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// A number constant as the evaluator's value.
 fn number(c: &Const) -> Option<Val> {
     match c {
@@ -816,6 +946,50 @@ mod tests {
             [Builtin::Matches { regex: 0 }, Builtin::Matches { regex: 1 }]
         );
         assert_eq!(set.program.regexes.len(), 2);
+    }
+
+    fn helps(text: &str) -> Vec<String> {
+        let set = RuleSet::build(
+            &[("t.rule".to_string(), text.to_string())],
+            &Schema::listing(),
+            &QuantizationConfig::default().to_config(),
+        );
+        set.diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.help.as_deref().unwrap_or("")))
+            .collect()
+    }
+
+    /// Regression: `condition in [New, Used]`, `x == null`, `True` said only
+    /// "unknown name" and "fields come from the row schema".
+    #[test]
+    fn words_other_languages_read_as_literals_say_what_to_write() {
+        assert_eq!(
+            helps("rule r: bool = condition in [New, \"Used\"]"),
+            ["E101: `New` names nothing; to compare with the text, quote it: `\"New\"`"]
+        );
+        assert_eq!(
+            helps("rule r: bool = null == tdp_watts"),
+            [
+                "E101: there is no null value; a missing value is tested with `is_missing(tdp_watts)`"
+            ]
+        );
+        assert_eq!(
+            helps("rule r: bool default TRUE = nvlink"),
+            ["E101: bools are written in lowercase: `true`"]
+        );
+        // Compared with a number, a bare word is not taken for a string.
+        assert_eq!(
+            helps("rule r: bool = vram_gb == New"),
+            [
+                "E101: fields come from the row schema (--schema) or a `field NAME: TYPE from COLUMN` declaration"
+            ]
+        );
+        // A declared name is not a habit.
+        assert_eq!(
+            helps("let New = \"New\"\nrule r: bool = condition == New"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

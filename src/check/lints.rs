@@ -5,7 +5,7 @@
 
 use super::Checker;
 use super::ir::{Const, ItemId, TExpr, TKind};
-use crate::diagnostic::{Code, Diagnostic, printable};
+use crate::diagnostic::{Code, Diagnostic, nearest, printable};
 use crate::ops::CmpOp;
 use crate::source::Span;
 use crate::syntax::ast::{ArithOp, Expr};
@@ -164,30 +164,60 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Warn about config keys no rule reads, once the rules read any.
+    /// Warn about config keys no rule reads, once the rules read any: keys
+    /// that a layer the user wrote adds (a key the built-in config has
+    /// serves the shipped rules, so setting it does not warn), pointing at
+    /// the layer that sets it, with the nearest key the rules read.
     pub(super) fn unused_cfg_keys(&mut self) {
-        let Some(file) = self.config_file else { return };
         if self.cfg_used.is_empty() {
             return;
         }
+        let wanted: Vec<&str> = self
+            .cfg_used
+            .iter()
+            .chain(&self.cfg_unknown)
+            .map(String::as_str)
+            .collect();
+        let mut diags = Vec::new();
         for path in self.config.leaf_paths() {
             if self.cfg_used.contains(&path) {
                 continue;
             }
+            let Some(origin) = self.config.origins.get(&path) else {
+                continue;
+            };
+            let declared_by_user = self
+                .config
+                .layers
+                .get(origin.declared_by)
+                .is_some_and(|l| l.from_user);
+            let Some(Some(file)) = self.config_files.get(origin.set_by) else {
+                continue;
+            };
+            if !declared_by_user {
+                continue;
+            }
             let (s, e) = self.config.locate(&path).unwrap_or((0, 0));
-            self.diags.push(
+            let shown = printable(&path);
+            let help = match nearest(&path, wanted.iter().copied()) {
+                Some(near) => format!(
+                    "did you mean `{}`, which the rules read? Otherwise read this key as \
+                     `cfg.{shown}` in a rule, or remove it",
+                    printable(near)
+                ),
+                None => format!("read it as `cfg.{shown}` in a rule, or remove it"),
+            };
+            diags.push(
                 Diagnostic::new(
                     Code::UnusedCfgKey,
-                    Span::new(file, s, e),
-                    format!("config key `{}` is never read", printable(&path)),
+                    Span::new(*file, s, e),
+                    format!("config key `{shown}` is never read"),
                 )
                 .label("no rule reads this")
-                .help(format!(
-                    "read it as `cfg.{}` in a rule, or remove it",
-                    printable(&path)
-                )),
+                .help(help),
             );
         }
+        self.diags.extend(diags);
     }
 
     /// `x == x` and friends: always true or false (or missing).

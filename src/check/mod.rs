@@ -4,6 +4,7 @@
 mod builtins;
 mod diagnostics;
 mod expr;
+pub mod fields;
 pub mod ir;
 mod lints;
 pub mod pattern;
@@ -25,18 +26,19 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Check parsed modules against a row schema and a config. `config_file` is
-/// where the config's text sits in the source map (for unused-key warnings).
+/// Check parsed modules against a row schema and a config. `config_files`
+/// is where each config layer's text sits in the source map, by layer (for
+/// unused-key warnings; `None` for a layer that gets none).
 pub fn check(
     modules: &[(FileId, Module)],
     schema: &Schema,
     config: &Config,
-    config_file: Option<FileId>,
+    config_files: &[Option<FileId>],
 ) -> Checked {
     let mut c = Checker {
         schema,
         config,
-        config_file,
+        config_files,
         diags: Vec::new(),
         enums: Vec::new(),
         enum_by_name: HashMap::new(),
@@ -49,6 +51,7 @@ pub fn check(
             .collect(),
         types: Vec::new(),
         cfg_used: HashSet::new(),
+        cfg_unknown: HashSet::new(),
         regexes: Vec::new(),
         regex_bytes: 0,
         deps: Vec::new(),
@@ -117,7 +120,7 @@ struct RuleDecl<'m> {
 pub(crate) struct Checker<'a, 'm> {
     schema: &'a Schema,
     config: &'a Config,
-    config_file: Option<FileId>,
+    config_files: &'a [Option<FileId>],
     diags: Vec<Diagnostic>,
     enums: Vec<EnumInfo>,
     enum_by_name: HashMap<String, EnumId>,
@@ -129,6 +132,9 @@ pub(crate) struct Checker<'a, 'm> {
     /// Known item types: rules from their declaration, lets once checked.
     types: Vec<Option<Type>>,
     cfg_used: HashSet<String>,
+    /// `cfg.` paths rules read that the config lacks (E102): W404's
+    /// did-you-mean looks among these and `cfg_used`.
+    cfg_unknown: HashSet<String>,
     regexes: Vec<regex_automata::meta::Regex>,
     /// Heap the regexes compiled so far take (see [`pattern::MAX_ALL_REGEX_BYTES`]).
     regex_bytes: usize,
@@ -190,7 +196,8 @@ impl<'a, 'm> Checker<'a, 'm> {
         for (_, m) in modules {
             for item in &m.items {
                 let (name, body, rule) = match &item.kind {
-                    ItemKind::Enum(_) => continue,
+                    // Fields are in the schema already (fields::extend_schema).
+                    ItemKind::Enum(_) | ItemKind::Field(_) => continue,
                     ItemKind::Let(l) => (&l.name, &l.body, None),
                     ItemKind::Rule(r) => {
                         let ty = self.declared_type(&r.ty);
@@ -367,6 +374,11 @@ impl<'a, 'm> Checker<'a, 'm> {
         }
         let index = self.suggestions.get_mut(set)?;
         index.did_you_mean(name, &mut self.suggestion_budget)
+    }
+
+    /// Help for an unknown name that a schema field reads as a column.
+    pub(crate) fn column_hint(&self, name: &str) -> Option<String> {
+        fields::schema_column_hint(name, self.schema)
     }
 
     pub(crate) fn enum_name(&self, id: EnumId) -> &str {

@@ -1,7 +1,7 @@
 //! Command-line arguments, as close to what the user typed as possible.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -87,6 +87,64 @@ pub enum Shell {
     Powershell,
 }
 
+/// `eval mine.rule` (or `diff mine.rule`) gives one path, which clap takes
+/// as the last one, DATA, and says `<RULES>... not provided`: the rules were
+/// given, the data was not. Say which is missing, from what the one path looks like (a CSV or
+/// `-` is the data; anything else is a rule file). Other errors are kept.
+pub fn explain_missing_data(e: clap::Error, color: clap::ColorChoice) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::MissingRequiredArgument {
+        return e;
+    }
+    let missing_rules_only = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::Strings(args)) if args.len() == 1 && args[0].starts_with("<RULES>")
+    );
+    if !missing_rules_only {
+        return e;
+    }
+    // The new error is coloured as `--color` says, as clap's own are.
+    let mut cmd = Cli::command().color(color);
+    // `eval` and `diff` both take `RULES... DATA`.
+    let given = cmd
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches_from(std::env::args_os())
+        .ok()
+        .and_then(|m| {
+            let (name, sub) = m.subcommand()?;
+            let data = sub.try_get_one::<PathBuf>("data").ok()??.clone();
+            ["eval", "diff"]
+                .contains(&name)
+                .then(|| (name.to_string(), data))
+        });
+    let Some((command, given)) = given else {
+        return e;
+    };
+    let is_data = given == Path::new("-")
+        || given.extension().is_some_and(|x| {
+            ["csv", "tsv", "txt"]
+                .iter()
+                .any(|c| x.eq_ignore_ascii_case(c))
+        });
+    let shown = crate::diagnostic::printable(&given.to_string_lossy()).into_owned();
+    let message = if is_data {
+        format!(
+            "no rule files given: `{command}` takes rule files (or folders of them), then the data: `glyphsieve {command} RULES... {shown}`"
+        )
+    } else {
+        format!(
+            "the DATA file is missing: `{command}` takes rule files, then the CSV file to read (`-` for stdin): `glyphsieve {command} {shown} DATA`"
+        )
+    };
+    cmd.build();
+    match cmd.find_subcommand_mut(&command) {
+        Some(eval) => eval.error(ErrorKind::MissingRequiredArgument, message),
+        None => e,
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check rule files and report every problem.
@@ -108,6 +166,12 @@ pub enum Command {
     TagQuantization(TagArgs),
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
+    /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
+    #[command(after_help = "Examples:
+  glyphsieve config
+  glyphsieve config --set min_vram_gb=32 --set model_gb.70b=40
+  glyphsieve config --no-project > glyphsieve.yaml")]
+    Config(ShowConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,12 +192,9 @@ pub struct DiffArgs {
     /// The CSV file (`-` for stdin).
     #[arg(required = true, value_name = "DATA")]
     pub data: PathBuf,
-    /// `--config` and `--set` apply to both sides.
+    /// `--config`, `--schema`, `--set` and the project file apply to both sides.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema), for both sides.
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// The "after" side's rule files or folders (default: RULES; repeatable).
     #[arg(long = "to-rules", value_name = "PATH")]
     pub to_rules: Vec<PathBuf>,
@@ -155,25 +216,37 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Where settings come from, in layers: the built-in defaults, then the
+/// project file (`glyphsieve.yaml`), then each `--config`/`--schema` in
+/// order, then each `--set`. Every command that reads rules has them.
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Config YAML read as `cfg` (default: the built-in resources/quantization_heuristic.yaml).
+    /// Config YAML read as `cfg`, laid over the built-in defaults and the project file (repeatable, later wins).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Override a config key: `--set min_vram_gb=32`, dotted for nesting (repeatable).
+    pub config: Vec<PathBuf>,
+    /// Set a config key, laid over every file: `--set min_vram_gb=32`, dotted for nesting (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Schema YAML whose fields add to or replace the built-in listing schema's, field by field (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+    /// Ignore glyphsieve.yaml (the project file found in this folder or a parent).
+    #[arg(long)]
+    pub no_project: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, value_name = "RULES")]
+    /// Rule files, or folders of .rule files (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -270,20 +343,22 @@ mod tests {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "glyphsieve eval [OPTIONS] [RULES]... <DATA>")]
 pub struct EvalArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    /// Rule files or folders of .rule files, then the CSV file (`-` for stdin). Without rule
+    /// paths, the project file's `rules:` are used.
+    #[arg(required = true, num_args = 1.., value_name = "RULES... DATA")]
+    pub paths: Vec<PathBuf>,
+    /// Rule files, or folders of .rule files: `paths` but the last (see [`EvalArgs::split_paths`]).
+    #[arg(skip)]
     pub rules: Vec<PathBuf>,
-    /// The CSV file (`-` for stdin).
-    #[arg(required = true, value_name = "DATA")]
+    /// The CSV file: the last of `paths`.
+    #[arg(skip)]
     pub data: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Row schema YAML (default: the built-in listing schema).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
     /// Write only these rules' columns (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
@@ -302,6 +377,17 @@ pub struct EvalArgs {
     /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary); default: --format.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
     pub summary_format: Option<Format>,
+}
+
+impl EvalArgs {
+    /// Split the positional paths into RULES and DATA (the last). They are
+    /// one clap argument because RULES may be left out (the project file
+    /// gives them), and clap puts no optional list before a required one.
+    pub fn split_paths(&mut self) {
+        let mut paths = std::mem::take(&mut self.paths);
+        self.data = paths.pop().unwrap_or_default();
+        self.rules = paths;
+    }
 }
 
 #[derive(Debug, Args)]

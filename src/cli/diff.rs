@@ -70,7 +70,14 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
         None => Vec::new(),
     };
 
-    let schema = before.schema.clone();
+    // Each side's schema is its `--schema` plus its rule files' `field`
+    // declarations; one row is read for both programs, so they must agree.
+    if after_set.schema != before_set.schema {
+        return Err(Failure::problem(
+            "the before and after rules declare different fields (`field ...`); diff reads each row once for both sides, so both must declare the same fields",
+        ));
+    }
+    let schema = before_set.schema.clone();
     let fields = fields_read(&columns, &schema).map_err(|e| Failure::problem(e.to_string()))?;
     let out = &args.output;
     let job = Job {
@@ -124,12 +131,16 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
 /// (default: `--config`), the `--set`s, then each `--to-set`. The schema is
 /// the before side's: both programs read one row.
 fn load_after(args: &DiffArgs, before: &Inputs) -> Result<Inputs, Failure> {
+    // `--to-config` takes the place of the `--config` layers; the built-in
+    // defaults and the project file stay under it.
     let config = super::args::ConfigArgs {
-        config: args
-            .to_config
-            .clone()
-            .or_else(|| args.config.config.clone()),
+        config: match &args.to_config {
+            Some(c) => vec![c.clone()],
+            None => args.config.config.clone(),
+        },
         set: args.config.set.clone(),
+        schema: args.config.schema.clone(),
+        no_project: args.config.no_project,
     };
     let rules = if args.to_rules.is_empty() {
         &args.rules
@@ -138,7 +149,6 @@ fn load_after(args: &DiffArgs, before: &Inputs) -> Result<Inputs, Failure> {
     };
     let mut after = Inputs::load(&Sources {
         rules: Rules::Files(rules),
-        schema: None,
         config: &config,
     })
     .map_err(Failure::from)?;
@@ -515,7 +525,7 @@ impl Report<'_> {
             v.join(" ")
         };
         let mut before = paths(&a.rules);
-        if let Some(c) = &a.config.config {
+        for c in &a.config.config {
             let _ = write!(before, " --config {}", c.display());
         }
         for s in &a.config.set {
@@ -526,11 +536,12 @@ impl Report<'_> {
         } else {
             paths(&a.to_rules)
         };
-        match (&a.to_config, &a.config.config) {
-            (Some(c), _) | (None, Some(c)) => {
-                let _ = write!(after, " --config {}", c.display());
-            }
-            (None, None) => {}
+        let configs = match &a.to_config {
+            Some(c) => std::slice::from_ref(c),
+            None => a.config.config.as_slice(),
+        };
+        for c in configs {
+            let _ = write!(after, " --config {}", c.display());
         }
         for s in &a.config.set {
             let _ = write!(after, " --set {s}");

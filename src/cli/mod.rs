@@ -9,8 +9,10 @@ mod diff;
 mod inputs;
 mod lint;
 mod output;
+mod project;
 mod report;
 mod run;
+mod show;
 mod summary;
 mod tools;
 
@@ -50,19 +52,20 @@ impl Exit {
 pub fn main() -> i32 {
     // `--color` is known before clap parses, so that its own errors and
     // help follow it too.
-    let color = color_wanted(std::env::args_os().skip(1));
+    let choice = match color_wanted(std::env::args_os().skip(1)) {
+        Color::Always => clap::ColorChoice::Always,
+        Color::Never => clap::ColorChoice::Never,
+        Color::Auto if no_color() => clap::ColorChoice::Never,
+        Color::Auto => clap::ColorChoice::Auto,
+    };
     let parsed = Cli::command()
-        .color(match color {
-            Color::Always => clap::ColorChoice::Always,
-            Color::Never => clap::ColorChoice::Never,
-            Color::Auto if no_color() => clap::ColorChoice::Never,
-            Color::Auto => clap::ColorChoice::Auto,
-        })
+        .color(choice)
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
+            let e = args::explain_missing_data(e, choice);
             let _ = e.print();
             // `--help` and `--version` print to stdout and are not errors.
             let exit = if e.use_stderr() {
@@ -78,11 +81,19 @@ pub fn main() -> i32 {
         Color::Never => false,
         Color::Auto => !no_color() && std::io::stderr().is_terminal(),
     };
-    let command = match cli.command {
+    let mut command = match cli.command {
         // Tools about glyphsieve itself load no rules, config or schema.
-        Top::Tool(tool) => return exit_code(tools::run(&tool)),
+        Top::Tool(tool) => return exit_code(tools::run(&tool), color),
         Top::Run(command) => command,
     };
+    if let Command::Eval(a) = &mut command {
+        a.split_paths();
+    }
+    if let Command::Eval(a) = &command
+        && let Some(message) = run::missing_data(a)
+    {
+        return exit_code(Err(Failure::usage(message)), color);
+    }
     let loaded = Inputs::load(&sources(&command));
     let outcome = match command {
         // lint reports a load failure itself (as JSON with `--format json`).
@@ -96,8 +107,9 @@ pub fn main() -> i32 {
         Command::Diff(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
+        Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
     };
-    exit_code(outcome)
+    exit_code(outcome, color)
 }
 
 /// no-color.org: `NO_COLOR` turns colour off when it is set and not empty.
@@ -138,30 +150,31 @@ fn sources(command: &Command) -> Sources<'_> {
     match command {
         Command::Lint(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::Eval(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
-            schema: None,
+            config: &a.config,
+        },
+        Command::Config(a) => Sources {
+            rules: Rules::Settings,
             config: &a.config,
         },
         // The before side; `diff` loads the after side itself.
         Command::Diff(a) => Sources {
             rules: Rules::Files(&a.rules),
-            schema: a.schema.as_deref(),
             config: &a.config,
         },
     }
 }
 
 /// The one mapping from a command's outcome to stderr and the exit code.
-fn exit_code(outcome: Result<Exit, Failure>) -> i32 {
+/// `color`: the `error:` of a plain message is red and bold, as clap's is.
+fn exit_code(outcome: Result<Exit, Failure>, color: bool) -> i32 {
     match outcome {
         Ok(exit) => exit.code(),
         Err(e) => {
@@ -169,7 +182,11 @@ fn exit_code(outcome: Result<Exit, Failure>) -> i32 {
                 eprint!("{text}");
             }
             if !e.message.is_empty() {
-                eprintln!("error: {}", e.message);
+                let error = match color {
+                    true => "\u{1b}[1;31merror:\u{1b}[0m",
+                    false => "error:",
+                };
+                eprintln!("{error} {}", e.message);
             }
             e.exit.code()
         }

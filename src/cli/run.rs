@@ -5,6 +5,7 @@ use super::lint::plural;
 use super::output::{self, FileId, OutputError};
 use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
+use crate::check::fields;
 use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
@@ -15,6 +16,21 @@ use std::io::{self, BufWriter, IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+/// `eval mine.rule` (one argument, a rule file or a folder): the data file
+/// is missing, not the rules (clap takes the one argument as DATA, since
+/// RULES may come from the project file).
+pub fn missing_data(args: &EvalArgs) -> Option<String> {
+    let data = &args.data;
+    let rules_like = data.extension().is_some_and(|e| e == "rule") || data.is_dir();
+    (args.rules.is_empty() && rules_like).then(|| {
+        format!(
+            "the DATA file is missing: `{}` is rules; give the CSV file after them: \
+             `glyphsieve eval RULES... DATA`",
+            data.display()
+        )
+    })
+}
+
 pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
     let style = Style::new(args.format, color);
     eval_styled(args, inputs, style).map_err(|f| style.finish(f))
@@ -22,7 +38,7 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
 
 fn eval_styled(args: EvalArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
     let data = args.data;
-    let set = build(&inputs, &args.wheres, style)?;
+    let set = build(&inputs, &args.wheres, Some(&data), style)?;
     let filters = set.filters();
     let all = set.heuristics();
     let mut chosen: Vec<&RuleHeuristic> = Vec::new();
@@ -76,7 +92,7 @@ fn eval_styled(args: EvalArgs, inputs: Inputs, style: Style) -> Result<Exit, Fai
         chosen,
         filters.iter().map(|h| h as &dyn Heuristic).collect(),
         fields,
-        &inputs.schema,
+        &set.schema,
         &set,
         style,
         format.is_some(),
@@ -97,7 +113,7 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
 }
 
 fn tag_quantization_styled(args: TagArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
-    let set = build(&inputs, &[], style)?;
+    let set = build(&inputs, &[], None, style)?;
     let all = set.heuristics();
     let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
@@ -107,7 +123,7 @@ fn tag_quantization_styled(args: TagArgs, inputs: Inputs, style: Style) -> Resul
         chosen,
         Vec::new(),
         fields,
-        &inputs.schema,
+        &set.schema,
         &set,
         style,
         false,
@@ -156,9 +172,18 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
 }
 
 /// Check and compile, with `wheres` as hidden filter rules, or fail with
-/// the rendered diagnostics (exit 1).
-fn build(inputs: &Inputs, wheres: &[String], style: Style) -> Result<RuleSet, Failure> {
-    let set = RuleSet::build_filtered(&inputs.texts, wheres, &inputs.schema, &inputs.config);
+/// the rendered diagnostics (exit 1). `data`: the CSV the rules will read,
+/// whose header can tell what an unknown name was meant to read.
+fn build(
+    inputs: &Inputs,
+    wheres: &[String],
+    data: Option<&Path>,
+    style: Style,
+) -> Result<RuleSet, Failure> {
+    let mut set = RuleSet::build_filtered(&inputs.texts, wheres, &inputs.schema, &inputs.config);
+    if let Some(data) = data {
+        add_header_hints(&mut set, data);
+    }
     let errors: Vec<Diagnostic> = set
         .diagnostics
         .iter()
@@ -193,6 +218,67 @@ fn build(inputs: &Inputs, wheres: &[String], style: Style) -> Result<RuleSet, Fa
         rendered: Some(style.rules(&errors, &set.sources)),
         exit: Exit::Problems,
     })
+}
+
+/// For each unknown name (E101), what the data's header says about it: a
+/// column of that name or near it, and the `field` declaration that reads
+/// it. Reads only the header and the first row (to guess a type), and only
+/// when there is an E101; stdin is never read here (it is read once, later).
+fn add_header_hints(set: &mut RuleSet, data: &Path) {
+    if data == Path::new("-") || !set.diagnostics.iter().any(|d| d.code == Code::UnknownName) {
+        return;
+    }
+    let Some((header, sample)) = read_header(data) else {
+        return;
+    };
+    let mut hints = fields::HeaderHints::new(header, sample);
+    for d in set
+        .diagnostics
+        .iter_mut()
+        .filter(|d| d.code == Code::UnknownName)
+    {
+        let text = &set.sources.get(d.span.file).text;
+        let Some(name) = text.get(d.span.start as usize..d.span.end as usize) else {
+            continue;
+        };
+        if let Some(hint) = hints.hint(name, &set.schema) {
+            d.help = Some(match d.help.take() {
+                // "did you mean" and other specific help stay, after the hint.
+                Some(h) if !h.starts_with("fields come from") && !h.starts_with("column `") => {
+                    format!("{hint}\n{h}")
+                }
+                _ => hint,
+            });
+        }
+    }
+}
+
+/// The header names and the first row of a CSV file (at most its first
+/// MiB is read); `None` when it cannot be read (the run reports that).
+fn read_header(data: &Path) -> Option<(Vec<String>, Vec<String>)> {
+    let file = File::open(data).ok()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file.take(1 << 20));
+    let mut records = reader.byte_records();
+    let text = |r: csv::ByteRecord| -> Vec<String> {
+        r.iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    };
+    let mut header = text(records.next()?.ok()?);
+    if let Some(first) = header.first_mut()
+        && let Some(stripped) = first.strip_prefix('\u{feff}')
+    {
+        *first = stripped.to_string();
+    }
+    let sample = records
+        .next()
+        .and_then(Result::ok)
+        .map(text)
+        .unwrap_or_default();
+    Some((header, sample))
 }
 
 pub(super) fn report_lenient(summary: &Summary) {

@@ -25,6 +25,7 @@ pub enum ItemKind {
     Rule(RuleDef),
     Let(LetDef),
     Enum(EnumDef),
+    Field(FieldDecl),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,18 @@ pub struct LetDef {
 pub struct EnumDef {
     pub name: Ident,
     pub variants: Vec<Ident>,
+}
+
+/// `field NAME: TYPE from COLUMN, ... [nulls ["NA", ...]]`: a field read
+/// from the CSV beyond the schema's. Each column's and marker's `name` is
+/// its text (a string's, unescaped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub columns: Vec<Ident>,
+    /// `None`: the default null markers.
+    pub nulls: Option<Vec<Ident>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

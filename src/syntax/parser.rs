@@ -1,7 +1,9 @@
 //! pest pairs to AST, with syntax diagnostics and the depth limit.
 
 use super::ast::*;
-use super::prescan::{MAX_ITEM_BYTES, MAX_NESTING, declared_names, item_chunks, nesting_overflow};
+use super::prescan::{
+    ITEM_KEYWORDS, MAX_ITEM_BYTES, MAX_NESTING, declared_names, item_chunks, nesting_overflow,
+};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser as _;
@@ -74,7 +76,16 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                     b.file(file_pair, &mut module.items);
                 }
             }
-            Err(e) => broken(&mut diags, syntax_error(file, start, text, &e)),
+            Err(e) => {
+                let mut d = syntax_error(file, start, text, &e);
+                // `eval data.csv rules/`: the CSV was read as rules.
+                if start == 0 && looks_like_csv_header(chunk) {
+                    d.help = Some(
+                        "this looks like a CSV header, not rules: the order is `eval RULES... DATA`".into(),
+                    );
+                }
+                broken(&mut diags, d)
+            }
         }
     }
     (module, diags)
@@ -161,6 +172,10 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         Some(c) => c.len_utf8(),
     };
     let odd = rest.chars().next().and_then(odd_char);
+    // A habit from another language (`&&`, `!x`, `'text'`, `elif`...):
+    // its whole token is the offending text, and the help says what to write.
+    let habit = habit(rest, positives(e));
+    let found_len = habit.as_ref().map_or(found_len, |h| h.len);
     let found = match &rest[..found_len] {
         "" => "end of file".to_string(),
         "\n" | "\r" => "end of line".to_string(),
@@ -185,13 +200,211 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
             format!("expected {expected}"),
         ),
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::Syntax,
         span,
         format!("expected {expected}, found {found}"),
     )
     .label(label)
-    .maybe_help(odd.map(|(_, help)| help.to_string()))
+    .maybe_help(odd.map(|(_, help)| help.to_string()));
+    match habit {
+        Some(Habit {
+            len,
+            help,
+            fix: Some(fix),
+        }) => d.help(help).fix(
+            Span::new(file, pos, pos + len),
+            padded(text, pos, pos + len, &fix),
+        ),
+        Some(h) => d.help(h.help),
+        None => d,
+    }
+}
+
+/// `replacement` for `text[start..end]`, with a space on a side where it
+/// would otherwise run into a name (`a&&b` becomes `a and b`, not `aandb`).
+fn padded(text: &str, start: usize, end: usize, replacement: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let before = word(text[..start].chars().next_back()) && word(replacement.chars().next());
+    let after = word(text[end..].chars().next()) && word(replacement.chars().next_back());
+    format!(
+        "{}{replacement}{}",
+        if before { " " } else { "" },
+        if after { " " } else { "" }
+    )
+}
+
+/// E004 for a string's unknown escapes, one diagnostic per string: the
+/// first escape, the others as notes. Such a string is nearly always a regex
+/// (`"RTX\s+\d+"`), so the help shows it with each backslash doubled.
+fn bad_escape(
+    span: Span,
+    first: char,
+    raw: &str,
+    others: &[(Span, char)],
+    inner: Span,
+) -> Diagnostic {
+    let mut fixed = String::with_capacity(raw.len() + 4);
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        fixed.push(c);
+        if c != '\\' {
+            continue;
+        }
+        match chars.next() {
+            Some(e @ ('n' | 't' | 'r' | '"' | '\\')) => fixed.push(e),
+            Some(e) => {
+                fixed.push('\\');
+                fixed.push(e);
+            }
+            None => {}
+        }
+    }
+    let mut d = Diagnostic::new(
+        Code::BadEscape,
+        span,
+        format!("unknown escape `\\{first}`"),
+    )
+    .label("not an escape")
+    .help(format!(
+        r#"for a backslash in the text (as a regex needs), double it: "{}"; the escapes are \" \\ \n \t \r"#,
+        crate::diagnostic::printable(&fixed)
+    ));
+    for (span, c) in others {
+        d = d.note(*span, format!("`\\{c}` is not an escape either"));
+    }
+    // The fix is the string's text between its quotes, backslashes doubled.
+    d.fix(inner, fixed)
+}
+
+fn positives(e: &pest::error::Error<Rule>) -> &[Rule] {
+    match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    }
+}
+
+/// Text another language would accept where the grammar has something
+/// else: how long it is and what to write instead.
+struct Habit {
+    len: usize,
+    help: String,
+    /// What replaces the habit's text, when that is the whole fix.
+    fix: Option<String>,
+}
+
+/// The habit `rest` (the text from a syntax error on) starts with, if any;
+/// `positives` are what the grammar expected there.
+fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
+    let word_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_len];
+    let habit = |len: usize, help: String, fix: Option<String>| Some(Habit { len, help, fix });
+    // The name after a prefix operator, to show the fix in place.
+    let operand = |skip: usize| {
+        let r = rest[skip..].trim_start();
+        let n = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        if n == 0 { "x" } else { &r[..n] }.to_string()
+    };
+    for (symbol, word) in [("&&", "and"), ("||", "or"), ("&", "and"), ("|", "or")] {
+        if rest.starts_with(symbol) {
+            let help = format!("write `{word}` instead of `{symbol}`");
+            return habit(symbol.len(), help, Some(word.to_string()));
+        }
+    }
+    for (written, meant) in [("=<", "<="), ("=>", ">=")] {
+        if rest.starts_with(written) {
+            let help = format!("write `{meant}` instead of `{written}`");
+            return habit(2, help, Some(meant.to_string()));
+        }
+    }
+    // A word where only a string may stand (`nulls [NA]`): quote it.
+    if word_len > 0 && positives.contains(&Rule::string) && !expression_starts(positives) {
+        let quoted = format!("\"{word}\"");
+        return habit(
+            word_len,
+            format!("write it as a string: `{quoted}`"),
+            Some(quoted),
+        );
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        let x = operand(1);
+        let help = format!("write `not` instead of `!`: `not {x}`");
+        // `!x` becomes `not x`: the space is part of the replacement.
+        let fix = if rest[1..].starts_with(char::is_whitespace) {
+            "not"
+        } else {
+            "not "
+        };
+        return habit(1, help, Some(fix.to_string()));
+    }
+    if rest.starts_with('\'') {
+        // The quoted text, to its closing quote on the same line.
+        let line = rest.split('\n').next().unwrap_or(rest);
+        let Some(close) = line[1..].find('\'') else {
+            return habit(1, "strings use double quotes: `\"...\"`".into(), None);
+        };
+        let inner = line[1..1 + close].replace('"', "\\\"");
+        let quoted = format!("\"{inner}\"");
+        let help = format!(
+            "strings use double quotes: `{}`",
+            crate::diagnostic::printable(&quoted)
+        );
+        return habit(close + 2, help, Some(quoted));
+    }
+    if word == "elif" || word == "elsif" || word == "elseif" {
+        let help = format!("write `else if` instead of `{word}`");
+        return habit(word_len, help, Some("else if".to_string()));
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        if positives.contains(&Rule::colon) {
+            return habit(
+                1,
+                "a rule declares its type: `rule NAME: TYPE = EXPR`, where TYPE is bool, int, float, string or an enum (e.g. `rule big: bool = vram_gb >= 48`)".into(),
+                None,
+            );
+        }
+        if positives.contains(&Rule::cmp_op) {
+            return habit(
+                1,
+                "write `==` to compare; a single `=` only defines a rule or let".into(),
+                Some("==".to_string()),
+            );
+        }
+    }
+    if rest.starts_with(':')
+        && positives.contains(&Rule::assign)
+        && !positives.contains(&Rule::colon)
+    {
+        return habit(
+            1,
+            "a let has no declared type: `let NAME = EXPR`; a rule has one: `rule NAME: TYPE = EXPR`".into(),
+            None,
+        );
+    }
+    None
+}
+
+/// Whether the first line of `text` that is not blank or a comment looks
+/// like a CSV header (separators, and not an item): the data file given
+/// where rules were expected.
+fn looks_like_csv_header(text: &str) -> bool {
+    let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let item = ITEM_KEYWORDS.iter().any(|kw| {
+        line.strip_prefix(kw)
+            .is_some_and(|r| r.starts_with([' ', '\t']))
+    });
+    // Commas, or the tabs and semicolons of TSV and European CSV exports.
+    !item && line.contains([',', '\t', ';'])
 }
 
 /// A character that is invisible, a control, or a look-alike of ASCII
@@ -233,13 +446,16 @@ fn odd_char(c: char) -> Option<(String, &'static str)> {
     Some((format!("U+{:04X} {name}", c as u32), help))
 }
 
-/// Whether `pos` starts a new item (`rule`, `let`, `enum` at a line start).
+/// Whether `pos` starts a new item (`rule`, `let`, `enum`, `field` at a
+/// line start).
 fn chunk_end_at(text: &str, pos: usize) -> bool {
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     line_start == pos
-        && ["rule ", "let ", "enum "]
-            .iter()
-            .any(|k| text[pos..].starts_with(k))
+        && ITEM_KEYWORDS.iter().any(|k| {
+            text[pos..]
+                .strip_prefix(k)
+                .is_some_and(|r| r.starts_with(' '))
+        })
 }
 
 /// The operator an operator pair stands for, read from its grammar rule
@@ -277,9 +493,60 @@ fn describe_expected(positives: &[Rule]) -> String {
             words.push(w);
         }
     };
+    let expr_start = expression_starts(positives);
+    // Only a string may come (a `field`'s `nulls [...]`).
+    if positives.contains(&string) && !expr_start {
+        add("a string");
+    }
+    if expr_start {
+        add("an expression");
+    }
+    for r in positives {
+        match r {
+            name if !expr_start => add("a name"),
+            type_name => add("a type"),
+            default_value | neg_number => add("a literal"),
+            kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in | op_eq | op_ne | op_lt
+            | op_le | op_gt | op_ge | op_add | op_sub | op_mul | op_div | op_rem => {
+                add("an operator")
+            }
+            kw_then => add("`then`"),
+            colon => add("`:`"),
+            assign => add("`=`"),
+            comma => add("`,`"),
+            lparen => add("`(`"),
+            rparen => add("`)`"),
+            lbracket => add("`[`"),
+            rbracket => add("`]`"),
+            lbrace => add("`{`"),
+            rbrace => add("`}`"),
+            file => add("a new item (`rule`, `let`, `enum` or `field`)"),
+            kw_from => add("`from`"),
+            column => add("a column name"),
+            kw_else => add("`else`"),
+            kw_default => add("`default`"),
+            list => add("`[`"),
+            cfg_key => add("a config key"),
+            item | rule_def | let_def | enum_def | field_def | kw_rule | kw_let | kw_enum
+            | kw_field | doc => add("a new item"),
+            EOI => add("end of file"),
+            _ => {}
+        }
+    }
+    match words.len() {
+        0 => "something else".to_string(),
+        1 => words[0].to_string(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+/// Whether pest's expected rules include the start of an expression (a
+/// lone `string` does not count: that is a `field`'s list of null markers).
+fn expression_starts(positives: &[Rule]) -> bool {
+    use Rule::*;
     // After a complete operand, `not` can only begin `not in`: an operator.
     let after_operand = positives.contains(&cmp_op);
-    let expr_start = positives.iter().any(|r| {
+    let starts = |r: &Rule| {
         if *r == kw_not && after_operand {
             return false;
         }
@@ -305,46 +572,8 @@ fn describe_expected(positives: &[Rule]) -> String {
                 | call
                 | if_expr
         )
-    });
-    if expr_start {
-        add("an expression");
-    }
-    for r in positives {
-        match r {
-            name if !expr_start => add("a name"),
-            type_name => add("a type"),
-            default_value | neg_number => add("a literal"),
-            kw_or | kw_and | cmp_op | add_op | mul_op | kw_in | not_in | op_eq | op_ne | op_lt
-            | op_le | op_gt | op_ge | op_add | op_sub | op_mul | op_div | op_rem => {
-                add("an operator")
-            }
-            kw_then => add("`then`"),
-            colon => add("`:`"),
-            assign => add("`=`"),
-            comma => add("`,`"),
-            lparen => add("`(`"),
-            rparen => add("`)`"),
-            lbracket => add("`[`"),
-            rbracket => add("`]`"),
-            lbrace => add("`{`"),
-            rbrace => add("`}`"),
-            file => add("a new item (`rule`, `let` or `enum`)"),
-            kw_else => add("`else`"),
-            kw_default => add("`default`"),
-            list => add("`[`"),
-            cfg_key => add("a config key"),
-            item | rule_def | let_def | enum_def | kw_rule | kw_let | kw_enum | doc => {
-                add("a new item")
-            }
-            EOI => add("end of file"),
-            _ => {}
-        }
-    }
-    match words.len() {
-        0 => "something else".to_string(),
-        1 => words[0].to_string(),
-        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
-    }
+    };
+    positives.iter().any(|r| *r != string && starts(r))
 }
 
 /// An expression and the depth of its tree.
@@ -406,6 +635,7 @@ impl Builder<'_> {
                 Rule::rule_def => kind = Some(ItemKind::Rule(self.rule_def(child))),
                 Rule::let_def => kind = Some(ItemKind::Let(self.let_def(child))),
                 Rule::enum_def => kind = Some(ItemKind::Enum(self.enum_def(child))),
+                Rule::field_def => kind = Some(ItemKind::Field(self.field_def(child))),
                 _ => {}
             }
         }
@@ -506,6 +736,49 @@ impl Builder<'_> {
             name,
             variants: names.collect(),
         }
+    }
+
+    fn field_def(&mut self, p: Pair<Rule>) -> FieldDecl {
+        let mut name = None;
+        let mut ty = None;
+        let mut columns = Vec::new();
+        let mut nulls: Option<Vec<Ident>> = None;
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(child)),
+                Rule::type_name => ty = child.into_inner().next().map(|n| self.ident(n)),
+                Rule::column => {
+                    if let Some(c) = child.into_inner().next() {
+                        columns.push(self.text_ident(c));
+                    }
+                }
+                Rule::kw_nulls => nulls = Some(Vec::new()),
+                Rule::string => {
+                    let marker = self.text_ident(child);
+                    nulls.get_or_insert_with(Vec::new).push(marker);
+                }
+                _ => {}
+            }
+        }
+        FieldDecl {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            ty: ty.unwrap_or_else(|| self.missing_ident()),
+            columns,
+            nulls,
+        }
+    }
+
+    /// A name, or a string's unescaped text, with its span.
+    fn text_ident(&mut self, p: Pair<Rule>) -> Ident {
+        let span = self.span(&p);
+        let name = match p.as_rule() {
+            Rule::string => match self.string(p) {
+                ExprKind::Str(s) => s,
+                _ => String::new(),
+            },
+            _ => p.as_str().to_string(),
+        };
+        Ident { name, span }
     }
 
     fn missing_ident(&self) -> Ident {
@@ -718,6 +991,8 @@ impl Builder<'_> {
         let start = self.base + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
+        // Each unknown escape's span and character.
+        let mut bad: Vec<(Span, char)> = Vec::new();
         let mut chars = raw.char_indices();
         while let Some((i, c)) = chars.next() {
             if c != '\\' {
@@ -732,18 +1007,15 @@ impl Builder<'_> {
                 Some((_, '\\')) => out.push('\\'),
                 Some((_, other)) => {
                     let span = Span::new(self.file, start + i, start + i + 1 + other.len_utf8());
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::BadEscape,
-                            span,
-                            format!("unknown escape `\\{other}`"),
-                        )
-                        .label("not an escape")
-                        .help(r#"the escapes are \" \\ \n \t \r"#),
-                    );
+                    bad.push((span, other));
                 }
                 None => {}
             }
+        }
+        if let Some(&(span, first)) = bad.first() {
+            let inner = Span::new(self.file, start, start + raw.len());
+            self.diags
+                .push(bad_escape(span, first, raw, &bad[1..], inner));
         }
         ExprKind::Str(out)
     }
@@ -971,6 +1243,124 @@ mod tests {
                 d[0].message
             );
             assert!(d[0].help.is_some());
+        }
+    }
+
+    #[test]
+    fn field_declarations_parse_with_columns_and_nulls() {
+        let m = parse_ok(
+            "field mig_instances: int from mig_count, \"MIG Count\" nulls [\"-\", \"n\\\"a\"]\n\
+             field note: string from note\nrule r: bool = mig_instances > 1\n",
+        );
+        assert_eq!(m.items.len(), 3);
+        let ItemKind::Field(f) = &m.items[0].kind else {
+            panic!("not a field: {:?}", m.items[0]);
+        };
+        assert_eq!(f.name.name, "mig_instances");
+        assert_eq!(f.ty.name, "int");
+        let columns: Vec<&str> = f.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(columns, ["mig_count", "MIG Count"]);
+        let nulls: Vec<&str> = f.nulls.iter().flatten().map(|c| c.name.as_str()).collect();
+        assert_eq!(nulls, ["-", "n\"a"]);
+        let ItemKind::Field(g) = &m.items[1].kind else {
+            panic!("not a field");
+        };
+        assert_eq!(g.nulls, None, "no `nulls`: the default markers");
+    }
+
+    /// A broken declaration is one error, and its name counts as declared.
+    #[test]
+    fn a_broken_field_declaration_is_one_error_and_its_name_is_quiet() {
+        let (m, d) = parse(
+            FileId(0),
+            "field count: int from\nrule r: bool = count > 1\n",
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].message, "expected a column name, found `rule`");
+        assert_eq!(m.broken_names, ["count"]);
+        let (_, d) = parse(FileId(0), "field a: int from x nulls [NA]\n");
+        assert_eq!(d[0].message, "expected a string or `]`, found `NA`");
+        assert_eq!(d[0].help.as_deref(), Some("write it as a string: `\"NA\"`"));
+    }
+
+    /// A fix never glues a word to a name: `a&&b` becomes `a and b`.
+    #[test]
+    fn fixes_keep_words_apart() {
+        for (text, replacement) in [
+            ("rule r: bool = a&&b", " and "),
+            ("rule r: bool = a && b", "and"),
+            ("rule r: bool = !a", "not "),
+            ("rule r: bool = (! a)", "not"),
+            ("rule r: bool = x=<1", "<="),
+        ] {
+            let (_, d) = parse(FileId(0), text);
+            let fix = d[0].fix.as_ref().expect("a fix");
+            assert_eq!(fix.replacement, replacement, "{text}");
+        }
+    }
+
+    /// Regression: a CSV given as the rules (`eval data.csv rules/`) said
+    /// only "expected a new item", not that the arguments are swapped.
+    #[test]
+    fn a_csv_header_where_rules_were_expected_says_the_order() {
+        for text in ["model,vram_gb\nA100,80\n", "# export\nmodel\tvram_gb\n"] {
+            let (_, d) = parse(FileId(0), text);
+            assert_eq!(d.len(), 1, "{text:?}");
+            assert_eq!(
+                d[0].help.as_deref(),
+                Some("this looks like a CSV header, not rules: the order is `eval RULES... DATA`")
+            );
+        }
+        // A rule with commas that does not parse is not taken for a CSV.
+        let (_, d) = parse(FileId(0), "rule r: int = max(1, 2) +\n");
+        assert_eq!(d[0].help, None);
+    }
+
+    /// Regression: `&&`, `||`, `!x`, `'text'`, `elif`, `=<` got "expected
+    /// ..." and no word on what to write instead.
+    #[test]
+    fn habits_of_other_languages_say_what_to_write() {
+        for (text, found, help) in [
+            (
+                "rule r: bool = a && b",
+                "`&&`",
+                "write `and` instead of `&&`",
+            ),
+            (
+                "rule r: bool = a || b",
+                "`||`",
+                "write `or` instead of `||`",
+            ),
+            ("rule r: bool = a & b", "`&`", "write `and` instead of `&`"),
+            (
+                "rule r: bool = !a",
+                "`!`",
+                "write `not` instead of `!`: `not a`",
+            ),
+            (
+                "rule r: bool = m == 'x\"y'",
+                "`'x\"y'`",
+                "strings use double quotes: `\"x\\\"y\"`",
+            ),
+            (
+                "rule r: int = if a then 1 elif b then 2 else 3",
+                "`elif`",
+                "write `else if` instead of `elif`",
+            ),
+            (
+                "rule r: bool = a =< 1",
+                "`=<`",
+                "write `<=` instead of `=<`",
+            ),
+        ] {
+            let (_, d) = parse(FileId(0), text);
+            assert_eq!(d.len(), 1, "{text}: {d:?}");
+            assert!(
+                d[0].message.ends_with(&format!("found {found}")),
+                "{text}: {}",
+                d[0].message
+            );
+            assert_eq!(d[0].help.as_deref(), Some(help), "{text}");
         }
     }
 

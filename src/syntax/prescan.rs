@@ -14,7 +14,7 @@ pub const MAX_NESTING: usize = 64;
 pub const MAX_ITEM_BYTES: usize = 256 << 10;
 
 /// Byte ranges of the items in `text`: a new item starts at a line that
-/// begins (in column 1) with `rule`, `let` or `enum`, together with the `##`
+/// begins (in column 1) with `rule`, `let`, `enum` or `field`, together with the `##`
 /// doc lines right above it. Strings cannot span lines and those keywords
 /// cannot occur inside an expression, so the split never cuts an item.
 pub fn item_chunks(text: &str) -> Vec<(usize, usize)> {
@@ -45,8 +45,11 @@ pub fn item_chunks(text: &str) -> Vec<(usize, usize)> {
     chunks
 }
 
+/// The words that begin an item in column 1.
+pub const ITEM_KEYWORDS: [&str; 4] = ["rule", "let", "enum", "field"];
+
 fn starts_item(line: &str) -> bool {
-    ["rule", "let", "enum"].iter().any(|kw| {
+    ITEM_KEYWORDS.iter().any(|kw| {
         line.strip_prefix(kw)
             .is_some_and(|rest| rest.starts_with([' ', '\t']))
     })
@@ -62,7 +65,7 @@ pub fn declared_names(chunk: &str) -> Vec<String> {
             .collect()
     };
     let Some((kw, rest)) = chunk.lines().find_map(|line| {
-        ["rule", "let", "enum"].iter().find_map(|kw| {
+        ITEM_KEYWORDS.iter().find_map(|kw| {
             line.strip_prefix(kw)
                 .filter(|r| r.starts_with([' ', '\t']))
                 .map(|r| (*kw, r))

@@ -19,9 +19,14 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 /// A command running the built `glyphsieve` binary from the crate root.
+/// Project files (`glyphsieve.yaml`) are ignored, so a stray one in a parent
+/// folder cannot change a test; tests of project files remove the variable
+/// and run in a temporary folder.
 pub fn glyphsieve() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("glyphsieve").expect("binary builds");
-    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("GLYPHSIEVE_NO_PROJECT", "1");
     cmd
 }
 
