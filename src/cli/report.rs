@@ -138,7 +138,9 @@ impl Problem {
                 Some(file),
                 Some(1),
                 "the header",
-                Some("rename the column, or add its name to the field's `columns` in the schema"),
+                Some(
+                    "rename the column, or add its name to the field's `columns` in a --schema file",
+                ),
                 Exit::Problems,
             ),
             DataError::OutputExists { file, .. } | DataError::DuplicateColumn { file, .. } => (
