@@ -608,3 +608,82 @@ fn explain_reads_fields_the_rules_declare() {
         "model,vram_gb,qty,in_stock,in_stock_why\nA,24,n/a,,stock missing\nB,48,3,true,all of 2 conditions hold\n"
     );
 }
+
+/// `--where` picks the rows to explain as eval's `--where` keeps them: the
+/// first `--limit` rows where it is true, in file order, after any `--row`.
+#[test]
+fn explain_where_picks_the_first_rows_where_it_holds_up_to_the_limit() {
+    let flagged = stdout_of(&[
+        "eval",
+        "rules/",
+        "examples/listings.csv",
+        "--where",
+        "quantization_capable",
+        "--columns",
+        "model",
+        "--only",
+        "quantization_capable",
+    ]);
+    assert!(flagged.lines().count() > 3, "{flagged}");
+    let items = json_of(&[
+        "explain",
+        "rules/",
+        "examples/listings.csv",
+        "--where",
+        "quantization_capable",
+        "--rule",
+        "quantization_capable",
+        "--limit",
+        "2",
+        "--row",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let rows: Vec<(u64, bool)> = items
+        .iter()
+        .map(|i| {
+            let row = i["row"].as_u64().expect("a row number");
+            (row, i["value"].as_bool().expect("a bool value"))
+        })
+        .collect();
+    // Row 2 (the H100 PCIe, not flagged) first, as asked; then two flagged rows.
+    assert_eq!(rows.len(), 3, "{items:?}");
+    assert_eq!(rows[0], (2, false));
+    assert!(rows[1..].iter().all(|&(_, v)| v), "{rows:?}");
+    assert!(rows[1].0 < rows[2].0, "file order: {rows:?}");
+}
+
+#[test]
+fn explain_where_that_matches_no_row_says_so() {
+    let out = glyphsieve()
+        .args(["explain", "rules/", "examples/listings.csv"])
+        .args(["--where", "vram_gb > 100000"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(stderr.contains("no data row matches --where"), "{stderr}");
+    assert!(out.get_output().stdout.is_empty());
+}
+
+#[test]
+fn explain_where_that_is_not_bool_is_a_located_error() {
+    let err = failure(
+        &[
+            "explain",
+            "rules/",
+            "examples/listings.csv",
+            "--where",
+            "vram_gb + 1",
+        ],
+        1,
+    );
+    assert!(err.contains("--where:1:1"), "{err}");
+    assert!(err.contains("expects a bool, found a float"), "{err}");
+}
+
+#[test]
+fn explain_needs_a_row_or_a_where() {
+    let err = failure(&["explain", "rules/", "examples/listings.csv"], 2);
+    assert!(err.contains("--row <N>"), "{err}");
+}

@@ -6,6 +6,7 @@ mod api;
 mod architecture;
 mod cli;
 mod config;
+mod conventions;
 mod csv_input;
 mod csv_reader;
 mod diagnostics;

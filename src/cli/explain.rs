@@ -10,8 +10,11 @@ use crate::data::pipeline::DataError;
 use crate::data::reader::{Batch, BatchReader, ReadError};
 use crate::diagnostic::{did_you_mean, elide_list};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, human, json};
+use crate::heuristic::{Heuristic, RuleHeuristic};
+use crate::schema::Schema;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Stack of the thread that explains: the tracer recurses over the
 /// expression tree, as the checker does (see `RuleSet::build`).
@@ -47,7 +50,12 @@ fn explain_here(
             "--row 0: rows are numbered from 1, the first row after the header",
         ));
     }
-    let set = build(inputs, &[], Some(&args.data), color)?;
+    let set = build(
+        inputs,
+        &args.wheres,
+        Some(&args.data),
+        super::report::Style::new(args.format, color),
+    )?;
     let Some(compiled) = set.compiled.clone() else {
         return Err(Failure::problem("the rules have errors"));
     };
@@ -99,34 +107,49 @@ fn explain_here(
                 .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?,
         )
     };
-    let (header, records) = read_rows(input, &input_name, &wanted, last, args.max_record_bytes)?;
+    let filters = set.filters();
+    let pick = Pick {
+        wanted: &wanted,
+        last,
+        filters: &filters,
+        filter_slots: compiled.fields_read_by(filters.iter().map(|h| h.item())),
+        schema: &set.schema,
+        limit: if filters.is_empty() { 0 } else { args.limit },
+    };
+    let (header, records) = read_rows(input, &input_name, &pick, args.max_record_bytes)?;
     let slots = compiled.fields_read_by(rules.iter().map(|id| id.0));
     // The rule set's schema: the listing schema with the rules' field declarations.
-    let reads = Reads::new(&set.schema, &header, &slots).map_err(|(field, wanted)| {
-        Failure::problem(
-            DataError::MissingColumn {
-                file: input_name.clone(),
-                field,
-                wanted,
-                present: elide_list(&header, 20),
-            }
-            .to_string(),
-        )
-    })?;
+    let reads = Reads::new(&set.schema, &header, &slots)
+        .map_err(|(field, wanted)| missing_column(&input_name, field, wanted, &header))?;
     let origin = CfgOrigin {
         config: &inputs.config,
         sets: &args.config.set,
     };
     let mut human_out = String::new();
     let mut json_out = Vec::new();
-    // In the order asked for (a row asked twice is explained once).
+    if !filters.is_empty() && !records.iter().any(|r| r.picked) {
+        let matched = "no data row matches --where";
+        if args.rows.is_empty() {
+            eprintln!("{input_name}: {matched}");
+        } else {
+            eprintln!("{input_name}: {matched}; explaining the --row rows only");
+        }
+    }
+    // The --row rows in the order asked for (a row asked twice is explained
+    // once), then the rows --where picked, in file order.
+    let picked = records.iter().filter(|r| r.picked).map(|r| r.record.row);
+    let order: Vec<u64> = args.rows.iter().copied().chain(picked).collect();
     let mut shown = Vec::new();
-    for &n in &args.rows {
+    for &n in &order {
         if shown.contains(&n) {
             continue;
         }
         shown.push(n);
-        let Some(record) = records.iter().find(|r| r.row == n) else {
+        let Some(record) = records
+            .iter()
+            .find(|r| r.record.row == n)
+            .map(|r| &r.record)
+        else {
             continue;
         };
         if record.cells.len() != header.len() {
@@ -171,19 +194,41 @@ fn explain_here(
     Ok(Exit::Ok)
 }
 
-/// Stream the CSV up to data row `last`, keeping the header and the rows
-/// in `wanted`. A row past the end is an error saying how many there are.
+/// Which rows `read_rows` keeps: the `--row` rows (`wanted`, sorted, the
+/// largest `last`), and up to `limit` rows where every `--where` filter is
+/// true (none when `limit` is 0).
+struct Pick<'a> {
+    wanted: &'a [u64],
+    last: u64,
+    filters: &'a [RuleHeuristic],
+    /// The schema slots the filters read.
+    filter_slots: Vec<usize>,
+    schema: &'a Arc<Schema>,
+    limit: u64,
+}
+
+/// A record kept, and whether `--where` picked it (else `--row` asked for it).
+struct Kept {
+    record: Record,
+    picked: bool,
+}
+
+/// Stream the CSV until the last `--row` row and the `--where` limit are
+/// both reached, keeping the header and the rows picked. A `--row` past the
+/// end is an error saying how many rows there are.
 fn read_rows(
     input: Box<dyn Read>,
     input_name: &str,
-    wanted: &[u64],
-    last: u64,
+    pick: &Pick,
     max_record_bytes: usize,
-) -> Result<(Vec<String>, Vec<Record>), Failure> {
+) -> Result<(Vec<String>, Vec<Kept>), Failure> {
     let mut reader = BatchReader::new(input).max_record_bytes(max_record_bytes);
     let mut batch = Batch::default();
     let mut header: Option<Vec<String>> = None;
+    // The filters' fields, mapped to columns once the header is read.
+    let mut filter_reads: Option<Reads> = None;
     let mut seen: u64 = 0;
+    let mut picked: u64 = 0;
     let mut records = Vec::new();
     'read: loop {
         let more = reader
@@ -204,18 +249,49 @@ fn read_rows(
                 {
                     *first = stripped.to_string();
                 }
+                if pick.limit > 0 {
+                    let reads = Reads::new(pick.schema, &names, &pick.filter_slots).map_err(
+                        |(field, wanted)| missing_column(input_name, field, wanted, &names),
+                    )?;
+                    filter_reads = Some(reads);
+                }
                 header = Some(names);
                 continue;
             }
             seen += 1;
-            if wanted.binary_search(&seen).is_ok() {
-                records.push(Record {
-                    cells: fields.iter().map(<[u8]>::to_vec).collect(),
-                    row: seen,
-                    line: batch.line(i),
+            let record = || Record {
+                cells: fields.iter().map(<[u8]>::to_vec).collect(),
+                row: seen,
+                line: batch.line(i),
+            };
+            let asked = pick.wanted.binary_search(&seen).is_ok();
+            let mut matched = false;
+            if let Some(reads) = &filter_reads
+                && picked < pick.limit
+            {
+                let (row, _) = reads.row(&record());
+                matched = true;
+                for f in pick.filters {
+                    match f.evaluate(&row) {
+                        Ok(crate::eval::Value::Bool(true)) => {}
+                        Ok(_) => matched = false,
+                        Err(e) => {
+                            return Err(Failure::problem(format!(
+                                "{input_name}:{}: --where: {e}",
+                                batch.line(i)
+                            )));
+                        }
+                    }
+                }
+                picked += u64::from(matched);
+            }
+            if asked || matched {
+                records.push(Kept {
+                    record: record(),
+                    picked: matched && !asked,
                 });
             }
-            if seen >= last {
+            if seen >= pick.last && picked >= pick.limit {
                 break 'read;
             }
         }
@@ -228,8 +304,9 @@ fn read_rows(
             .to_string(),
         ));
     };
-    if seen < last {
-        let past: Vec<String> = wanted
+    if seen < pick.last {
+        let past: Vec<String> = pick
+            .wanted
             .iter()
             .filter(|&&r| r > seen)
             .map(u64::to_string)
@@ -241,6 +318,19 @@ fn read_rows(
         )));
     }
     Ok((header, records))
+}
+
+/// A field the rules (or `--where`) read has no column in the header.
+fn missing_column(input_name: &str, field: String, wanted: String, header: &[String]) -> Failure {
+    Failure::problem(
+        DataError::MissingColumn {
+            file: input_name.to_string(),
+            field,
+            wanted,
+            present: elide_list(header, 20),
+        }
+        .to_string(),
+    )
 }
 
 fn read_failure(e: ReadError, file: &str) -> Failure {
