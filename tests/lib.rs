@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod csv_input;
 mod csv_reader;
+mod datalint;
 mod diagnostics;
 mod diff;
 mod evaluate;
