@@ -441,3 +441,25 @@ fn lint_statistics_counts_diagnostics_per_code() {
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("--statistics"), "{}", bad.stderr);
 }
+
+/// Only the fields the rules read are parsed, as `eval` parses them: a
+/// let no rule uses may read a column the data does not have.
+#[test]
+fn let_no_rule_uses_may_read_a_column_the_data_lacks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(
+        dir.path(),
+        "u.rule",
+        "field shipping: float from ship\nlet spare = shipping > 1\nrule big: bool = vram_gb >= 48\n",
+    );
+    let out = run(&[
+        "lint",
+        &rules,
+        "--data",
+        "examples/listings.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(codes(&json(&out.stdout)), ["W403"]);
+}

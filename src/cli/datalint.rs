@@ -68,7 +68,15 @@ pub struct DataReport {
 /// compiled (no errors); the user's schema files that declare null markers
 /// are added to its sources, so the warnings can point into them.
 pub fn data_lints(set: &mut RuleSet, inputs: &Inputs, data: &Path) -> Result<DataReport, Failure> {
-    let uses = collect_uses(set);
+    let mut uses = collect_uses(set);
+    // Only the fields the rules read, directly or through lets, are parsed
+    // (as `eval` parses them): a let no rule uses may read a column the
+    // data does not have.
+    let read: Vec<usize> = match &set.compiled {
+        Some(c) => c.fields_read_by(set.program.outputs.iter().map(|o| o.0)),
+        None => Vec::new(),
+    };
+    uses.reads.retain(|slot, _| read.contains(slot));
     let markers = collect_markers(set, inputs, &uses);
     let heuristics = set.heuristics();
     let outputs: Vec<(String, OutputType)> = heuristics
