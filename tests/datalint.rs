@@ -463,3 +463,32 @@ fn let_no_rule_uses_may_read_a_column_the_data_lacks() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(codes(&json(&out.stdout)), ["W403"]);
 }
+
+/// `contains(model, "sxm")` where the data writes `SXM`: W502 too, with
+/// the spelling found in the cells.
+#[test]
+fn contains_with_a_lowercase_part_the_data_capitalises_is_w502() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(
+        dir.path(),
+        "c.rule",
+        "rule sxm: bool = contains(model, \"sxm\") or vram_gb >= 48\n\
+         rule amd: bool = starts_with(model, \"AMD\") or vram_gb >= 48\n",
+    );
+    let out = run(&[
+        "lint",
+        &rules,
+        "--data",
+        "examples/listings.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let items = json(&out.stdout);
+    assert_eq!(codes(&items), ["W502"], "`AMD` occurs as written");
+    assert_eq!(
+        items[0]["message"],
+        "\"sxm\" never occurs in field `model` (as a part of a value), but `SXM` does (4 rows)"
+    );
+    assert_eq!(items[0]["fix"]["replacement"], "\"SXM\"");
+}

@@ -9,9 +9,10 @@
 
 use super::Failure;
 use super::inputs::Inputs;
+use crate::check::ir::Builtin;
 use crate::check::ir::{Const, TExpr, TKind};
 use crate::data::pipeline::{Job, Summary, run};
-use crate::data::profile::{FieldProfile, ProfileSpec, fold};
+use crate::data::profile::{FieldProfile, Literal, Match, ProfileSpec, fold};
 use crate::diagnostic::{Code, Diagnostic, printable};
 use crate::heuristic::{Heuristic, OutputType};
 use crate::ops::CmpOp;
@@ -26,7 +27,7 @@ use std::path::Path;
 /// A string field compared with a literal: `condition == "new"`.
 struct StrUse {
     slot: usize,
-    literal: String,
+    literal: Literal,
     span: Span,
     item: String,
 }
@@ -226,6 +227,13 @@ fn string_of(e: &TExpr) -> Option<&str> {
     }
 }
 
+fn equal(s: &str) -> Literal {
+    Literal {
+        text: s.to_string(),
+        how: Match::Equal,
+    }
+}
+
 /// `a op b` read as `b op' a`.
 fn turned(op: CmpOp) -> CmpOp {
     match op {
@@ -261,11 +269,33 @@ fn walk(e: &TExpr, item: &str, uses: &mut Uses) {
                 {
                     uses.strings.push(StrUse {
                         slot,
-                        literal: s.to_string(),
+                        literal: equal(s),
                         span: c.span,
                         item: item.to_string(),
                     });
                 }
+            }
+        }
+        TKind::Call { func, args } if args.len() == 2 => {
+            let how = match func {
+                Builtin::Contains => Some(Match::Contains),
+                Builtin::StartsWith => Some(Match::StartsWith),
+                Builtin::EndsWith => Some(Match::EndsWith),
+                _ => None,
+            };
+            // `""` is in every cell: nothing to say about it.
+            if let (Some(how), Some(slot), Some(s)) = (how, field_of(&args[0]), string_of(&args[1]))
+                && !s.is_empty()
+            {
+                uses.strings.push(StrUse {
+                    slot,
+                    literal: Literal {
+                        text: s.to_string(),
+                        how,
+                    },
+                    span: args[1].span,
+                    item: item.to_string(),
+                });
             }
         }
         TKind::In { value, list, .. } => {
@@ -274,7 +304,7 @@ fn walk(e: &TExpr, item: &str, uses: &mut Uses) {
                     if let Some(s) = string_of(c) {
                         uses.strings.push(StrUse {
                             slot,
-                            literal: s.to_string(),
+                            literal: equal(s),
                             span: c.span,
                             item: item.to_string(),
                         });
@@ -522,20 +552,31 @@ fn literal_variant(set: &RuleSet, s: &StrUse, p: &FieldProfile, k: usize) -> Opt
     };
     let shown = printable(best);
     let replacement = literal_text(best);
-    debug_assert_eq!(fold(best), fold(&s.literal));
+    let (text, how) = (&s.literal.text, s.literal.how);
+    debug_assert!(how != Match::Equal || fold(best) == fold(text));
+    let place = match how {
+        Match::Equal => "",
+        Match::Contains => " (as a part of a value)",
+        Match::StartsWith => " (at the start of a value)",
+        Match::EndsWith => " (at the end of a value)",
+    };
+    let case = match how {
+        Match::Equal => "case and spaces count",
+        _ => "case counts",
+    };
     Some(
         Diagnostic::new(
             Code::LiteralNotInData,
             s.span,
             format!(
-                "{} never occurs in field `{field}`, but `{shown}` does ({n} row{}{more})",
-                literal_text(&s.literal),
+                "{} never occurs in field `{field}`{place}, but `{shown}` does ({n} row{}{more})",
+                literal_text(text),
                 plural(*n)
             ),
         )
         .label(format!("0 rows; compared in {}", s.item))
         .help(format!(
-            "did you mean `{}`? Strings compare exactly: case and spaces count",
+            "did you mean `{}`? Strings compare exactly: {case}",
             printable(&replacement)
         ))
         .fix(s.span, replacement),

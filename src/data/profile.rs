@@ -18,10 +18,31 @@ pub const MAX_VARIANTS: usize = 8;
 pub struct ProfileSpec {
     /// The field's schema slot; it must be among the fields the job reads.
     pub slot: usize,
-    /// String literals the rules compare the field with.
-    pub literals: Vec<String>,
+    /// String literals the rules compare the field with, and how.
+    pub literals: Vec<Literal>,
     /// Null markers whose occurrences are counted, one by one.
     pub markers: Vec<String>,
+}
+
+/// How a string literal is compared with a field's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// `==`, `!=`, `in`: the whole cell; a near spelling differs in ASCII
+    /// case or spaces.
+    Equal,
+    /// `contains(field, "x")`: anywhere in the cell; a near spelling differs in ASCII case.
+    Contains,
+    /// `starts_with(field, "x")`.
+    StartsWith,
+    /// `ends_with(field, "x")`.
+    EndsWith,
+}
+
+/// A string literal a field is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal {
+    pub text: String,
+    pub how: Match,
 }
 
 /// How often a literal occurs in a column, and its near spellings.
@@ -55,7 +76,9 @@ pub struct FieldProfile {
 pub(super) struct Prepared {
     ty: FieldType,
     col: usize,
-    literals: Vec<(String, String)>,
+    /// Each literal, its [`fold`]ed form (for `Equal`) or its ASCII
+    /// lowercase form (for the others).
+    literals: Vec<(Literal, String)>,
     markers: Vec<Nulls>,
 }
 
@@ -85,7 +108,17 @@ pub(super) fn prepare(
                 Prepared {
                     ty,
                     col,
-                    literals: spec.literals.iter().map(|l| (l.clone(), fold(l))).collect(),
+                    literals: spec
+                        .literals
+                        .iter()
+                        .map(|l| {
+                            let near = match l.how {
+                                Match::Equal => fold(&l.text),
+                                _ => l.text.to_ascii_lowercase(),
+                            };
+                            (l.clone(), near)
+                        })
+                        .collect(),
                     markers: spec
                         .markers
                         .iter()
@@ -131,15 +164,7 @@ pub(super) fn count(
             Ok(Cell::Text) => {
                 profile.present += 1;
                 if !p.literals.is_empty() {
-                    let text = String::from_utf8_lossy(cell);
-                    let folded = fold(&text);
-                    for ((lit, lit_folded), c) in p.literals.iter().zip(&mut profile.literals) {
-                        if text == lit.as_str() {
-                            c.exact += 1;
-                        } else if folded == *lit_folded {
-                            c.add_variant(&text);
-                        }
-                    }
+                    count_literals(cell, &p.literals, &mut profile.literals);
                 }
             }
         }
@@ -147,6 +172,44 @@ pub(super) fn count(
             if matches!(parse_cell(p.ty, m, cell), Ok(Cell::Missing)) {
                 *n += 1;
             }
+        }
+    }
+}
+
+/// Count a string cell against each literal: an occurrence as compared,
+/// or a near spelling (the cell's text that nearly matches).
+fn count_literals(cell: &[u8], literals: &[(Literal, String)], counts: &mut [LiteralCount]) {
+    let text = String::from_utf8_lossy(cell);
+    let mut folded: Option<String> = None;
+    let mut lower: Option<String> = None;
+    for ((lit, near), c) in literals.iter().zip(counts) {
+        let t = lit.text.as_str();
+        let exact = match lit.how {
+            Match::Equal => text == t,
+            Match::Contains => text.contains(t),
+            Match::StartsWith => text.starts_with(t),
+            Match::EndsWith => text.ends_with(t),
+        };
+        if exact {
+            c.exact += 1;
+            continue;
+        }
+        if lit.how == Match::Equal {
+            if *folded.get_or_insert_with(|| fold(&text)) == *near {
+                c.add_variant(&text);
+            }
+            continue;
+        }
+        // ASCII lowercasing keeps byte offsets, so the place found in the
+        // lowered text is the near spelling's place in the cell.
+        let l = lower.get_or_insert_with(|| text.to_ascii_lowercase());
+        let at = match lit.how {
+            Match::Contains => l.find(near.as_str()),
+            Match::StartsWith => l.starts_with(near.as_str()).then_some(0),
+            _ => l.ends_with(near.as_str()).then(|| l.len() - near.len()),
+        };
+        if let Some(spelled) = at.and_then(|i| text.get(i..i + near.len())) {
+            c.add_variant(spelled);
         }
     }
 }
@@ -228,5 +291,34 @@ mod tests {
         assert_eq!(ab.exact, 2);
         assert_eq!(ab.others, 4, "NEW did not fit");
         assert_eq!(fold(" Brand  New "), "brandnew");
+    }
+
+    #[test]
+    fn substring_literals_find_their_spelling_in_the_cell() {
+        let lit = |text: &str, how| {
+            let l = Literal {
+                text: text.to_string(),
+                how,
+            };
+            let near = match how {
+                Match::Equal => fold(text),
+                _ => text.to_ascii_lowercase(),
+            };
+            (l, near)
+        };
+        let lits = [
+            lit("sxm", Match::Contains),
+            lit("nvidia", Match::StartsWith),
+            lit("gb", Match::EndsWith),
+            lit("new", Match::Equal),
+        ];
+        let mut counts = vec![LiteralCount::default(); lits.len()];
+        count_literals(b"NVIDIA H100 SXM5 80GB", &lits, &mut counts);
+        count_literals(b"nvidia a2 16gb", &lits, &mut counts);
+        assert_eq!(counts[0].variants, [("SXM".to_string(), 1)]);
+        assert_eq!((counts[1].exact, counts[1].variants.len()), (1, 1));
+        assert_eq!(counts[1].variants[0].0, "NVIDIA");
+        assert_eq!((counts[2].exact, &counts[2].variants[0].0[..]), (1, "GB"));
+        assert_eq!(counts[3], LiteralCount::default());
     }
 }
