@@ -552,6 +552,9 @@ fn literal_variant(set: &RuleSet, s: &StrUse, p: &FieldProfile, k: usize) -> Opt
     };
     let shown = printable(best);
     let replacement = literal_text(best);
+    // A control character the language has no escape for cannot be
+    // written in a literal: then there is no edit to offer.
+    let writable = !replacement.chars().any(char::is_control);
     let (text, how) = (&s.literal.text, s.literal.how);
     debug_assert!(how != Match::Equal || fold(best) == fold(text));
     let place = match how {
@@ -564,23 +567,24 @@ fn literal_variant(set: &RuleSet, s: &StrUse, p: &FieldProfile, k: usize) -> Opt
         Match::Equal => "case and spaces count",
         _ => "case counts",
     };
-    Some(
-        Diagnostic::new(
-            Code::LiteralNotInData,
-            s.span,
-            format!(
-                "{} never occurs in field `{field}`{place}, but `{shown}` does ({n} row{}{more})",
-                literal_text(text),
-                plural(*n)
-            ),
-        )
-        .label(format!("0 rows; compared in {}", s.item))
-        .help(format!(
-            "did you mean `{}`? Strings compare exactly: {case}",
-            printable(&replacement)
-        ))
-        .fix(s.span, replacement),
+    let d = Diagnostic::new(
+        Code::LiteralNotInData,
+        s.span,
+        format!(
+            "{} never occurs in field `{field}`{place}, but `{shown}` does ({n} row{}{more})",
+            printable(&literal_text(text)),
+            plural(*n)
+        ),
     )
+    .label(format!("0 rows; compared in {}", s.item))
+    .help(format!(
+        "did you mean `{}`? Strings compare exactly: {case}",
+        printable(&replacement)
+    ));
+    Some(match writable {
+        true => d.fix(s.span, replacement),
+        false => d,
+    })
 }
 
 /// W504: a comparison with a constant that no row's value is on both
@@ -608,7 +612,10 @@ fn threshold(set: &RuleSet, n: &NumUse, p: &FieldProfile) -> Option<Diagnostic> 
         _ => return None,
     };
     let field = &set.schema.field(n.slot).name;
-    let text = printable(set.sources.get(n.span.file).slice(n.span)).into_owned();
+    // A comparison written over lines reads as one line in the message.
+    let written = set.sources.get(n.span.file).slice(n.span);
+    let written: Vec<&str> = written.split_whitespace().collect();
+    let text = printable(&written.join(" ")).into_owned();
     let value = float_text(n.value);
     let range = format!(
         "`{field}` ranges from {} to {}",
@@ -659,7 +666,7 @@ fn unused_marker(set: &RuleSet, m: &MarkerUse, rows: u64) -> Diagnostic {
         m.span,
         format!(
             "null marker {} of field `{field}` never occurs in the data ({rows} row{})",
-            literal_text(&m.marker),
+            printable(&literal_text(&m.marker)),
             plural(rows)
         ),
     )
