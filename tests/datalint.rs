@@ -492,3 +492,33 @@ fn contains_with_a_lowercase_part_the_data_capitalises_is_w502() {
     );
     assert_eq!(items[0]["fix"]["replacement"], "\"SXM\"");
 }
+
+/// A threshold every row with a value passes: W504 says it is true on
+/// every such row (the rule still varies through its other operand).
+#[test]
+fn threshold_every_row_passes_is_w504_always_true() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(
+        dir.path(),
+        "t.rule",
+        "rule fits: bool = slots <= 8 and condition == \"New\"\n",
+    );
+    let out = run(&[
+        "lint",
+        &rules,
+        "--data",
+        "examples/listings.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let items = json(&out.stdout);
+    assert_eq!(codes(&items), ["W504"]);
+    let message = items[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "`slots <= 8` is true on every row with a value on the data: `slots` ranges from 0 to "
+        ),
+        "{message}"
+    );
+}
