@@ -206,7 +206,7 @@ fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> Json {
         .iter()
         .map(|def| {
             let docs = docs_anchor(def.id, def.name, def.severity);
-            json!({
+            let mut rule = json!({
                 "id": def.id,
                 "name": def.name,
                 "shortDescription": { "text": def.summary },
@@ -217,7 +217,14 @@ fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> Json {
                 },
                 "defaultConfiguration": { "level": level(def.severity) },
                 "properties": { "documentation": docs },
-            })
+            });
+            // An absolute link needs the crate's `repository` (Cargo.toml);
+            // without one the docs are named by their path in the repository.
+            let repo = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+            if repo.starts_with("https://") {
+                rule["helpUri"] = json!(format!("{repo}/blob/HEAD/{docs}"));
+            }
+            rule
         })
         .collect();
     let results: Vec<Json> = diags
