@@ -9,6 +9,7 @@ mod config;
 mod conventions;
 mod csv_input;
 mod csv_reader;
+mod datalint;
 mod diagnostics;
 mod diff;
 mod evaluate;

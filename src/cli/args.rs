@@ -285,9 +285,15 @@ pub struct LintArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format: human, json, sarif (SARIF 2.1.0) or github (workflow annotations).
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+    /// Also evaluate the rules over this CSV file (`-` for stdin) and warn where the data disagrees with them (W501-W505).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Print how many diagnostics each code has instead of the diagnostics (human or json).
+    #[arg(long)]
+    pub statistics: bool,
     /// Treat warnings as errors: `--deny warnings`.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
@@ -451,6 +457,17 @@ pub struct TagArgs {
 pub enum Format {
     Human,
     Json,
+}
+
+/// `lint --format`: the two of every command, and the CI formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, one run (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=...::...`).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

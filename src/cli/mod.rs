@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod datalint;
 mod diff;
 mod explain;
 mod inputs;
