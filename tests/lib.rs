@@ -17,6 +17,7 @@ mod habits;
 mod layers;
 mod output;
 mod properties;
+mod ruletest;
 mod semantics;
 mod shape;
 mod summary;

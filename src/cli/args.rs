@@ -153,6 +153,12 @@ pub enum Command {
   glyphsieve lint rules/power.rule --format json
   glyphsieve lint rules/ --deny warnings --set min_vram_gb=32")]
     Lint(LintArgs),
+    /// Run the `test` items of rule files: each test's row through the rules, its `expect`s checked.
+    #[command(after_help = "Examples:
+  glyphsieve test rules/
+  glyphsieve test rules/ --coverage
+  glyphsieve test rules/ --coverage-data examples/listings.csv --format json")]
+    Test(TestArgs),
     /// Evaluate rules over a CSV file, adding one column per rule.
     #[command(after_help = "Examples:
   glyphsieve eval rules/ examples/listings.csv -o tagged.csv
@@ -291,6 +297,27 @@ pub struct LintArgs {
     /// Treat warnings as errors: `--deny warnings`.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule files, or folders of .rule files, with their `test` items (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format: `human` (one line per test, as `cargo test`), or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also report condition coverage over the tests: per rule, which conditions were true, false and missing.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Also report condition coverage over the rows of this CSV file (`-` for stdin), streamed.
+    #[arg(long, value_name = "FILE")]
+    pub coverage_data: Option<PathBuf>,
+    /// Longest record read from --coverage-data, e.g. `64MiB` (at most 1GiB).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]

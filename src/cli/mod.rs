@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod coverage;
 mod diff;
 mod explain;
 mod inputs;
@@ -12,6 +13,7 @@ mod lint;
 mod output;
 mod project;
 mod report;
+mod ruletest;
 mod run;
 mod show;
 mod summary;
@@ -115,6 +117,9 @@ pub fn main() -> i32 {
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
+        Command::Test(a) => loaded
+            .map_err(|f| report::Style::new(a.format, color).load(f))
+            .and_then(|inputs| ruletest::test(a, inputs, color, stdout_color)),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
@@ -175,6 +180,10 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         Command::Explain(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
+        Command::Test(a) => Sources {
             rules: Rules::Files(&a.rules),
             config: &a.config,
         },

@@ -522,13 +522,15 @@ fn describe_expected(positives: &[Rule]) -> String {
             rbrace => add("`}`"),
             file => add("a new item (`rule`, `let`, `enum` or `field`)"),
             kw_from => add("`from`"),
+            kw_expect => add("`expect`"),
+            test_value => add("a literal"),
             column => add("a column name"),
             kw_else => add("`else`"),
             kw_default => add("`default`"),
             list => add("`[`"),
             cfg_key => add("a config key"),
-            item | rule_def | let_def | enum_def | field_def | kw_rule | kw_let | kw_enum
-            | kw_field | doc => add("a new item"),
+            item | rule_def | let_def | enum_def | field_def | test_def | kw_rule | kw_let
+            | kw_enum | kw_field | kw_test | doc => add("a new item"),
             EOI => add("end of file"),
             _ => {}
         }
@@ -636,6 +638,7 @@ impl Builder<'_> {
                 Rule::let_def => kind = Some(ItemKind::Let(self.let_def(child))),
                 Rule::enum_def => kind = Some(ItemKind::Enum(self.enum_def(child))),
                 Rule::field_def => kind = Some(ItemKind::Field(self.field_def(child))),
+                Rule::test_def => kind = Some(ItemKind::Test(self.test_def(child))),
                 _ => {}
             }
         }
@@ -765,6 +768,58 @@ impl Builder<'_> {
             ty: ty.unwrap_or_else(|| self.missing_ident()),
             columns,
             nulls,
+        }
+    }
+
+    fn test_def(&mut self, p: Pair<Rule>) -> TestDef {
+        let mut name = None;
+        let mut fields = Vec::new();
+        let mut overrides = Vec::new();
+        let mut expects = Vec::new();
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::string => name = Some(self.text_ident(child)),
+                Rule::binding => {
+                    let mut inner = child.into_inner();
+                    let field = inner.next().map(|n| self.ident(n));
+                    let value = inner.find(|c| c.as_rule() == Rule::test_value);
+                    if let (Some(name), Some(v)) = (field, value) {
+                        let value = self.test_value(v);
+                        fields.push(TestField { name, value });
+                    }
+                }
+                Rule::cfg_set => {
+                    let mut inner = child.into_inner();
+                    let path = inner.next();
+                    let value = inner.find(|c| c.as_rule() == Rule::test_value);
+                    if let (Some(path), Some(v)) = (path, value) {
+                        let span = self.span(&path);
+                        let key = path
+                            .into_inner()
+                            .filter(|k| k.as_rule() == Rule::cfg_key)
+                            .map(|k| self.ident(k))
+                            .collect();
+                        let value = self.test_value(v);
+                        overrides.push(CfgOverride { key, span, value });
+                    }
+                }
+                Rule::expr => expects.push(self.expr(child).0),
+                _ => {}
+            }
+        }
+        TestDef {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            fields,
+            overrides,
+            expects,
+        }
+    }
+
+    /// A test's literal value (a negative number is one literal, as a default is).
+    fn test_value(&mut self, p: Pair<Rule>) -> Expr {
+        match p.into_inner().next() {
+            Some(v) => self.default_value(v),
+            None => self.error_expr(),
         }
     }
 
