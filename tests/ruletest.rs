@@ -253,3 +253,26 @@ fn coverage_data_missing_column_is_an_error() {
         "{err}"
     );
 }
+
+/// The README's `glyphsieve test rules/` example is the binary's real output.
+#[test]
+fn readme_test_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).expect("README");
+    let start = "$ glyphsieve test rules/\n";
+    let from = readme.find(start).expect("the example in the README") + start.len();
+    let len = readme[from..].find("```").expect("the block's end");
+    let (_, out, _) = run(&["test", "rules/"]);
+    assert_eq!(&readme[from..from + len], out);
+}
+
+/// The coverage excerpt in docs/language.md is the start of the real report.
+#[test]
+fn language_doc_coverage_example_is_the_real_output() {
+    let doc =
+        std::fs::read_to_string(crate::support::root().join("docs/language.md")).expect("doc");
+    let start = "coverage over the tests";
+    let from = doc.find(start).expect("the example in the doc");
+    let len = doc[from..].find("```").expect("the block's end");
+    let (_, out, _) = run(&["test", "rules/", "--coverage"]);
+    assert!(out.contains(&doc[from..from + len]), "{out}");
+}

@@ -522,6 +522,7 @@ fn describe_expected(positives: &[Rule]) -> String {
             rbrace => add("`}`"),
             file => add("a new item (`rule`, `let`, `enum` or `field`)"),
             kw_from => add("`from`"),
+            kw_with => add("`with`"),
             kw_expect => add("`expect`"),
             test_value => add("a literal"),
             column => add("a column name"),
@@ -1137,6 +1138,51 @@ mod tests {
         let (m, d) = parse(FileId(0), text);
         assert!(d.is_empty(), "unexpected diagnostics: {d:?}");
         m
+    }
+
+    /// A `test` item: its name unescaped, fields with literal values (a
+    /// negative number folded), `with cfg.` overrides, and every `expect`.
+    #[test]
+    fn test_item_parses_fields_overrides_and_expects() {
+        let m = parse_ok(
+            "## doc\ntest \"a \\\"b\\\"\" {\n  vram_gb = 80, price = -1.5, model = \"x\",\n} with cfg.model_gb.7b = 4, cfg.require_mig = false expect a == 1 expect not b\nrule a: int = 1\n",
+        );
+        assert_eq!(m.items.len(), 2);
+        assert_eq!(m.items[0].doc, ["doc"]);
+        let ItemKind::Test(t) = &m.items[0].kind else {
+            panic!("not a test: {:?}", m.items[0].kind);
+        };
+        assert_eq!(t.name.name, "a \"b\"");
+        let fields: Vec<(&str, &ExprKind)> = t
+            .fields
+            .iter()
+            .map(|f| (f.name.name.as_str(), &f.value.kind))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("vram_gb", &ExprKind::Int(80)),
+                ("price", &ExprKind::Float(-1.5)),
+                ("model", &ExprKind::Str("x".into()))
+            ]
+        );
+        let keys: Vec<Vec<&str>> = t
+            .overrides
+            .iter()
+            .map(|o| o.key.iter().map(|k| k.name.as_str()).collect())
+            .collect();
+        assert_eq!(keys, [vec!["model_gb", "7b"], vec!["require_mig"]]);
+        assert_eq!(t.overrides[1].value.kind, ExprKind::Bool(false));
+        assert_eq!(t.expects.len(), 2);
+    }
+
+    /// A test needs an `expect`: without one it is a syntax error.
+    #[test]
+    fn test_item_without_expect_is_a_syntax_error() {
+        let (_, d) = parse(FileId(0), "test \"t\" { vram_gb = 1 }\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, Code::Syntax);
+        assert!(d[0].message.contains("`expect`"), "{}", d[0].message);
     }
 
     fn body(text: &str) -> Expr {
