@@ -6,6 +6,7 @@
 
 mod args;
 mod diff;
+mod fmt;
 mod inputs;
 mod lint;
 mod output;
@@ -75,6 +76,10 @@ pub fn main() -> i32 {
     {
         return exit_code(Err(Failure::usage(message)));
     }
+    // fmt reads rule text only: no config, schema or project file.
+    if let Command::Fmt(a) = &cli.command {
+        return exit_code(fmt::fmt(a, color));
+    }
     let loaded = Inputs::load(&sources(&cli.command));
     let outcome = match cli.command {
         // lint reports a load failure itself (as JSON with `--format json`).
@@ -89,9 +94,17 @@ pub fn main() -> i32 {
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
+        Command::Fmt(_) => Ok(Exit::Ok),
     };
     exit_code(outcome)
 }
+
+static NO_CONFIG: args::ConfigArgs = args::ConfigArgs {
+    config: Vec::new(),
+    set: Vec::new(),
+    schema: Vec::new(),
+    no_project: true,
+};
 
 /// Where each command's inputs come from.
 fn sources(command: &Command) -> Sources<'_> {
@@ -107,6 +120,11 @@ fn sources(command: &Command) -> Sources<'_> {
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
             config: &a.config,
+        },
+        // Never loaded (fmt reads rule text only): nothing to name.
+        Command::Fmt(_) => Sources {
+            rules: Rules::Files(&[]),
+            config: &NO_CONFIG,
         },
         Command::Config(a) => Sources {
             rules: Rules::Settings,
