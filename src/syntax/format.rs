@@ -507,7 +507,6 @@ impl<'a> Formatter<'a> {
         let units = self.units();
         let ranges = self.item_ranges();
         let item_starts: Vec<usize> = ranges.iter().map(|r| r.0).collect();
-        let last_end = ranges.last().map(|r| r.1);
         let toks = self.toks.clone();
         for (i, t) in toks.iter().enumerate() {
             // An item's docs are the item's; any other doc line (one the
@@ -530,21 +529,25 @@ impl<'a> Formatter<'a> {
                 .iter()
                 .find(|n| n.kind != Tok::Comment)
                 .copied();
-            // After the last item: the file's tail.
-            if (dangling && last_end.is_none_or(|e| t.start > e))
-                || last_end.is_none_or(|e| own_line && t.start > e)
-            {
-                self.tail.push(comment);
+            // A line of its own outside every item leads the next item (a
+            // doc line the parser left dangling too); after the last item,
+            // it is the file's tail.
+            let inside = ranges.iter().any(|&(s, e)| s <= t.start && t.start < e);
+            if own_line && !inside {
+                match item_starts.iter().find(|&&s| s > t.start) {
+                    Some(&s) => self.leading.entry(s).or_default().push(comment),
+                    None => self.tail.push(comment),
+                }
                 continue;
             }
-            if let Some(n) = next
-                && own_line
-                && item_starts.contains(&n.start)
+            let mut anchor = self.anchor(&units, t, own_line, next);
+            // One comment can end a line: a second one after the same unit
+            // (`a # x` then `, # y`) leads what follows instead.
+            if let Anchor::Trail(p) = anchor
+                && self.trailing.contains_key(&p)
             {
-                self.leading.entry(n.start).or_default().push(comment);
-                continue;
+                anchor = self.anchor(&units, t, true, next);
             }
-            let anchor = self.anchor(&units, t, own_line, next);
             match anchor {
                 Anchor::Lead(p) => self.leading.entry(p).or_default().push(comment),
                 Anchor::Trail(p) => self.trailing.entry(p).or_default().push(comment),
@@ -634,17 +637,20 @@ impl<'a> Formatter<'a> {
                     out.push(String::new());
                 }
             }
-            for d in &item.doc {
-                out.push(if d.is_empty() {
-                    "##".to_string()
-                } else {
-                    format!("## {d}")
-                });
-            }
+            // A comment between the docs and the keyword would part them
+            // (the docs would document nothing): it goes above the docs.
             let kw = self.def_start(start);
             for c in self.take_leading(kw) {
                 out.push(c.text);
             }
+            // Doc lines as written (the parser reads `##x` and `## x` alike).
+            let docs: Vec<String> = self
+                .toks
+                .iter()
+                .filter(|t| t.kind == Tok::Doc && start <= t.start && t.start < kw)
+                .map(|t| self.text(t.start, t.end).trim_end().to_string())
+                .collect();
+            out.extend(docs);
             let mut lines = self.item(item, end);
             push_trailing(&mut lines, trail);
             out.extend(lines);
