@@ -11,6 +11,7 @@ mod csv_reader;
 mod diagnostics;
 mod diff;
 mod evaluate;
+mod fmt;
 mod habits;
 mod layers;
 mod output;
