@@ -68,7 +68,7 @@ fn fmt_breaks_long_lists_and_calls_with_trailing_commas() {
 #[test]
 fn fmt_keeps_written_parentheses_and_adds_only_needed_ones() {
     insta::assert_snapshot!(before_after(
-        "rule a: bool = (vram_gb >= 24) and ((mig_support))\nrule b: int = (1 + 2) * 3 - (4 - 5)\nrule c: int = -(if mig_support then 1 else 2) + 1\nrule d: bool = not (mig_support or false)\n"
+        "rule a: bool = (vram_gb >= 24) and ((mig_support))\nrule b: int = (1 + 2) * 3 - (4 - 5)\nrule c: int = -(if mig_support then 1 else 2) + 1\nrule d: bool = not (mig_support or false)\nrule e: int = - -x - -1\n"
     ));
 }
 

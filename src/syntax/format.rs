@@ -122,7 +122,10 @@ fn lex(text: &str) -> Vec<Token> {
             }
             _ => {
                 // One character (a BOM or any other UTF-8 sequence whole).
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                i += text
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(1, char::len_utf8);
                 Tok::Other
             }
         };
@@ -825,7 +828,12 @@ impl<'a> Formatter<'a> {
             | ExprKind::Error => self.text(s, end).to_string(),
             ExprKind::Unary { op, operand, .. } => match op {
                 UnaryOp::Not => format!("not {}", self.flat(operand, operand_ctx(3))?),
-                UnaryOp::Neg => format!("-{}", self.flat(operand, operand_ctx(7))?),
+                UnaryOp::Neg => {
+                    let x = self.flat(operand, operand_ctx(7))?;
+                    // `- -x`, not `--x`, which reads as a decrement.
+                    let gap = if x.starts_with('-') { " " } else { "" };
+                    format!("-{gap}{x}")
+                }
             },
             ExprKind::Binary { op, lhs, rhs, .. } => {
                 let (l, r) = binary_ctx(*op);
@@ -1003,7 +1011,10 @@ impl<'a> Formatter<'a> {
                     UnaryOp::Neg => ("-", operand_ctx(7)),
                 };
                 let mut lines = vec![text.to_string()];
-                let sub = self.expr(operand, ctx, indent, col + text.len());
+                let sub = self.expr(operand, ctx, indent, col + text.len() + 1);
+                if text == "-" && sub.first().is_some_and(|s| s.starts_with('-')) {
+                    lines[0].push(' ');
+                }
                 append(&mut lines, sub);
                 lines
             }
