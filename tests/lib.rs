@@ -13,6 +13,7 @@ mod diagnostics;
 mod diff;
 mod evaluate;
 mod explain;
+mod fmt;
 mod habits;
 mod layers;
 mod output;

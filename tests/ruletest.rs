@@ -184,7 +184,7 @@ fn coverage_names_uncovered_conditions_and_boundaries() {
         "{out}"
     );
     assert!(
-        out.contains("rules/power.rule:17:30 `slots <= 2`: true 0, false 0, missing 6"),
+        out.contains("rules/power.rule:16:53 `slots <= 2`: true 0, false 0, missing 6"),
         "{out}"
     );
     insta::assert_snapshot!("ruletest_coverage_human", out);
@@ -275,4 +275,40 @@ fn language_doc_coverage_example_is_the_real_output() {
     let len = doc[from..].find("```").expect("the block's end");
     let (_, out, _) = run(&["test", "rules/", "--coverage"]);
     assert!(out.contains(&doc[from..from + len]), "{out}");
+}
+
+/// `glyphsieve fmt` lays out test items (fields flat or one per line,
+/// clauses after the `}` or each on its own line), keeps every comment,
+/// and is idempotent.
+#[test]
+fn fmt_lays_out_test_items_and_keeps_their_comments() {
+    let text = "rule roomy: bool = vram_gb >= cfg.min_vram_gb and tdp_watts <= cfg.max_tdp_watts\n\
+                # lead comment\n\
+                test \"x\"   {  vram_gb=80, # after vram\n  # before tdp\n  tdp_watts = - 5 } with cfg.min_vram_gb=48 expect roomy == false # trailing\n\
+                \x20 # before second\n  expect (not roomy or tdp_watts <= 300 or vram_gb >= 1000000 or tdp_watts >= 1000000 or vram_gb <= 3)\n\
+                test \"short\" {vram_gb=1} expect not roomy\n\
+                test \"empty\" {} expect true\n";
+    let once = glyphsieve()
+        .args(["fmt", "-"])
+        .write_stdin(text)
+        .output()
+        .expect("runs");
+    assert_eq!(once.status.code(), Some(0));
+    let once = String::from_utf8(once.stdout).expect("utf-8");
+    for comment in [
+        "# lead comment",
+        "# after vram",
+        "# before tdp",
+        "# trailing",
+        "# before second",
+    ] {
+        assert!(once.contains(comment), "{comment} lost:\n{once}");
+    }
+    let twice = glyphsieve()
+        .args(["fmt", "-"])
+        .write_stdin(once.clone())
+        .output()
+        .expect("runs");
+    assert_eq!(String::from_utf8_lossy(&twice.stdout), once);
+    insta::assert_snapshot!("ruletest_fmt_test_items", once);
 }

@@ -172,6 +172,11 @@ pub enum Command {
     TagQuantization(TagArgs),
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
+    /// Rewrite .rule files in place in the canonical layout (`-`: stdin to stdout).
+    #[command(after_help = "Examples:
+  glyphsieve fmt --check rules/
+  glyphsieve fmt --diff rules/power.rule")]
+    Fmt(FmtArgs),
     /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
     #[command(after_help = "Examples:
   glyphsieve config
@@ -257,6 +262,23 @@ pub struct DiffArgs {
     // `-o FILE` writes the changed rows (see `after_help`).
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Files with a syntax error are left untouched and their errors printed (exit 1). \
+--check and --diff write nothing and exit 1 when a file would change."
+)]
+pub struct FmtArgs {
+    /// Rule files, or folders of .rule files; `-` formats stdin to stdout.
+    #[arg(required = true, num_args = 1.., value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// List the files that are not formatted (nothing is written).
+    #[arg(long)]
+    pub check: bool,
+    /// Print a unified diff of what would change (nothing is written).
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

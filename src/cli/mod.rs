@@ -8,6 +8,7 @@ mod args;
 mod coverage;
 mod diff;
 mod explain;
+mod fmt;
 mod inputs;
 mod lint;
 mod output;
@@ -97,6 +98,10 @@ pub fn main() -> i32 {
     {
         return exit_code(Err(Failure::usage(message)), color);
     }
+    // fmt reads rule text only: no config, schema or project file.
+    if let Command::Fmt(a) = &command {
+        return exit_code(fmt::fmt(a, color), color);
+    }
     // explain draws its report on stdout: coloured when stdout is a terminal.
     let stdout_color = match cli.color {
         Color::Always => true,
@@ -123,6 +128,7 @@ pub fn main() -> i32 {
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
+        Command::Fmt(_) => Ok(Exit::Ok),
     };
     exit_code(outcome, color)
 }
@@ -160,6 +166,13 @@ fn color_wanted(mut args: impl Iterator<Item = std::ffi::OsString>) -> Color {
     wanted
 }
 
+static NO_CONFIG: args::ConfigArgs = args::ConfigArgs {
+    config: Vec::new(),
+    set: Vec::new(),
+    schema: Vec::new(),
+    no_project: true,
+};
+
 /// Where each command's inputs come from.
 fn sources(command: &Command) -> Sources<'_> {
     match command {
@@ -174,6 +187,11 @@ fn sources(command: &Command) -> Sources<'_> {
         Command::TagQuantization(a) => Sources {
             rules: Rules::Quantization,
             config: &a.config,
+        },
+        // Never loaded (fmt reads rule text only): nothing to name.
+        Command::Fmt(_) => Sources {
+            rules: Rules::Files(&[]),
+            config: &NO_CONFIG,
         },
         Command::Config(a) => Sources {
             rules: Rules::Settings,
