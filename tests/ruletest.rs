@@ -312,3 +312,48 @@ fn fmt_lays_out_test_items_and_keeps_their_comments() {
     assert_eq!(String::from_utf8_lossy(&twice.stdout), once);
     insta::assert_snapshot!("ruletest_fmt_test_items", once);
 }
+
+/// An `expect` that is not a bool is E202 at its span, worded for an expect.
+#[test]
+fn expect_that_is_not_a_bool_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = dir.path().join("q.rule");
+    std::fs::write(&rule, "test \"t\" { vram_gb = 80 } expect vram_gb + 1\n").expect("write");
+    let (code, out, err) = run(&["test", path(&rule)]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("E202(number-as-bool)"), "{err}");
+    assert!(
+        err.contains("`expect`, which must be true on the test's row, expects a bool"),
+        "{err}"
+    );
+    assert!(err.contains("q.rule:1:34]"), "{err}");
+    assert!(err.contains("no test was run"), "{err}");
+}
+
+/// Rule files without tests: nothing to run is not a failure.
+#[test]
+fn rules_without_tests_run_zero_tests() {
+    let (code, out, _) = run(&["test", "rules/power.rule"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("running 0 tests\n"), "{out}");
+    assert!(
+        out.ends_with("test result: ok. 0 passed, 0 failed\n"),
+        "{out}"
+    );
+}
+
+/// An expect whose evaluation overflows fails the test with the error, no panic.
+#[test]
+fn expect_that_overflows_fails_its_test_with_the_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = dir.path().join("q.rule");
+    std::fs::write(
+        &rule,
+        "rule big: int = slots * 9223372036854775807\ntest \"t\" { slots = 2 } expect big > 0\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(&["test", path(&rule)]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("test t ... FAILED"), "{out}");
+    assert!(out.contains("overflow"), "{out}");
+}

@@ -75,7 +75,11 @@ fn test_here(
     out_color: bool,
 ) -> Result<Exit, Failure> {
     let style = super::report::Style::new(args.format, color);
-    let set = build(inputs, &[], None, style)?;
+    let set = build(inputs, &[], None, style).map_err(|mut f| {
+        // The rules' errors stop every test: say that, not what eval says.
+        f.message = f.message.replace("nothing was written", "no test was run");
+        f
+    })?;
     let mut cov = (args.coverage || args.coverage_data.is_some()).then(Coverage::default);
     let mut outcomes = Vec::new();
     for (t, def) in set.tests.iter().enumerate() {
