@@ -26,6 +26,8 @@ enum Mark {
     Taken,
     /// An ordered comparison's two sides were equal.
     AtThreshold,
+    /// An `in` list's element equalled the value.
+    Matched,
 }
 
 /// Outcome counts, by the span of the condition (spans are the same in a
@@ -131,6 +133,16 @@ impl Coverage {
                     self.mark(e.span, Mark::AtThreshold);
                 }
             }
+            TKind::In { .. } => {
+                if let Some((value, list)) = n.children.split_first()
+                    && let Some(hit) = list.iter().find(|c| {
+                        crate::explain::compare_values(value.val(), c.val())
+                            == Some(std::cmp::Ordering::Equal)
+                    })
+                {
+                    self.mark(hit.expr.span, Mark::Matched);
+                }
+            }
             TKind::Call {
                 func: Builtin::Coalesce,
                 ..
@@ -156,6 +168,10 @@ impl Coverage {
 struct Cond {
     span: Span,
     kind: CondKind,
+    /// Where the operator of a comparison or `in` is (the text between
+    /// its operands): its label is drawn there, as explain draws it, so
+    /// it does not cover the labels of the parts inside it.
+    gap: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +180,8 @@ enum CondKind {
     Bool { branch: bool },
     /// A `coalesce` argument.
     Argument,
+    /// An element of an `in` list.
+    Element,
     /// An ordered comparison with a constant: the constant as shown.
     Threshold { value: String },
 }
@@ -173,9 +191,20 @@ fn conditions(e: &TExpr, condition: bool, branch: bool, program: &Program, out: 
         return;
     }
     if e.ty == Type::Bool && (condition || is_decision(e)) {
+        let gap = match &e.kind {
+            TKind::Cmp { lhs, rhs, .. } => Some((lhs.span.end, rhs.span.start)),
+            TKind::In { value, list, .. } => Some((
+                value.span.end,
+                list.first().map_or(e.span.end, |x| x.span.start),
+            )),
+            _ => None,
+        };
         out.push(Cond {
             span: e.span,
             kind: CondKind::Bool { branch },
+            gap: gap
+                .filter(|(a, b)| a <= b)
+                .map(|(a, b)| Span::new(e.span.file, a as usize, b as usize)),
         });
     }
     match &e.kind {
@@ -188,6 +217,18 @@ fn conditions(e: &TExpr, condition: bool, branch: bool, program: &Program, out: 
                     kind: CondKind::Threshold {
                         value: crate::explain::show_const(k, program),
                     },
+                    gap: (lhs.span.end <= rhs.span.start).then(|| {
+                        Span::new(e.span.file, lhs.span.end as usize, rhs.span.start as usize)
+                    }),
+                });
+            }
+        }
+        TKind::In { list, .. } => {
+            for x in list {
+                out.push(Cond {
+                    span: x.span,
+                    kind: CondKind::Element,
+                    gap: None,
                 });
             }
         }
@@ -199,6 +240,7 @@ fn conditions(e: &TExpr, condition: bool, branch: bool, program: &Program, out: 
                 out.push(Cond {
                     span: a.span,
                     kind: CondKind::Argument,
+                    gap: None,
                 });
             }
         }
@@ -229,7 +271,7 @@ impl Over {
 /// One condition's counts and what it lacks.
 struct CondReport {
     cond: Cond,
-    counts: [u64; 5],
+    counts: [u64; 6],
     /// Each required outcome no evaluation showed, as a label.
     uncovered: Vec<String>,
     required: u32,
@@ -269,6 +311,9 @@ fn reports(cov: &Coverage, program: &Program, over: Over) -> Vec<ItemReport> {
         }
         let mut conds = Vec::new();
         conditions(&item.body, false, false, program, &mut conds);
+        // In source order; a condition before the parts inside it (stable:
+        // a comparison's outcomes before its threshold).
+        conds.sort_by_key(|c| (c.span.start, std::cmp::Reverse(c.span.end)));
         if conds.is_empty() {
             continue;
         }
@@ -282,6 +327,7 @@ fn reports(cov: &Coverage, program: &Program, over: Over) -> Vec<ItemReport> {
                     cov.count(s, Mark::Missing),
                     cov.count(s, Mark::Taken),
                     cov.count(s, Mark::AtThreshold),
+                    cov.count(s, Mark::Matched),
                 ];
                 let mut uncovered = Vec::new();
                 let required = match &cond.kind {
@@ -306,6 +352,12 @@ fn reports(cov: &Coverage, program: &Program, over: Over) -> Vec<ItemReport> {
                     CondKind::Argument => {
                         if counts[3] == 0 {
                             uncovered.push("never taken".to_string());
+                        }
+                        1
+                    }
+                    CondKind::Element => {
+                        if counts[5] == 0 {
+                            uncovered.push("never matched".to_string());
                         }
                         1
                     }
@@ -370,6 +422,37 @@ fn place(sources: &SourceMap, span: Span) -> (String, usize, usize) {
     (file.name.clone(), line, col)
 }
 
+/// Where a condition's label is drawn: its operator (`>=`, `in`, `not
+/// in`) when it has one, else its whole span.
+fn anchor(sources: &SourceMap, c: &Cond) -> Span {
+    let Some(gap) = c.gap else {
+        return c.span;
+    };
+    let text = sources.get(gap.file).slice(gap);
+    // The gap holds the operator, spaces and any parentheses.
+    let trimmed = |t: &str| {
+        t.trim_matches(|ch: char| ch.is_whitespace() || ch == '(' || ch == ')')
+            .len()
+    };
+    let lead = text.len()
+        - text
+            .trim_start_matches(|ch: char| ch.is_whitespace() || ch == ')')
+            .len();
+    let op = &text[lead..];
+    let len = match op.find('[') {
+        Some(i) => op[..i].trim_end().len(),
+        None => trimmed(op),
+    };
+    match len {
+        0 => c.span,
+        _ => Span::new(
+            gap.file,
+            gap.start as usize + lead,
+            gap.start as usize + lead + len,
+        ),
+    }
+}
+
 /// One line of source text, shortened: a condition as it is written.
 fn snippet(sources: &SourceMap, span: Span) -> String {
     let text = sources.get(span.file).slice(span);
@@ -424,6 +507,7 @@ pub(super) fn human(
                     c.counts[0], c.counts[1], c.counts[2]
                 ),
                 CondKind::Argument => format!("taken {}", c.counts[3]),
+                CondKind::Element => format!("matched {}", c.counts[5]),
                 CondKind::Threshold { value } => {
                     format!("at the threshold {value}: {}", c.counts[4])
                 }
@@ -446,12 +530,13 @@ pub(super) fn human(
                 continue;
             }
             let text = text.join(", ");
-            match labels.iter_mut().find(|(s, _)| *s == c.cond.span) {
+            let at = anchor(sources, &c.cond);
+            match labels.iter_mut().find(|(s, _)| *s == at) {
                 Some((_, l)) => {
                     l.push_str("; ");
                     l.push_str(&text);
                 }
-                None => labels.push((c.cond.span, text)),
+                None => labels.push((at, text)),
             }
         }
         let Some(first) = labels.first().map(|(s, _)| s.file) else {
@@ -503,6 +588,7 @@ pub(super) fn json(cov: &Coverage, program: &Program, sources: &SourceMap, over:
                         CondKind::Bool { branch: false } => json!({"kind": "condition"}),
                         CondKind::Bool { branch: true } => json!({"kind": "if"}),
                         CondKind::Argument => json!({"kind": "coalesce-argument"}),
+                        CondKind::Element => json!({"kind": "in-element", "matched": c.counts[5]}),
                         CondKind::Threshold { value } => {
                             json!({"kind": "threshold", "threshold": value})
                         }
