@@ -1401,3 +1401,272 @@ proptest! {
         prop_assert_eq!(kept.lines().collect::<Vec<_>>(), want, "{}", text);
     }
 }
+
+// ---------------------------------------------------------------------------
+// (f) The formatter: idempotent, the same AST, every comment kept.
+
+/// A module with every span zeroed, so two parses compare by structure.
+fn without_spans(mut m: syntax::ast::Module) -> syntax::ast::Module {
+    use glyphsieve::source::Span;
+    use syntax::ast::{Expr, ExprKind, Ident, ItemKind};
+    fn id(i: &mut Ident) {
+        i.span = Span::default();
+    }
+    fn ex(e: &mut Expr) {
+        e.span = Span::default();
+        match &mut e.kind {
+            ExprKind::Cfg(keys) => keys.iter_mut().for_each(id),
+            ExprKind::Unary {
+                op_span, operand, ..
+            } => {
+                *op_span = Span::default();
+                ex(operand);
+            }
+            ExprKind::Binary {
+                op_span, lhs, rhs, ..
+            } => {
+                *op_span = Span::default();
+                ex(lhs);
+                ex(rhs);
+            }
+            ExprKind::In { value, list, .. } => {
+                ex(value);
+                list.iter_mut().for_each(ex);
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                ex(cond);
+                ex(then);
+                ex(otherwise);
+            }
+            ExprKind::Call { func, args } => {
+                id(func);
+                args.iter_mut().for_each(ex);
+            }
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Name(_)
+            | ExprKind::Error => {}
+        }
+    }
+    for item in &mut m.items {
+        item.span = Span::default();
+        match &mut item.kind {
+            ItemKind::Rule(r) => {
+                id(&mut r.name);
+                id(&mut r.ty);
+                r.default.iter_mut().for_each(ex);
+                ex(&mut r.body);
+            }
+            ItemKind::Let(l) => {
+                id(&mut l.name);
+                ex(&mut l.body);
+            }
+            ItemKind::Enum(e) => {
+                id(&mut e.name);
+                e.variants.iter_mut().for_each(id);
+            }
+            ItemKind::Field(f) => {
+                id(&mut f.name);
+                id(&mut f.ty);
+                f.columns.iter_mut().for_each(id);
+                f.nulls.iter_mut().flatten().for_each(id);
+            }
+            ItemKind::Test(t) => {
+                id(&mut t.name);
+                for f in &mut t.fields {
+                    id(&mut f.name);
+                    ex(&mut f.value);
+                }
+                for o in &mut t.overrides {
+                    o.span = Span::default();
+                    o.key.iter_mut().for_each(id);
+                    ex(&mut o.value);
+                }
+                t.expects.iter_mut().for_each(ex);
+            }
+        }
+    }
+    m
+}
+
+/// The `#` comments and `##` doc lines of a rule text, as written (sorted).
+fn comment_texts(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = tokens(text)
+        .into_iter()
+        .filter(|t| t.starts_with('#'))
+        .map(|t| t.trim_end().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// What the formatter must keep of `text` (which parses without errors):
+/// `Err` says what it broke.
+fn check_format(text: &str) -> Result<String, String> {
+    let once = syntax::format_file(FileId(0), text)
+        .map_err(|d| format!("refused a text that parses:\n{text}\n{d:#?}"))?;
+    let twice = syntax::format_file(FileId(0), &once).map_err(|d| {
+        format!("its output does not parse:\n--- input\n{text}\n--- once\n{once}\n{d:#?}")
+    })?;
+    if twice != once {
+        return Err(format!(
+            "not idempotent:\n--- input\n{text}\n--- once\n{once}\n--- twice\n{twice}"
+        ));
+    }
+    let before = without_spans(syntax::parse(FileId(0), text).0);
+    let after = without_spans(syntax::parse(FileId(0), &once).0);
+    if before != after {
+        return Err(format!(
+            "changed the AST:\n--- input\n{text}\n--- output\n{once}"
+        ));
+    }
+    if comment_texts(text) != comment_texts(&once) {
+        return Err(format!(
+            "lost or changed a comment:\n--- input\n{text}\n--- output\n{once}"
+        ));
+    }
+    Ok(once)
+}
+
+fn parses_cleanly(text: &str) -> bool {
+    !syntax::parse(FileId(0), text)
+        .1
+        .iter()
+        .any(|d| d.is_error())
+}
+
+/// A `test` item: fields with literals, maybe `with cfg.` overrides, and
+/// one to three generated bool expressions as its `expect`s.
+fn test_item() -> impl Strategy<Value = String> {
+    let g = gen_at(3);
+    (
+        g.b.clone(),
+        prop::collection::vec(g.b, 0..3),
+        int_literal(),
+        float_literal(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(first, more, i, f, mig, with)| {
+            let vram = render(&Ex::Float(f.abs())).0;
+            let mut text = format!(
+                "## A test.\ntest \"case {i}\" {{ vram_gb = {vram}, cuda_cores = {i}, mig_support = {mig} }}"
+            );
+            if with {
+                text.push_str(" with cfg.min_vram_gb = 48, cfg.require_mig = false");
+            }
+            text.push_str(&format!(" expect {}", render(&first).0));
+            for e in more {
+                text.push_str(&format!("\n  expect {}", render(&e).0));
+            }
+            text.push('\n');
+            text
+        })
+}
+
+/// Generated rule files with a doc, an enum, a field declaration and a test.
+fn rule_file() -> impl Strategy<Value = String> {
+    (program(), program(), any::<bool>(), test_item()).prop_map(|(a, b, extras, test)| {
+        let mut text = format!("## The first.\n{}{}", a.text(), b.text());
+        if extras {
+            text.push_str(
+                "## Tiers.\nenum Tier { low, mid, high }\n\
+                 field shipping: float from \"Shipping (USD)\", ship nulls [\"\", \"n/a\"]\n",
+            );
+            text.push_str(&test);
+        }
+        text
+    })
+}
+
+/// `text` with comments put after some of its tokens: `# noteN` at the end
+/// of a line, or on a line of its own.
+fn with_comments(text: &str, at: &[(Index, bool)]) -> String {
+    let mut toks = tokens(text);
+    for (n, (i, own_line)) in at.iter().enumerate() {
+        let k = i.index(toks.len() + 1);
+        let note = if *own_line {
+            format!("\n# note{n}\n")
+        } else {
+            format!(" # note{n}\n")
+        };
+        toks.insert(k, note);
+    }
+    toks.concat()
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn formatting_generated_rule_files_with_comments_is_idempotent_and_keeps_ast_and_comments(
+        text in rule_file(),
+        at in prop::collection::vec((any::<Index>(), any::<bool>()), 0..8),
+    ) {
+        prop_assert!(parses_cleanly(&text), "the generator's own text parses:\n{}", text);
+        let commented = with_comments(&text, &at);
+        // A comment inside `not in` or a number's exponent does not parse.
+        prop_assume!(parses_cleanly(&commented));
+        if let Err(why) = check_format(&commented) {
+            prop_assert!(false, "{}", why);
+        }
+    }
+
+    #[test]
+    fn formatting_token_mutations_that_parse_is_idempotent_and_keeps_ast_and_comments(
+        text in select(CORPUS.clone()),
+        edits in prop::collection::vec(edit(8), 1..4),
+    ) {
+        let mutated = apply(tokens(&text), &edits, |s| vec![s.to_string()]).concat();
+        if parses_cleanly(&mutated)
+            && let Err(why) = check_format(&mutated)
+        {
+            prop_assert!(false, "{}", why);
+        }
+    }
+}
+
+#[test]
+fn formatting_every_rule_file_of_the_repo_is_idempotent_and_keeps_ast_and_comments() {
+    let mut files = Vec::new();
+    let mut dirs = vec![
+        root().join("rules"),
+        root().join("examples"),
+        root().join("benches"),
+        root().join("tests/fixtures"),
+    ];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rule") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 10, "found only {files:?}");
+    let mut checked = 0;
+    for p in &files {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        if !parses_cleanly(&text) {
+            continue;
+        }
+        checked += 1;
+        if let Err(why) = check_format(&text) {
+            panic!("{}: {why}", p.display());
+        }
+    }
+    assert!(checked > 10, "only {checked} files parse");
+}

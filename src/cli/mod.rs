@@ -5,14 +5,17 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod coverage;
 mod datalint;
 mod diff;
 mod explain;
+mod fmt;
 mod inputs;
 mod lint;
 mod output;
 mod project;
 mod report;
+mod ruletest;
 mod run;
 mod show;
 mod summary;
@@ -96,6 +99,10 @@ pub fn main() -> i32 {
     {
         return exit_code(Err(Failure::usage(message)), color);
     }
+    // fmt reads rule text only: no config, schema or project file.
+    if let Command::Fmt(a) = &command {
+        return exit_code(fmt::fmt(a, color), color);
+    }
     // explain draws its report on stdout: coloured when stdout is a terminal.
     let stdout_color = match cli.color {
         Color::Always => true,
@@ -116,9 +123,13 @@ pub fn main() -> i32 {
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
+        Command::Test(a) => loaded
+            .map_err(|f| report::Style::new(a.format, color).load(f))
+            .and_then(|inputs| ruletest::test(a, inputs, color, stdout_color)),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
+        Command::Fmt(_) => Ok(Exit::Ok),
     };
     exit_code(outcome, color)
 }
@@ -156,6 +167,13 @@ fn color_wanted(mut args: impl Iterator<Item = std::ffi::OsString>) -> Color {
     wanted
 }
 
+static NO_CONFIG: args::ConfigArgs = args::ConfigArgs {
+    config: Vec::new(),
+    set: Vec::new(),
+    schema: Vec::new(),
+    no_project: true,
+};
+
 /// Where each command's inputs come from.
 fn sources(command: &Command) -> Sources<'_> {
     match command {
@@ -171,11 +189,20 @@ fn sources(command: &Command) -> Sources<'_> {
             rules: Rules::Quantization,
             config: &a.config,
         },
+        // Never loaded (fmt reads rule text only): nothing to name.
+        Command::Fmt(_) => Sources {
+            rules: Rules::Files(&[]),
+            config: &NO_CONFIG,
+        },
         Command::Config(a) => Sources {
             rules: Rules::Settings,
             config: &a.config,
         },
         Command::Explain(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
+        Command::Test(a) => Sources {
             rules: Rules::Files(&a.rules),
             config: &a.config,
         },
