@@ -52,6 +52,7 @@ pub enum Code {
     MissingColumn,
     MalformedCsv,
     ColumnConflict,
+    NotInSql,
 }
 
 /// One diagnostic code: its stable text, its name, its severity and a
@@ -85,7 +86,7 @@ const fn code(code: Code, id: &'static str, name: &'static str, summary: &'stati
 
 /// Every code, in [`Code`] order (a test holds the order; [`Code::row`] is
 /// an exhaustive match, so a new variant does not compile without a row).
-pub const CODES: [CodeDef; 33] = [
+pub const CODES: [CodeDef; 34] = [
     code(
         Code::Syntax,
         "E001",
@@ -284,6 +285,12 @@ pub const CODES: [CodeDef; 33] = [
         "column-conflict",
         "an output column is already in the input, or the header names a column twice",
     ),
+    code(
+        Code::NotInSql,
+        "E801",
+        "not-in-sql",
+        "`compile --to sql` cannot give eval's values for this construct in the chosen dialect",
+    ),
 ];
 
 impl Code {
@@ -334,6 +341,7 @@ impl Code {
             Code::MissingColumn => 30,
             Code::MalformedCsv => 31,
             Code::ColumnConflict => 32,
+            Code::NotInSql => 33,
         }
     }
 

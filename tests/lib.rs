@@ -19,4 +19,5 @@ mod output;
 mod properties;
 mod semantics;
 mod shape;
+mod sql;
 mod summary;

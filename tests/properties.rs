@@ -659,7 +659,7 @@ fn gen_at(depth: usize) -> Gen {
     (0..depth).fold(leaf.clone(), |g, _| level(&g, &leaf))
 }
 
-fn program() -> impl Strategy<Value = Program> {
+pub(crate) fn program() -> impl Strategy<Value = Program> {
     let deep = gen_at(4);
     let shallow = gen_at(2);
     let expr = prop_oneof![deep.b, deep.i, deep.f];
@@ -690,7 +690,7 @@ fn program() -> impl Strategy<Value = Program> {
         })
 }
 
-fn fields() -> impl Strategy<Value = Fields> {
+pub(crate) fn fields() -> impl Strategy<Value = Fields> {
     let num = || prop::option::weighted(0.8, float_literal());
     let cores = prop::option::weighted(
         0.8,
@@ -1342,7 +1342,7 @@ fn bool_program() -> impl Strategy<Value = Program> {
 }
 
 /// The four generated fields as a CSV (empty cells for missing ones).
-fn fields_csv(rows: &[Fields]) -> String {
+pub(crate) fn fields_csv(rows: &[Fields]) -> String {
     let mut csv = String::from("model,vram_gb,tdp_watts,mig_support,cuda_cores\n");
     let opt = |v: Option<String>| v.unwrap_or_default();
     for (k, f) in rows.iter().enumerate() {

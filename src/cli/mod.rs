@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod compile;
 mod diff;
 mod explain;
 mod inputs;
@@ -118,6 +119,9 @@ pub fn main() -> i32 {
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
+        Command::Compile(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| compile::compile(a, inputs, color)),
     };
     exit_code(outcome, color)
 }
@@ -175,6 +179,10 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         Command::Explain(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
+        Command::Compile(a) => Sources {
             rules: Rules::Files(&a.rules),
             config: &a.config,
         },
