@@ -762,12 +762,14 @@ ELSE floor({v}) + CASE WHEN {v} - floor({v}) >= 0.5 THEN 1 ELSE 0 END END)"
             }
             Builtin::Lower | Builtin::Upper => {
                 let x = self.expr(&args[0]);
-                let f = if func == Builtin::Lower {
-                    "lower"
+                // Rust maps these two by full case mapping (to two
+                // characters); DuckDB and PostgreSQL map them to one.
+                let sql = if func == Builtin::Lower {
+                    format!("lower(replace({}, 'İ', 'i\u{307}'))", x.sql)
                 } else {
-                    "upper"
+                    format!("upper(replace({}, 'ß', 'SS'))", x.sql)
                 };
-                S::expr(format!("{f}({})", x.sql), &[&x])
+                S::expr(sql, &[&x])
             }
             Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith => {
                 let s = self.expr(&args[0]);
