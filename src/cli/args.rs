@@ -180,7 +180,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Compile rules to one SQL query (DuckDB, Spark, PostgreSQL) that gives eval's columns.
     #[command(after_help = "Examples:
-  glyphsieve compile rules/ --to sql --dialect duckdb --table \"read_csv('examples/listings.csv', all_varchar = true)\"
+  glyphsieve compile rules/ --to sql --dialect duckdb --table gpus
   glyphsieve compile rules/ --to sql --dialect postgres --header-from examples/listings.csv > tag.sql
   glyphsieve compile rules/ --to sql --dialect spark --only power_class,rack_friendly")]
     Compile(CompileArgs),
