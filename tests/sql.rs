@@ -193,6 +193,24 @@ fn cases(dir: &Path) -> Vec<Case> {
         args: vec![root().join("rules").display().to_string()],
         csv: root().join("examples/listings.csv"),
     });
+    // `--lenient` in both: a cell that does not read is missing.
+    let d = dir.join("inputs").join("lenient_bad_cells");
+    std::fs::create_dir_all(&d).expect("mkdir");
+    std::fs::write(
+        d.join("r.rule"),
+        format!("{FIELDS}rule a: int = i\nrule b2: float = f\nrule c: bool = b\nrule n: bool = is_missing(i)\n"),
+    )
+    .expect("write rules");
+    std::fs::write(
+        d.join("data.csv"),
+        "i,j,f,g,s,u,b\n6144.5,,24GB,,,,maybe\n7,,inf,,,,yes\n1e30,,nan,,,,2\n",
+    )
+    .expect("write data");
+    out.push(Case {
+        name: "lenient_bad_cells".into(),
+        args: vec![d.join("r.rule").display().to_string(), "--lenient".into()],
+        csv: d.join("data.csv"),
+    });
     for (name, rules, data) in own_cases() {
         let d = dir.join("inputs").join(name);
         std::fs::create_dir_all(&d).expect("mkdir");
