@@ -253,9 +253,6 @@ impl Builder<'_> {
     /// An expression that stops the query with `message` (SQL text of a
     /// string), typed `ty` where the engine needs it.
     fn fail(&self, message: &str, ty: Type) -> String {
-        if self.opts.lenient && message.contains("cannot read") {
-            return "NULL".into();
-        }
         match self.d {
             Dialect::DuckDb => format!("error({message})"),
             Dialect::Spark => format!("raise_error({message})"),
@@ -340,7 +337,11 @@ impl Builder<'_> {
                 )),
                 b.str_lit(&format!("\" as {what}"))
             );
-            b.fail(&msg, ty)
+            // `--lenient`: a cell that does not read is missing, as in eval.
+            match b.opts.lenient {
+                true => "NULL".to_string(),
+                false => b.fail(&msg, ty),
+            }
         };
         let num = "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?";
         let value = match def.ty {
