@@ -334,6 +334,17 @@ impl Nulls {
     pub fn matches_value(&self, v: Val) -> bool {
         !self.values.is_empty() && self.values.contains(&v)
     }
+
+    /// The text markers, trimmed and ASCII-lowered (the SQL compiler
+    /// matches them in the query).
+    pub fn text_markers(&self) -> &[Vec<u8>] {
+        &self.lowered
+    }
+
+    /// The numeric markers, matched by value after a cell is read.
+    pub fn value_markers(&self) -> &[Val] {
+        &self.values
+    }
 }
 
 #[cfg(test)]

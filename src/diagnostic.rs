@@ -58,6 +58,7 @@ pub enum Code {
     MissingColumn,
     MalformedCsv,
     ColumnConflict,
+    NotInSql,
 }
 
 /// One diagnostic code: its stable text, its name, its severity and a
@@ -91,7 +92,7 @@ const fn code(code: Code, id: &'static str, name: &'static str, summary: &'stati
 
 /// Every code, in [`Code`] order (a test holds the order; [`Code::row`] is
 /// an exhaustive match, so a new variant does not compile without a row).
-pub const CODES: [CodeDef; 38] = [
+pub const CODES: [CodeDef; 39] = [
     code(
         Code::Syntax,
         "E001",
@@ -320,6 +321,12 @@ pub const CODES: [CodeDef; 38] = [
         "column-conflict",
         "an output column is already in the input, or the header names a column twice",
     ),
+    code(
+        Code::NotInSql,
+        "E801",
+        "not-in-sql",
+        "`compile --to sql` cannot give eval's values for this construct in the chosen dialect",
+    ),
 ];
 
 impl Code {
@@ -375,6 +382,7 @@ impl Code {
             Code::MissingColumn => 35,
             Code::MalformedCsv => 36,
             Code::ColumnConflict => 37,
+            Code::NotInSql => 38,
         }
     }
 

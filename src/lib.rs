@@ -22,6 +22,7 @@ pub(crate) mod ops;
 pub mod rules;
 pub mod schema;
 pub mod source;
+pub(crate) mod sql;
 pub mod syntax;
 pub(crate) mod types;
 pub(crate) mod value;

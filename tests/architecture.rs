@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// The crate's top-level modules, lowest first: each may import only the
 /// modules before it (and itself). docs/architecture.md explains each one.
-const LAYERS: [&str; 17] = [
+const LAYERS: [&str; 18] = [
     "source",
     "types",
     "value",
@@ -22,6 +22,7 @@ const LAYERS: [&str; 17] = [
     "rules",
     "explain",
     "data",
+    "sql",
     "cli",
 ];
 

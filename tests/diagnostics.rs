@@ -729,7 +729,7 @@ fn every_habit_fixture_has_a_case() {
 }
 
 /// Codes whose case is not a fixture of [`CASES`], and where it is.
-const CASES_ELSEWHERE: [(Code, &str); 12] = [
+const CASES_ELSEWHERE: [(Code, &str); 13] = [
     (Code::TooLarge, "e006_too_large makes its input"),
     (Code::Overflow, "e501_overflow makes its input"),
     (
@@ -754,6 +754,7 @@ const CASES_ELSEWHERE: [(Code, &str); 12] = [
     (Code::MissingColumn, "about the data: tests/conventions.rs"),
     (Code::MalformedCsv, "about the data: tests/conventions.rs"),
     (Code::ColumnConflict, "about the data: tests/conventions.rs"),
+    (Code::NotInSql, "compile --to sql: tests/sql.rs"),
 ];
 
 /// Walks the code table itself, so a code added to it without a case fails

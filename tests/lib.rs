@@ -22,4 +22,5 @@ mod properties;
 mod ruletest;
 mod semantics;
 mod shape;
+mod sql;
 mod summary;

@@ -189,6 +189,51 @@ pub enum Command {
   glyphsieve explain rules/ examples/listings.csv --where 'not quantization_capable and vram_gb >= 80' --limit 3
   glyphsieve explain rules/ examples/listings.csv --row 2 --row 39 --format json")]
     Explain(ExplainArgs),
+    /// Compile rules to one SQL query (DuckDB, Spark, PostgreSQL) that gives eval's columns.
+    #[command(after_help = "Examples:
+  glyphsieve compile rules/ --to sql --dialect duckdb --table gpus
+  glyphsieve compile rules/ --to sql --dialect postgres --header-from examples/listings.csv > tag.sql
+  glyphsieve compile rules/ --to sql --dialect spark --only power_class,rack_friendly")]
+    Compile(CompileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Rule files, or folders of .rule files (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// What to compile to.
+    #[arg(long, value_enum, default_value_t = Target::Sql)]
+    pub to: Target,
+    /// The SQL engine the query is for.
+    #[arg(long, value_enum)]
+    pub dialect: SqlDialect,
+    /// The relation the query reads, as SQL text: a table name, or any relation expression.
+    #[arg(long, value_name = "NAME", default_value = "listings")]
+    pub table: String,
+    /// Read the header line of this data file to pick each field's column (default: its first listed column).
+    #[arg(long, value_name = "FILE")]
+    pub header_from: Option<PathBuf>,
+    /// Compile only these rules (comma separated), in this order.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+    /// A cell that does not read as its field's type is NULL instead of an error (as eval --lenient).
+    #[arg(long)]
+    pub lenient: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Sql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    Duckdb,
+    Spark,
+    Postgres,
 }
 
 #[derive(Debug, Args)]

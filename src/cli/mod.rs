@@ -5,6 +5,7 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod compile;
 mod coverage;
 mod datalint;
 mod diff;
@@ -130,6 +131,9 @@ pub fn main() -> i32 {
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
         Command::Fmt(_) => Ok(Exit::Ok),
+        Command::Compile(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| compile::compile(a, inputs, color)),
     };
     exit_code(outcome, color)
 }
@@ -203,6 +207,10 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         Command::Test(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
+        Command::Compile(a) => Sources {
             rules: Rules::Files(&a.rules),
             config: &a.config,
         },
