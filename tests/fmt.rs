@@ -305,3 +305,18 @@ fn shipped_rules_are_formatted() {
         .stdout("");
     assert!(root().join("rules").is_dir());
 }
+
+#[cfg(unix)]
+#[test]
+fn fmt_refuses_to_replace_a_read_only_file_and_exits_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(dir.path(), "a.rule", MESSY);
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let out = glyphsieve().arg("fmt").arg(&a).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("it is read-only"), "{stderr}");
+    assert!(!stderr.contains("another -o"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&a).expect("read"), MESSY);
+}
