@@ -94,6 +94,13 @@ fn fmt_keeps_comments_in_every_position() {
 }
 
 #[test]
+fn fmt_moves_comments_inside_headers_and_field_declarations_above_the_item() {
+    insta::assert_snapshot!(before_after(
+        "rule x: # in the header\n  int = 1\nfield shipping: float from \"Shipping (USD)\", # first column\n  ship # second\n  nulls [\"\", # empty\n  \"n/a\"]\nenum E { a, b # last\n}\n## Doc.\n# between the doc and the keyword\nrule y: int = - # inside a literal's sign\n 2\n"
+    ));
+}
+
+#[test]
 fn fmt_puts_one_blank_line_between_items_and_keeps_their_order() {
     insta::assert_snapshot!(before_after(
         "rule b: int = 1\n\n\n\nrule a: int = 2\nlet c = 3\n# about d\n\n\nrule d: int = c\n"
