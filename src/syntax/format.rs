@@ -1079,3 +1079,94 @@ fn binary_ctx(op: BinaryOp) -> (Ctx, Ctx) {
     };
     (operand(p), operand(p + 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(text: &str) -> String {
+        match format_file(FileId(0), text) {
+            Ok(out) => out,
+            Err(d) => panic!("{text}: {d:#?}"),
+        }
+    }
+
+    #[test]
+    fn a_sum_of_parenthesized_operands_is_not_itself_parenthesized() {
+        // The sum's span runs from inside the first `(` to inside the last `)`.
+        assert_eq!(
+            fmt("rule a: int = (1) + (2)\n"),
+            "rule a: int = (1) + (2)\n"
+        );
+        assert_eq!(
+            fmt("rule a: int = ((1) + (2)) * 3\n"),
+            "rule a: int = ((1) + (2)) * 3\n"
+        );
+    }
+
+    #[test]
+    fn a_call_paren_is_not_a_written_paren() {
+        assert_eq!(
+            fmt("rule a: int = abs(x)+abs((y))\n"),
+            "rule a: int = abs(x) + abs((y))\n"
+        );
+        // A keyword before `(` is not a call.
+        assert_eq!(
+            fmt("rule a: bool = not(x) and(y)\n"),
+            "rule a: bool = not (x) and (y)\n"
+        );
+    }
+
+    #[test]
+    fn precedence_parentheses_are_added_where_the_tree_needs_them() {
+        use crate::source::Span;
+        let s = Span::default();
+        let leaf = |n: &str| Expr {
+            kind: ExprKind::Name(n.to_string()),
+            span: s,
+        };
+        // No source text has this tree without parentheses: build it by hand.
+        let sum = Expr {
+            kind: ExprKind::Binary {
+                op: BinaryOp::Arith(ArithOp::Add),
+                op_span: s,
+                lhs: Box::new(leaf("a")),
+                rhs: Box::new(leaf("b")),
+            },
+            span: s,
+        };
+        let module = Module {
+            items: Vec::new(),
+            broken_names: Vec::new(),
+        };
+        let mut f = Formatter::new("", &module);
+        let (l, r) = binary_ctx(BinaryOp::Arith(ArithOp::Mul));
+        assert!(f.needs_parens(&sum, l));
+        assert!(f.needs_parens(&sum, r));
+        let (l, _) = binary_ctx(BinaryOp::Arith(ArithOp::Sub));
+        assert!(!f.needs_parens(&sum, l));
+    }
+
+    #[test]
+    fn lexer_tokens_start_and_end_where_spans_do() {
+        let text = "rule a: float = cfg.x.y + 1.5e-3 # c\n## d\n\"s\\\"t\"";
+        let toks: Vec<(Tok, &str)> = lex(text)
+            .iter()
+            .map(|t| (t.kind, &text[t.start..t.end]))
+            .collect();
+        assert!(toks.contains(&(Tok::Word, "cfg")));
+        assert!(toks.contains(&(Tok::Word, "1")));
+        assert!(toks.contains(&(Tok::Word, "3")));
+        assert!(toks.contains(&(Tok::Comment, "# c")));
+        assert!(toks.contains(&(Tok::Doc, "## d")));
+        assert!(toks.contains(&(Tok::Other, "\"s\\\"t\"")));
+    }
+
+    #[test]
+    fn crlf_and_a_byte_order_mark_are_kept() {
+        assert_eq!(
+            fmt("\u{FEFF}rule a:int=1\r\nlet b=2\r\n"),
+            "\u{FEFF}rule a: int = 1\r\n\r\nlet b = 2\r\n"
+        );
+    }
+}
