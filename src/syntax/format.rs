@@ -192,7 +192,8 @@ const ANY: Ctx = Ctx {
     operand: false,
 };
 
-fn operand(min: u8) -> Ctx {
+/// An operand's place: precedence at least `min`.
+fn side(min: u8) -> Ctx {
     Ctx { min, operand: true }
 }
 
@@ -654,7 +655,7 @@ impl<'a> Formatter<'a> {
                 .map(|t| self.text(t.start, t.end).trim_end().to_string())
                 .collect();
             out.extend(docs);
-            let mut lines = self.item(item, end);
+            let mut lines = self.item(item);
             push_trailing(&mut lines, trail);
             out.extend(lines);
         }
@@ -682,7 +683,7 @@ impl<'a> Formatter<'a> {
         s
     }
 
-    fn item(&mut self, item: &Item, end: usize) -> Vec<String> {
+    fn item(&mut self, item: &Item) -> Vec<String> {
         match &item.kind {
             ItemKind::Rule(r) => {
                 let default = r.default.as_ref().map(|d| {
@@ -701,9 +702,9 @@ impl<'a> Formatter<'a> {
                 if let Some(d) = default {
                     head.push_str(&format!(" default {d}"));
                 }
-                self.body(head, &r.body, end)
+                self.body(head, &r.body)
             }
-            ItemKind::Let(l) => self.body(format!("let {}", l.name.name), &l.body, end),
+            ItemKind::Let(l) => self.body(format!("let {}", l.name.name), &l.body),
             ItemKind::Enum(def) => {
                 let head = format!("enum {} ", def.name.name);
                 let names: Vec<(usize, usize, String)> = def
@@ -773,7 +774,7 @@ impl<'a> Formatter<'a> {
 
     /// `HEAD = BODY`: on one line when it fits; else the body on the next
     /// line, indented, and broken if it still does not fit.
-    fn body(&mut self, head: String, body: &Expr, _end: usize) -> Vec<String> {
+    fn body(&mut self, head: String, body: &Expr) -> Vec<String> {
         let (s, e, _) = self.outer(body);
         let lead = self.take_leading(s);
         if lead.is_empty()
@@ -827,9 +828,9 @@ impl<'a> Formatter<'a> {
             | ExprKind::Cfg(_)
             | ExprKind::Error => self.text(s, end).to_string(),
             ExprKind::Unary { op, operand, .. } => match op {
-                UnaryOp::Not => format!("not {}", self.flat(operand, operand_ctx(3))?),
+                UnaryOp::Not => format!("not {}", self.flat(operand, side(3))?),
                 UnaryOp::Neg => {
-                    let x = self.flat(operand, operand_ctx(7))?;
+                    let x = self.flat(operand, side(7))?;
                     // `- -x`, not `--x`, which reads as a decrement.
                     let gap = if x.starts_with('-') { " " } else { "" };
                     format!("-{gap}{x}")
@@ -849,7 +850,7 @@ impl<'a> Formatter<'a> {
                 value,
                 list,
             } => {
-                let v = self.flat(value, operand(5))?;
+                let v = self.flat(value, side(5))?;
                 let items = self.flat_list(list)?;
                 let kw = if *negated { "not in" } else { "in" };
                 format!("{v} {kw} [{items}]")
@@ -998,7 +999,7 @@ impl<'a> Formatter<'a> {
                 value,
                 list,
             } => {
-                let mut lines = self.expr(value, operand(5), indent, col);
+                let mut lines = self.expr(value, side(5), indent, col);
                 let kw = if *negated { " not in [" } else { " in [" };
                 append(&mut lines, vec![kw.to_string()]);
                 self.broken_list(&mut lines, list, indent);
@@ -1007,8 +1008,8 @@ impl<'a> Formatter<'a> {
             }
             ExprKind::Unary { op, operand, .. } => {
                 let (text, ctx) = match op {
-                    UnaryOp::Not => ("not ", operand_ctx(3)),
-                    UnaryOp::Neg => ("-", operand_ctx(7)),
+                    UnaryOp::Not => ("not ", side(3)),
+                    UnaryOp::Neg => ("-", side(7)),
                 };
                 let mut lines = vec![text.to_string()];
                 let sub = self.expr(operand, ctx, indent, col + text.len() + 1);
@@ -1063,21 +1064,17 @@ fn push_trailing(lines: &mut [String], trail: Vec<Comment>) {
     }
 }
 
-fn operand_ctx(min: u8) -> Ctx {
-    operand(min)
-}
-
 /// What each side of a binary operator takes without parentheses: the
 /// chains are left-associative, a comparison takes neither side bare.
 fn binary_ctx(op: BinaryOp) -> (Ctx, Ctx) {
     let p = match op {
         BinaryOp::Or => 1,
         BinaryOp::And => 2,
-        BinaryOp::Cmp(_) => return (operand(5), operand(5)),
+        BinaryOp::Cmp(_) => return (side(5), side(5)),
         BinaryOp::Arith(ArithOp::Add | ArithOp::Sub) => 5,
         BinaryOp::Arith(_) => 6,
     };
-    (operand(p), operand(p + 1))
+    (side(p), side(p + 1))
 }
 
 #[cfg(test)]
