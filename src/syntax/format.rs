@@ -21,7 +21,7 @@
 use super::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::source::FileId;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The line width the formatter fills up to (rustfmt's default; ruff and
 /// prettier use 80/88, but rule bodies are long conjunctions of names).
@@ -169,9 +169,9 @@ struct Formatter<'a> {
     module: &'a Module,
     toks: Vec<Token>,
     /// Comments leading the unit that starts at this byte.
-    leading: HashMap<usize, Vec<Comment>>,
+    leading: BTreeMap<usize, Vec<Comment>>,
     /// The comment trailing the unit that ends at this byte.
-    trailing: HashMap<usize, Vec<Comment>>,
+    trailing: BTreeMap<usize, Vec<Comment>>,
     /// Comments and dangling docs after the last item.
     tail: Vec<Comment>,
     /// Each expression's extent with its written parentheses, and whether it has any.
@@ -249,8 +249,8 @@ impl<'a> Formatter<'a> {
             src,
             module,
             toks: lex(src),
-            leading: HashMap::new(),
-            trailing: HashMap::new(),
+            leading: BTreeMap::new(),
+            trailing: BTreeMap::new(),
             tail: Vec::new(),
             outer: HashMap::new(),
         };
@@ -348,12 +348,13 @@ impl<'a> Formatter<'a> {
 
     // ---- units -------------------------------------------------------
 
-    /// Every unit of the file, as the layout below places them.
-    fn units(&mut self) -> Vec<Unit> {
-        let mut units = Vec::new();
+    /// Every unit of the file, item by item, as the layout below places them.
+    fn units(&mut self) -> Vec<Vec<Unit>> {
+        let mut all = Vec::new();
         let ranges = self.item_ranges();
         let module = self.module;
         for (item, &(start, end)) in module.items.iter().zip(&ranges) {
+            let mut units = Vec::new();
             let both = |start, end| Unit {
                 start,
                 end,
@@ -376,8 +377,9 @@ impl<'a> Formatter<'a> {
                 }
                 ItemKind::Field(_) => {}
             }
+            all.push(units);
         }
-        units
+        all
     }
 
     /// Where an item's definition starts: its keyword, after the doc lines.
@@ -511,12 +513,30 @@ impl<'a> Formatter<'a> {
         let units = self.units();
         let ranges = self.item_ranges();
         let item_starts: Vec<usize> = ranges.iter().map(|r| r.0).collect();
+        let starts: HashSet<usize> = units
+            .iter()
+            .flatten()
+            .filter(|u| u.leads)
+            .map(|u| u.start)
+            .collect();
+        let ends: HashSet<usize> = units
+            .iter()
+            .flatten()
+            .filter(|u| u.trails)
+            .map(|u| u.end)
+            .collect();
+        let places = Places {
+            starts,
+            ends,
+            units,
+            ranges,
+        };
         let toks = self.toks.clone();
         for (i, t) in toks.iter().enumerate() {
+            let item = places.item_at(t.start);
             // An item's docs are the item's; any other doc line (one the
             // parser found dangling) is kept as a comment is.
-            let dangling =
-                t.kind == Tok::Doc && !ranges.iter().any(|&(s, e)| (s..e).contains(&t.start));
+            let dangling = t.kind == Tok::Doc && item.is_none();
             if t.kind != Tok::Comment && !dangling {
                 continue;
             }
@@ -536,21 +556,21 @@ impl<'a> Formatter<'a> {
             // A line of its own outside every item leads the next item (a
             // doc line the parser left dangling too); after the last item,
             // it is the file's tail.
-            let inside = ranges.iter().any(|&(s, e)| s <= t.start && t.start < e);
-            if own_line && !inside {
-                match item_starts.iter().find(|&&s| s > t.start) {
+            if own_line && item.is_none() {
+                let k = item_starts.partition_point(|&s| s <= t.start);
+                match item_starts.get(k) {
                     Some(&s) => self.leading.entry(s).or_default().push(comment),
                     None => self.tail.push(comment),
                 }
                 continue;
             }
-            let mut anchor = self.anchor(&units, t, own_line, next);
+            let mut anchor = self.anchor(&places, t, own_line, next);
             // One comment can end a line: a second one after the same unit
             // (`a # x` then `, # y`) leads what follows instead.
             if let Anchor::Trail(p) = anchor
                 && self.trailing.contains_key(&p)
             {
-                anchor = self.anchor(&units, t, true, next);
+                anchor = self.anchor(&places, t, true, next);
             }
             match anchor {
                 Anchor::Lead(p) => self.leading.entry(p).or_default().push(comment),
@@ -559,7 +579,7 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    fn anchor(&self, units: &[Unit], t: &Token, own_line: bool, next: Option<Token>) -> Anchor {
+    fn anchor(&self, places: &Places, t: &Token, own_line: bool, next: Option<Token>) -> Anchor {
         if !own_line {
             // Skip a `,`: `a, # note` trails `a`.
             let mut prev = self.code_before(t.start);
@@ -569,7 +589,7 @@ impl<'a> Formatter<'a> {
                 prev = self.code_before(p.start);
             }
             if let Some(p) = prev
-                && units.iter().any(|u| u.trails && u.end == p.end)
+                && places.ends.contains(&p.end)
             {
                 return Anchor::Trail(p.end);
             }
@@ -583,26 +603,26 @@ impl<'a> Formatter<'a> {
             next = self.code_after(n.end);
         }
         if let Some(n) = next
-            && units.iter().any(|u| u.leads && u.start == n.start)
+            && places.starts.contains(&n.start)
         {
             return Anchor::Lead(n.start);
         }
-        // The innermost unit around it that can start a line.
-        let around = units
-            .iter()
+        // The innermost unit around it that can start a line (the item's,
+        // at least), searched among the units of the item it is in.
+        let k = places.item_at(t.start).unwrap_or_else(|| {
+            places
+                .ranges
+                .partition_point(|r| r.0 <= t.start)
+                .saturating_sub(1)
+        });
+        let around = places
+            .units
+            .get(k)
+            .into_iter()
+            .flatten()
             .filter(|u| u.leads && u.start <= t.start && t.end <= u.end)
             .min_by_key(|u| u.end - u.start);
-        match around {
-            Some(u) => Anchor::Lead(u.start),
-            None => Anchor::Lead(
-                units
-                    .iter()
-                    .filter(|u| u.leads && u.start <= t.start)
-                    .map(|u| u.start)
-                    .max()
-                    .unwrap_or(0),
-            ),
-        }
+        Anchor::Lead(around.map_or_else(|| places.ranges.get(k).map_or(0, |r| r.0), |u| u.start))
     }
 
     fn take_leading(&mut self, pos: usize) -> Vec<Comment> {
@@ -615,8 +635,8 @@ impl<'a> Formatter<'a> {
 
     /// Whether a comment is still anchored within `start..=end`.
     fn has_comments(&self, start: usize, end: usize) -> bool {
-        let within = |p: &usize| (start..=end).contains(p);
-        self.leading.keys().any(within) || self.trailing.keys().any(within)
+        self.leading.range(start..=end).next().is_some()
+            || self.trailing.range(start..=end).next().is_some()
     }
 
     // ---- layout ------------------------------------------------------
@@ -648,10 +668,11 @@ impl<'a> Formatter<'a> {
                 out.push(c.text);
             }
             // Doc lines as written (the parser reads `##x` and `## x` alike).
-            let docs: Vec<String> = self
-                .toks
+            let from = self.tok_from(start);
+            let docs: Vec<String> = self.toks[from..]
                 .iter()
-                .filter(|t| t.kind == Tok::Doc && start <= t.start && t.start < kw)
+                .take_while(|t| t.start < kw)
+                .filter(|t| t.kind == Tok::Doc)
                 .map(|t| self.text(t.start, t.end).trim_end().to_string())
                 .collect();
             out.extend(docs);
@@ -669,8 +690,9 @@ impl<'a> Formatter<'a> {
         // Anything left unclaimed is kept rather than lost (a bug if it happens).
         let mut rest: Vec<(usize, Comment)> = self
             .leading
-            .drain()
-            .chain(self.trailing.drain())
+            .split_off(&0)
+            .into_iter()
+            .chain(self.trailing.split_off(&0))
             .flat_map(|(p, cs)| cs.into_iter().map(move |c| (p, c)))
             .collect();
         rest.sort_by_key(|(p, _)| *p);
@@ -1047,6 +1069,23 @@ impl<'a> Formatter<'a> {
             append(lines, vec![",".to_string()]);
             push_trailing(lines, trail);
         }
+    }
+}
+
+/// Where comments can go: the units' line starts and line ends, and each
+/// item's units and extent.
+struct Places {
+    starts: HashSet<usize>,
+    ends: HashSet<usize>,
+    units: Vec<Vec<Unit>>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Places {
+    /// The item whose text (first doc line to last token) holds `pos`.
+    fn item_at(&self, pos: usize) -> Option<usize> {
+        let k = self.ranges.partition_point(|r| r.0 <= pos).checked_sub(1)?;
+        (pos < self.ranges[k].1).then_some(k)
     }
 }
 
