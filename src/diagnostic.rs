@@ -45,6 +45,13 @@ pub enum Code {
     BadSchema,
     UnreadableInput,
     BadArgument,
+    CannotWrite,
+    // eval and tag-quantization: the data cannot be read as the rules need it.
+    BadCell,
+    RaggedRecord,
+    MissingColumn,
+    MalformedCsv,
+    ColumnConflict,
 }
 
 /// One diagnostic code: its stable text, its name, its severity and a
@@ -78,7 +85,7 @@ const fn code(code: Code, id: &'static str, name: &'static str, summary: &'stati
 
 /// Every code, in [`Code`] order (a test holds the order; [`Code::row`] is
 /// an exhaustive match, so a new variant does not compile without a row).
-pub const CODES: [CodeDef; 27] = [
+pub const CODES: [CodeDef; 33] = [
     code(
         Code::Syntax,
         "E001",
@@ -241,6 +248,42 @@ pub const CODES: [CodeDef; 27] = [
         "bad-argument",
         "a `--set` or other argument is malformed",
     ),
+    code(
+        Code::CannotWrite,
+        "E605",
+        "cannot-write",
+        "the output cannot be written",
+    ),
+    code(
+        Code::BadCell,
+        "E701",
+        "bad-cell",
+        "a CSV cell a rule reads does not parse as its field's type",
+    ),
+    code(
+        Code::RaggedRecord,
+        "E702",
+        "ragged-record",
+        "a CSV record has more or fewer fields than the header",
+    ),
+    code(
+        Code::MissingColumn,
+        "E703",
+        "missing-column",
+        "no column of the header gives a field the rules read",
+    ),
+    code(
+        Code::MalformedCsv,
+        "E704",
+        "malformed-csv",
+        "the input is not CSV as glyphsieve reads it",
+    ),
+    code(
+        Code::ColumnConflict,
+        "E705",
+        "column-conflict",
+        "an output column is already in the input, or the header names a column twice",
+    ),
 ];
 
 impl Code {
@@ -285,6 +328,12 @@ impl Code {
             Code::BadSchema => 24,
             Code::UnreadableInput => 25,
             Code::BadArgument => 26,
+            Code::CannotWrite => 27,
+            Code::BadCell => 28,
+            Code::RaggedRecord => 29,
+            Code::MissingColumn => 30,
+            Code::MalformedCsv => 31,
+            Code::ColumnConflict => 32,
         }
     }
 

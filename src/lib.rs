@@ -16,6 +16,7 @@ pub mod config;
 pub mod data;
 pub mod diagnostic;
 pub mod eval;
+pub mod explain;
 pub mod heuristic;
 pub(crate) mod ops;
 pub mod rules;

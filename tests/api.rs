@@ -181,6 +181,7 @@ fn only_the_user_facing_modules_are_public() {
             "data",
             "diagnostic",
             "eval",
+            "explain",
             "heuristic",
             "rules",
             "schema",

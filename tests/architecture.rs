@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// The crate's top-level modules, lowest first: each may import only the
 /// modules before it (and itself). docs/architecture.md explains each one.
-const LAYERS: [&str; 16] = [
+const LAYERS: [&str; 17] = [
     "source",
     "types",
     "value",
@@ -20,6 +20,7 @@ const LAYERS: [&str; 16] = [
     "eval",
     "heuristic",
     "rules",
+    "explain",
     "data",
     "cli",
 ];

@@ -344,7 +344,7 @@ fn golden_outputs_start_each_line_with_the_input_line_and_a_comma() {
 const LISTINGS_SUMMARY: &str = "rows          41
 flagged       7
 not flagged   34
-missing data  3  (rows lacking VRAM, TDP or MIG)
+missing data  3  (rows lacking VRAM, TDP or MIG, among those above: not flagged unless only MIG is missing and require_mig is false)
 ";
 
 #[test]
@@ -448,7 +448,7 @@ fn seed_missing_vram_tdp_or_mig_is_not_flagged_and_counted() {
     r.code(0);
     assert_eq!(
         r.stderr,
-        "rows          3\nflagged       0\nnot flagged   3\nmissing data  3  (rows lacking VRAM, TDP or MIG)\n"
+        "rows          3\nflagged       0\nnot flagged   3\nmissing data  3  (rows lacking VRAM, TDP or MIG, among those above: not flagged unless only MIG is missing and require_mig is false)\n"
     );
 }
 
@@ -1258,7 +1258,7 @@ fn summary_missing_data_does_not_claim_not_flagged() {
     assert!(r.stderr.contains("flagged       1\n"), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("missing data  1  (rows lacking VRAM, TDP or MIG)\n"),
+            .contains("missing data  1  (rows lacking VRAM, TDP or MIG, among those above: not flagged unless only MIG is missing and require_mig is false)\n"),
         "{}",
         r.stderr
     );

@@ -661,7 +661,7 @@ fn every_habit_fixture_has_a_case() {
 }
 
 /// Codes whose case is not a fixture of [`CASES`], and where it is.
-const CASES_ELSEWHERE: [(Code, &str); 6] = [
+const CASES_ELSEWHERE: [(Code, &str); 12] = [
     (Code::TooLarge, "e006_too_large makes its input"),
     (Code::Overflow, "e501_overflow makes its input"),
     (
@@ -680,6 +680,12 @@ const CASES_ELSEWHERE: [(Code, &str); 6] = [
         Code::BadArgument,
         "lint could not load its inputs: tests/config.rs",
     ),
+    (Code::CannotWrite, "about the output: tests/conventions.rs"),
+    (Code::BadCell, "about the data: tests/conventions.rs"),
+    (Code::RaggedRecord, "about the data: tests/conventions.rs"),
+    (Code::MissingColumn, "about the data: tests/conventions.rs"),
+    (Code::MalformedCsv, "about the data: tests/conventions.rs"),
+    (Code::ColumnConflict, "about the data: tests/conventions.rs"),
 ];
 
 /// Walks the code table itself, so a code added to it without a case fails
@@ -735,7 +741,7 @@ fn e006_too_large() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("1 file, 1 rule: 1 error"),
+        out.stdout.contains("1 file, 2 rules: 1 error"),
         "the other item is checked: {}",
         out.stdout
     );
@@ -790,7 +796,7 @@ fn one_syntax_error_does_not_hide_the_other_items_problems() {
     assert!(
         human
             .stdout
-            .ends_with("1 file, 4 rules: 4 errors, 0 warnings\n")
+            .ends_with("1 file, 5 rules: 4 errors, 0 warnings\n")
     );
     insta::assert_snapshot!("several_problems_human", human.stdout);
 
@@ -952,7 +958,7 @@ fn cr_only_rule_files_report_every_error_at_one_place() {
     );
     assert!(human.stdout.contains("mac.rule:2:15]"), "{}", human.stdout);
     assert!(
-        human.stdout.contains("1 file, 2 rules: 2 errors"),
+        human.stdout.contains("1 file, 3 rules: 2 errors"),
         "{}",
         human.stdout
     );

@@ -422,7 +422,7 @@ fn eval_columns_unknown_name_is_exit_2_with_did_you_mean() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
-        "error: examples/listings.csv: --columns: no column `prcie` in the header; did you mean `price`?\n"
+        "error[E604(bad-argument)]: examples/listings.csv: --columns: no column `prcie` in the header; did you mean `price`?\n"
     );
     let (code, _, err) = run(&[
         "eval",

@@ -7,21 +7,91 @@ use std::path::{Path, PathBuf};
 #[command(
     name = "glyphsieve",
     version,
-    about = "Tag CSV files of GPU listings with typed, checked heuristic rules"
+    about = "Tag CSV files of GPU listings with typed, checked heuristic rules",
+    after_help = "Examples:
+  glyphsieve eval rules/ examples/listings.csv -o tagged.csv
+  glyphsieve lint rules/
+  glyphsieve rule E101"
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Top,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
+}
+
+/// The commands: those that read rules and data, then the tools about
+/// glyphsieve itself, which load nothing (`tools.rs`).
+// Parsed once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Top {
+    #[command(flatten)]
+    Run(Command),
+    #[command(flatten)]
+    Tool(Tool),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// Print a diagnostic code's documentation: `glyphsieve rule E101` (or `unknown-name`).
+    #[command(after_help = "Examples:
+  glyphsieve rule E101
+  glyphsieve rule unknown-name
+  glyphsieve rule --all")]
+    Rule(RuleArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:
+  glyphsieve completions bash > ~/.local/share/bash-completion/completions/glyphsieve
+  glyphsieve completions zsh > ~/.zfunc/_glyphsieve
+  glyphsieve completions fish > ~/.config/fish/completions/glyphsieve.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: glyphsieve(1), or a command's.
+    #[command(after_help = "Examples:
+  glyphsieve man > ~/.local/share/man/man1/glyphsieve.1
+  glyphsieve man eval > ~/.local/share/man/man1/glyphsieve-eval.1
+  glyphsieve man | man -l -")]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A code (`E101`) or its name (`unknown-name`); without one, every code is listed.
+    #[arg(value_name = "CODE", conflicts_with = "all")]
+    pub code: Option<String>,
+    /// Print every code's full entry.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command (`eval`): its own page, glyphsieve-eval(1), with every option.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 /// `eval mine.rule` (or `diff mine.rule`) gives one path, which clap takes
 /// as the last one, DATA, and says `<RULES>... not provided`: the rules were
 /// given, the data was not. Say which is missing, from what the one path looks like (a CSV or
 /// `-` is the data; anything else is a rule file). Other errors are kept.
-pub fn explain_missing_data(e: clap::Error) -> clap::Error {
+pub fn explain_missing_data(e: clap::Error, color: clap::ColorChoice) -> clap::Error {
     use clap::CommandFactory;
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if e.kind() != ErrorKind::MissingRequiredArgument {
@@ -34,7 +104,8 @@ pub fn explain_missing_data(e: clap::Error) -> clap::Error {
     if !missing_rules_only {
         return e;
     }
-    let mut cmd = Cli::command();
+    // The new error is coloured as `--color` says, as clap's own are.
+    let mut cmd = Cli::command().color(color);
     // `eval` and `diff` both take `RULES... DATA`.
     let given = cmd
         .clone()
@@ -77,17 +148,70 @@ pub fn explain_missing_data(e: clap::Error) -> clap::Error {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check rule files and report every problem.
+    #[command(after_help = "Examples:
+  glyphsieve lint rules/
+  glyphsieve lint rules/power.rule --format json
+  glyphsieve lint rules/ --deny warnings --set min_vram_gb=32")]
     Lint(LintArgs),
     /// Evaluate rules over a CSV file, adding one column per rule.
+    #[command(after_help = "Examples:
+  glyphsieve eval rules/ examples/listings.csv -o tagged.csv
+  glyphsieve eval rules/ examples/listings.csv --only power_class,rack_friendly --where 'vram_gb >= 48'
+  glyphsieve eval rules/ examples/listings.csv --set min_vram_gb=32 --summary-format json -o tagged.jsonl")]
     Eval(EvalArgs),
     /// Add the built-in `quantization_capable` column to a CSV file.
+    #[command(after_help = "Examples:
+  glyphsieve tag-quantization examples/listings.csv -o tagged.csv
+  glyphsieve tag-quantization examples/listings.csv --set max_tdp_watts=350 --columns model -o tagged.csv")]
     TagQuantization(TagArgs),
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
     /// Rewrite .rule files in place in the canonical layout (`-`: stdin to stdout).
     Fmt(FmtArgs),
     /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
+    #[command(after_help = "Examples:
+  glyphsieve config
+  glyphsieve config --set min_vram_gb=32 --set model_gb.70b=40
+  glyphsieve config --no-project > glyphsieve.yaml")]
     Config(ShowConfigArgs),
+    /// Show why rules have their values on chosen rows, and what would change them.
+    #[command(after_help = "Examples:
+  glyphsieve explain rules/ examples/listings.csv --row 2 --rule quantization_capable
+  glyphsieve explain rules/ examples/listings.csv --where 'not quantization_capable and vram_gb >= 80' --limit 3
+  glyphsieve explain rules/ examples/listings.csv --row 2 --row 39 --format json")]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule files, or folders of .rule files.
+    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The CSV file (`-` for stdin).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: PathBuf,
+    /// The data row to explain, 1-based: the first row after the header is 1 (repeatable).
+    #[arg(long = "row", value_name = "N", required_unless_present = "wheres")]
+    pub rows: Vec<u64>,
+    /// Explain the rows where this bool expression (rule language) is true, as eval's
+    /// --where picks them (repeatable: all must hold), up to --limit rows.
+    #[arg(long = "where", value_name = "EXPR", allow_hyphen_values = true)]
+    pub wheres: Vec<String>,
+    /// The most rows --where picks (the first ones, in file order).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: u64,
+    /// Explain only these rules (repeatable, or comma separated; default: every rule).
+    #[arg(long = "rule", value_delimiter = ',', value_name = "NAME")]
+    pub rule: Vec<String>,
+    /// Output format: `human`, or `json` (a list of objects).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// `--config`, `--schema`, `--set` and the project file, as for eval.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Longest record read, e.g. `64MiB`, `1G`, `4096` (at most 1GiB); a longer one is an error.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +219,11 @@ pub enum Command {
     after_help = "Before: RULES with --config and --set. After: --to-rules (default RULES) with \
 --to-config (default the same config), the --sets, then each --to-set.\n\
 -o FILE writes the changed rows: the input columns, then RULE.before and RULE.after for \
-each compared rule. The report goes to stdout (to stderr with -o -)."
+each compared rule. The report goes to stdout (to stderr with -o -).
+
+Examples:
+  glyphsieve diff rules/ examples/listings.csv --to-set min_vram_gb=48
+  glyphsieve diff rules/ examples/listings.csv --to-set max_tdp_watts=300 --only quantization_capable -o changed.csv"
 )]
 pub struct DiffArgs {
     /// Rule files, or folders of .rule files: the "before" side.
@@ -130,7 +258,12 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Files with a syntax error are left untouched and their errors printed (exit 1). \
---check and --diff write nothing and exit 1 when a file would change."
+--check and --diff write nothing and exit 1 when a file would change.
+
+Examples:
+  glyphsieve fmt rules/
+  glyphsieve fmt --check rules/
+  glyphsieve fmt --diff rules/power.rule"
 )]
 pub struct FmtArgs {
     /// Rule files, or folders of .rule files; `-` formats stdin to stdout.
@@ -297,12 +430,20 @@ pub struct EvalArgs {
     /// Print the per-rule summary on stderr even when stderr is not a terminal.
     #[arg(long, conflicts_with = "quiet")]
     pub summary: bool,
+    /// How errors and warnings are shown on stderr: `human`, or `json` (each report a JSON array on one line, as `lint --format json` prints them).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// Print no summary.
     #[arg(long)]
     pub quiet: bool,
-    /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary).
+    /// The summary's form: `human`, or `json` (one JSON object on stderr; implies --summary); default: --format.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "quiet")]
     pub summary_format: Option<Format>,
+    /// Add a `<rule>_why` column beside each bool rule (`--why`) or the named ones
+    /// (`--why=NAME,...`): the comparison that decided its value.
+    #[arg(long, value_name = "NAME,...", num_args = 0..=1, require_equals = true,
+          default_missing_value = "", value_delimiter = ',')]
+    pub why: Option<Vec<String>>,
 }
 
 impl EvalArgs {
@@ -321,6 +462,9 @@ pub struct TagArgs {
     /// The CSV file (`-` for stdin).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// How errors and warnings are shown on stderr, and the counts: `human`, or `json` (each report a JSON array on one line, as `lint --format json` prints them).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

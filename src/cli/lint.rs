@@ -33,7 +33,7 @@ pub fn lint(
     match args.format {
         Format::Human => {
             let mut text = render_human(&set.diagnostics, &set.sources, color);
-            let rules = set.program.outputs.len();
+            let rules = count_rules(&inputs.texts);
             text += &format!(
                 "{} file{}, {rules} rule{}: {errors} error{}, {warnings} warning{}\n",
                 files.len(),
@@ -63,7 +63,7 @@ pub fn lint(
 /// the same order: `file` is null for a `--set`, and the place's numbers are
 /// null when it has none (a file that cannot be read).
 #[derive(Serialize)]
-struct FailureJson<'a> {
+pub(super) struct FailureJson<'a> {
     code: &'static str,
     name: &'static str,
     severity: Severity,
@@ -101,7 +101,7 @@ fn place_json(p: Option<Place>) -> PlaceJson {
     }
 }
 
-fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
+pub(super) fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
     FailureJson {
         code: f.code.as_str(),
         name: f.code.name(),
@@ -133,6 +133,36 @@ fn failure_json(f: &LoadFailure) -> FailureJson<'_> {
     }
 }
 
+/// Rules in the rule texts, whether or not they parse: lines (ended by LF,
+/// CRLF or a lone CR, as the source map reads them) whose first word is the
+/// keyword `rule` (reserved, and strings cannot span lines, so
+/// it starts a rule wherever it begins a line). The checked program would
+/// leave out a rule with a syntax error, and the summary must count it.
+fn count_rules(texts: &[(String, String)]) -> usize {
+    texts
+        .iter()
+        .flat_map(|(_, text)| text.split(['\n', '\r']))
+        .filter(|line| {
+            line.trim_start()
+                .strip_prefix("rule")
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        })
+        .count()
+}
+
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_rules;
+
+    #[test]
+    fn rules_with_syntax_errors_are_counted() {
+        let text = "rule a: bool = true\nrule b: int = 1 +\nlet c = 2\n  rule d: int = c\n\
+                    # rule in a comment\nlet rule_x = 1\rrule\r\n"
+            .to_string();
+        assert_eq!(count_rules(&[("t".into(), text)]), 4);
+    }
 }

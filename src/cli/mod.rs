@@ -6,18 +6,21 @@
 
 mod args;
 mod diff;
+mod explain;
 mod fmt;
 mod inputs;
 mod lint;
 mod output;
 mod project;
+mod report;
 mod run;
 mod show;
 mod summary;
+mod tools;
 
 pub use args::Cli;
-use args::{Color, Command};
-use clap::Parser;
+use args::{Color, Command, Top};
+use clap::{CommandFactory, FromArgMatches};
 pub use inputs::{Inputs, LoadFailure, Rules, Sources};
 use std::io::IsTerminal;
 
@@ -49,10 +52,22 @@ impl Exit {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
-    let mut cli = match Cli::try_parse() {
+    // `--color` is known before clap parses, so that its own errors and
+    // help follow it too.
+    let choice = match color_wanted(std::env::args_os().skip(1)) {
+        Color::Always => clap::ColorChoice::Always,
+        Color::Never => clap::ColorChoice::Never,
+        Color::Auto if no_color() => clap::ColorChoice::Never,
+        Color::Auto => clap::ColorChoice::Auto,
+    };
+    let parsed = Cli::command()
+        .color(choice)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
-            let e = args::explain_missing_data(e);
+            let e = args::explain_missing_data(e, choice);
             let _ = e.print();
             // `--help` and `--version` print to stdout and are not errors.
             let exit = if e.use_stderr() {
@@ -66,37 +81,84 @@ pub fn main() -> i32 {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        Color::Auto => !no_color() && std::io::stderr().is_terminal(),
     };
-    if let Command::Eval(a) = &mut cli.command {
+    let mut command = match cli.command {
+        // Tools about glyphsieve itself load no rules, config or schema.
+        Top::Tool(tool) => return exit_code(tools::run(&tool), color),
+        Top::Run(command) => command,
+    };
+    if let Command::Eval(a) = &mut command {
         a.split_paths();
     }
-    if let Command::Eval(a) = &cli.command
+    if let Command::Eval(a) = &command
         && let Some(message) = run::missing_data(a)
     {
-        return exit_code(Err(Failure::usage(message)));
+        return exit_code(Err(Failure::usage(message)), color);
     }
     // fmt reads rule text only: no config, schema or project file.
-    if let Command::Fmt(a) = &cli.command {
-        return exit_code(fmt::fmt(a, color));
+    if let Command::Fmt(a) = &command {
+        return exit_code(fmt::fmt(a, color), color);
     }
-    let loaded = Inputs::load(&sources(&cli.command));
-    let outcome = match cli.command {
+    // explain draws its report on stdout: coloured when stdout is a terminal.
+    let stdout_color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => !no_color() && std::io::stdout().is_terminal(),
+    };
+    let loaded = Inputs::load(&sources(&command));
+    let outcome = match command {
         // lint reports a load failure itself (as JSON with `--format json`).
         Command::Lint(a) => lint::lint(&a, loaded, color),
         Command::Eval(a) => loaded
-            .map_err(Failure::from)
+            .map_err(|f| report::Style::new(a.format, color).load(f))
             .and_then(|inputs| run::eval(a, inputs, color)),
         Command::TagQuantization(a) => loaded
-            .map_err(Failure::from)
+            .map_err(|f| report::Style::new(a.format, color).load(f))
             .and_then(|inputs| run::tag_quantization(a, inputs, color)),
         Command::Diff(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
+        Command::Explain(a) => loaded
+            .map_err(Failure::from)
+            .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
         Command::Fmt(_) => Ok(Exit::Ok),
     };
-    exit_code(outcome)
+    exit_code(outcome, color)
+}
+
+/// no-color.org: `NO_COLOR` turns colour off when it is set and not empty.
+fn no_color() -> bool {
+    disables_color(std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Whether a `NO_COLOR` value (`None`: not set) turns colour off: an empty
+/// one does not.
+fn disables_color(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
+}
+
+/// The last `--color WHEN` (or `--color=WHEN`) before `--`, read from the
+/// raw arguments; `Auto` when there is none or it is not a choice (clap
+/// reports that).
+fn color_wanted(mut args: impl Iterator<Item = std::ffi::OsString>) -> Color {
+    let mut wanted = Color::Auto;
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.next(),
+            Some(a) => a.strip_prefix("--color=").map(Into::into),
+            None => None,
+        };
+        match value.as_ref().and_then(|v| v.to_str()) {
+            Some("always") => wanted = Color::Always,
+            Some("never") => wanted = Color::Never,
+            Some("auto") => wanted = Color::Auto,
+            _ => {}
+        }
+    }
+    wanted
 }
 
 static NO_CONFIG: args::ConfigArgs = args::ConfigArgs {
@@ -130,6 +192,10 @@ fn sources(command: &Command) -> Sources<'_> {
             rules: Rules::Settings,
             config: &a.config,
         },
+        Command::Explain(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
         // The before side; `diff` loads the after side itself.
         Command::Diff(a) => Sources {
             rules: Rules::Files(&a.rules),
@@ -139,7 +205,8 @@ fn sources(command: &Command) -> Sources<'_> {
 }
 
 /// The one mapping from a command's outcome to stderr and the exit code.
-fn exit_code(outcome: Result<Exit, Failure>) -> i32 {
+/// `color`: the `error:` of a plain message is red and bold, as clap's is.
+fn exit_code(outcome: Result<Exit, Failure>, color: bool) -> i32 {
     match outcome {
         Ok(exit) => exit.code(),
         Err(e) => {
@@ -147,7 +214,11 @@ fn exit_code(outcome: Result<Exit, Failure>) -> i32 {
                 eprint!("{text}");
             }
             if !e.message.is_empty() {
-                eprintln!("error: {}", e.message);
+                let error = match color {
+                    true => "\u{1b}[1;31merror:\u{1b}[0m",
+                    false => "error:",
+                };
+                eprintln!("{error} {}", e.message);
             }
             e.exit.code()
         }
@@ -191,5 +262,30 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
             Err(Failure::usage(format!("cannot write to stdout: {e}")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::{OsStr, OsString};
+
+    #[test]
+    fn empty_no_color_does_not_disable_colour() {
+        assert!(!disables_color(None));
+        assert!(!disables_color(Some(OsStr::new(""))));
+        assert!(disables_color(Some(OsStr::new("1"))));
+        assert!(disables_color(Some(OsStr::new("0"))));
+    }
+
+    #[test]
+    fn color_is_read_before_clap_parses() {
+        let wanted = |args: &[&str]| color_wanted(args.iter().map(OsString::from));
+        assert_eq!(wanted(&["lint", "--color", "never"]), Color::Never);
+        assert_eq!(wanted(&["--color=always", "lint"]), Color::Always);
+        assert_eq!(wanted(&["--color=always", "--color", "auto"]), Color::Auto);
+        assert_eq!(wanted(&["eval", "--", "--color=never"]), Color::Auto);
+        assert_eq!(wanted(&["--color", "purple"]), Color::Auto);
+        assert_eq!(wanted(&["--color"]), Color::Auto);
     }
 }

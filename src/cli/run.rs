@@ -3,10 +3,11 @@
 use super::args::{EvalArgs, Format, OutputArgs, OutputFormat as FormatArg, TagArgs};
 use super::lint::plural;
 use super::output::{self, FileId, OutputError};
+use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
 use crate::check::fields;
 use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, render_human};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
@@ -31,8 +32,13 @@ pub fn missing_data(args: &EvalArgs) -> Option<String> {
 }
 
 pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
+    let style = Style::new(args.format, color);
+    eval_styled(args, inputs, style).map_err(|f| style.finish(f))
+}
+
+fn eval_styled(args: EvalArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
     let data = args.data;
-    let set = build(&inputs, &args.wheres, Some(&data), color)?;
+    let set = build(&inputs, &args.wheres, Some(&data), style)?;
     let filters = set.filters();
     let all = set.heuristics();
     let mut chosen: Vec<&RuleHeuristic> = Vec::new();
@@ -69,7 +75,18 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         }
     }
     let fields = fields_read(&set, &chosen);
-    let chosen: Vec<&dyn Heuristic> = chosen.into_iter().map(|h| h as &dyn Heuristic).collect();
+    // `--why`: each why-column right after its rule (it reads the rule's fields).
+    let whys = super::explain::why_columns(&set, &chosen, args.why.as_deref())?;
+    let mut list: Vec<&dyn Heuristic> = Vec::with_capacity(chosen.len() + whys.len());
+    for (k, h) in chosen.into_iter().enumerate() {
+        list.push(h);
+        list.extend(
+            whys.iter()
+                .filter(|(i, _)| *i == k)
+                .map(|(_, w)| w as &dyn Heuristic),
+        );
+    }
+    let chosen = list;
     let outputs: Vec<(String, OutputType)> = chosen
         .iter()
         .map(|h| (h.name().to_string(), h.output_type()))
@@ -77,8 +94,8 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
     let format = match (args.quiet, args.summary, args.summary_format) {
         (true, _, _) => None,
         (_, _, Some(f)) => Some(f),
-        (_, true, None) => Some(Format::Human),
-        (_, false, None) => io::stderr().is_terminal().then_some(Format::Human),
+        (_, true, None) => Some(args.format),
+        (_, false, None) => io::stderr().is_terminal().then_some(args.format),
     };
     if let Some(summary) = tag(
         &data,
@@ -88,10 +105,10 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
         fields,
         &set.schema,
         &set,
-        color,
+        style,
         format.is_some(),
     )? {
-        report_lenient(&summary);
+        report_lenient_styled(&summary, style);
         match format {
             Some(Format::Human) => eprint!("{}", super::summary::human(&summary, &outputs)),
             Some(Format::Json) => eprintln!("{}", super::summary::json(&summary, &outputs)),
@@ -102,7 +119,12 @@ pub fn eval(args: EvalArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure
 }
 
 pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Exit, Failure> {
-    let set = build(&inputs, &[], None, color)?;
+    let style = Style::new(args.format, color);
+    tag_quantization_styled(args, inputs, style).map_err(|f| style.finish(f))
+}
+
+fn tag_quantization_styled(args: TagArgs, inputs: Inputs, style: Style) -> Result<Exit, Failure> {
+    let set = build(&inputs, &[], None, style)?;
     let all = set.heuristics();
     let fields = fields_read(&set, &all.iter().collect::<Vec<_>>());
     let chosen: Vec<&dyn Heuristic> = all.iter().map(|h| h as &dyn Heuristic).collect();
@@ -114,7 +136,7 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         fields,
         &set.schema,
         &set,
-        color,
+        style,
         false,
     )?
     else {
@@ -122,16 +144,34 @@ pub fn tag_quantization(args: TagArgs, inputs: Inputs, color: bool) -> Result<Ex
         return Ok(Exit::Ok);
     };
     let t = summary.tallies.first().cloned().unwrap_or_default();
+    if style.json {
+        let counts = serde_json::json!({
+            "rows": summary.rows,
+            "flagged": t.trues,
+            "not_flagged": t.falses,
+            "missing_data": summary.rows_missing_input,
+        });
+        eprintln!("{counts}");
+        report_lenient_styled(&summary, style);
+        return Ok(Exit::Ok);
+    }
     eprintln!("rows          {}", summary.rows);
     eprintln!("flagged       {}", t.trues);
     eprintln!("not flagged   {}", t.falses);
+    // Missing data is not a third outcome beside flagged and not flagged:
+    // those rows are counted there too. Without VRAM or TDP the rule is
+    // never true; without MIG only when `require_mig` is false.
     eprintln!(
-        "missing data  {}  (rows lacking VRAM, TDP or MIG)",
+        "missing data  {}  {MISSING_NOTE}",
         summary.rows_missing_input
     );
     report_lenient(&summary);
     Ok(Exit::Ok)
 }
+
+/// What `tag-quantization`'s "missing data" line counts, and where.
+const MISSING_NOTE: &str = "(rows lacking VRAM, TDP or MIG, among those above: \
+not flagged unless only MIG is missing and require_mig is false)";
 
 /// Schema slots the chosen rules read, with what they depend on: only
 /// these cells are parsed (and required in the header).
@@ -145,11 +185,11 @@ fn fields_read(set: &RuleSet, chosen: &[&RuleHeuristic]) -> Vec<usize> {
 /// Check and compile, with `wheres` as hidden filter rules, or fail with
 /// the rendered diagnostics (exit 1). `data`: the CSV the rules will read,
 /// whose header can tell what an unknown name was meant to read.
-fn build(
+pub(super) fn build(
     inputs: &Inputs,
     wheres: &[String],
     data: Option<&Path>,
-    color: bool,
+    style: Style,
 ) -> Result<RuleSet, Failure> {
     let mut set = RuleSet::build_filtered(&inputs.texts, wheres, &inputs.schema, &inputs.config);
     if let Some(data) = data {
@@ -166,7 +206,7 @@ fn build(
         // they are shown once, before it, as `lint` would show them.
         let warnings: Vec<Diagnostic> = set.diagnostics.to_vec();
         if !warnings.is_empty() {
-            eprint!("{}", render_human(&warnings, &set.sources, color));
+            eprint!("{}", style.rules(&warnings, &set.sources));
         }
         return Ok(set);
     }
@@ -174,14 +214,19 @@ fn build(
     let in_where = errors
         .iter()
         .any(|d| set.sources.get(d.span.file).name.starts_with("--where"));
-    Err(Failure {
-        message: format!(
+    // JSON has no closing line: the array is the whole report.
+    let message = match style.json {
+        true => String::new(),
+        false => format!(
             "{} error{} in the rules{}; nothing was written",
             errors.len(),
             plural(errors.len()),
             if in_where { " or --where" } else { "" }
         ),
-        rendered: Some(render_human(&errors, &set.sources, color)),
+    };
+    Err(Failure {
+        message,
+        rendered: Some(style.rules(&errors, &set.sources)),
         exit: Exit::Problems,
     })
 }
@@ -248,7 +293,27 @@ fn read_header(data: &Path) -> Option<(Vec<String>, Vec<String>)> {
 }
 
 pub(super) fn report_lenient(summary: &Summary) {
+    report_lenient_styled(
+        summary,
+        Style {
+            color: false,
+            json: false,
+        },
+    );
+}
+
+/// `--lenient`'s count of unreadable cells; in JSON one object on one
+/// line: `{"lenient_bad_cells": N, "first": ["file:line: ...", ...]}`.
+fn report_lenient_styled(summary: &Summary, style: Style) {
     if summary.bad_cells == 0 {
+        return;
+    }
+    if style.json {
+        let j = serde_json::json!({
+            "lenient_bad_cells": summary.bad_cells,
+            "first": summary.bad_examples,
+        });
+        eprintln!("{j}");
         return;
     }
     eprintln!(
@@ -273,7 +338,7 @@ fn tag(
     fields: Vec<usize>,
     schema: &Arc<Schema>,
     set: &RuleSet,
-    color: bool,
+    style: Style,
     tally_values: bool,
 ) -> Result<Option<Summary>, Failure> {
     let stdin = data == Path::new("-");
@@ -287,8 +352,10 @@ fn tag(
     let (input, size, input_id): (Box<dyn Read + Send>, Option<u64>, Option<FileId>) = if stdin {
         (Box::new(io::stdin()), None, output::stdin_file())
     } else {
-        let f = File::open(data)
-            .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?;
+        let f = File::open(data).map_err(|e| {
+            Problem::unreadable(input_name.clone(), format!("cannot read {input_name}: {e}"))
+                .failure(style)
+        })?;
         let meta = f.metadata().ok();
         let size = meta.as_ref().map(|m| m.len());
         let id = meta.as_ref().and_then(FileId::of);
@@ -297,7 +364,7 @@ fn tag(
     // `-o -` is stdout, as `-` is stdin on the input side.
     let output = out.output.as_deref().filter(|p| *p != Path::new("-"));
     if output.is_none() {
-        output::check_stdout(input_id, &input_name).map_err(|e| data_failure(e, set, color))?;
+        output::check_stdout(input_id, &input_name).map_err(|e| data_failure(e, set, style))?;
     }
     let progress = size
         .filter(|&s| s > 32 << 20 && io::stderr().is_terminal())
@@ -357,7 +424,7 @@ fn tag(
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
-    result.map_err(|e| data_failure(e, set, color))
+    result.map_err(|e| data_failure(e, set, style))
 }
 
 /// The output's shape from `--columns` and `--output-format` (or the
@@ -389,24 +456,23 @@ pub(super) fn shape(out: &OutputArgs, output: Option<&Path>) -> Result<Shape, Fa
     })
 }
 
-fn data_failure(e: OutputError, set: &RuleSet, color: bool) -> Failure {
+/// A run that stopped, as a diagnostic: an overflow points into the
+/// rule's source; the rest are about the data or the output.
+fn data_failure(e: OutputError, set: &RuleSet, style: Style) -> Failure {
     match e {
-        OutputError::Usage(m) => Failure::usage(m),
+        OutputError::Usage(m) => Problem::output(m).failure(style),
         OutputError::Data(DataError::Eval { file, line, error }) => {
             let d = Diagnostic::new(Code::Overflow, error.span, format!("{} at {file}:{line}", error))
                 .label(error.what.to_string())
                 .help("the row's values overflow a 64-bit integer or a float; guard the rule or use floats");
             Failure {
                 message: String::new(),
-                rendered: Some(render_human(&[d], &set.sources, color)),
+                rendered: Some(style.rules(&[d], &set.sources)),
                 exit: Exit::Problems,
             }
         }
-        // Reading or writing failed, or --columns names no column: the
-        // command could not run (exit 2).
-        OutputError::Data(
-            e @ (DataError::Io { .. } | DataError::Write { .. } | DataError::UnknownColumn { .. }),
-        ) => Failure::usage(e.to_string()),
-        OutputError::Data(other) => Failure::problem(other.to_string()),
+        // Reading or writing failed, or --columns names no column: exit 2;
+        // the input's problems: exit 1 (the problem says which).
+        OutputError::Data(e) => Problem::data(&e).failure(style),
     }
 }
