@@ -40,6 +40,12 @@ pub enum Code {
     UnusedCfgKey,
     DanglingDoc,
     Overflow,
+    // `lint --data`: what the data says about the rules.
+    ConstantRule,
+    LiteralNotInData,
+    FieldAlwaysMissing,
+    ThresholdOutOfRange,
+    UnusedNullMarker,
     // lint could not check the rules: what `--format json` reports instead.
     BadConfig,
     BadSchema,
@@ -85,7 +91,7 @@ const fn code(code: Code, id: &'static str, name: &'static str, summary: &'stati
 
 /// Every code, in [`Code`] order (a test holds the order; [`Code::row`] is
 /// an exhaustive match, so a new variant does not compile without a row).
-pub const CODES: [CodeDef; 33] = [
+pub const CODES: [CodeDef; 38] = [
     code(
         Code::Syntax,
         "E001",
@@ -225,6 +231,36 @@ pub const CODES: [CodeDef; 33] = [
         "arithmetic overflows, on a row or in a constant expression",
     ),
     code(
+        Code::ConstantRule,
+        "W501",
+        "constant-rule",
+        "`lint --data`: a rule has one value on every row of the data",
+    ),
+    code(
+        Code::LiteralNotInData,
+        "W502",
+        "literal-not-in-data",
+        "`lint --data`: a string literal never occurs in its column, a case or space variant does",
+    ),
+    code(
+        Code::FieldAlwaysMissing,
+        "W503",
+        "field-always-missing",
+        "`lint --data`: a field the rules read is missing on every row",
+    ),
+    code(
+        Code::ThresholdOutOfRange,
+        "W504",
+        "threshold-out-of-range",
+        "`lint --data`: a comparison with a constant is never true, or always true, on the data's range",
+    ),
+    code(
+        Code::UnusedNullMarker,
+        "W505",
+        "unused-null-marker",
+        "`lint --data`: a null marker the user declared never occurs in its column",
+    ),
+    code(
         Code::BadConfig,
         "E601",
         "bad-config",
@@ -324,16 +360,21 @@ impl Code {
             Code::UnusedCfgKey => 20,
             Code::DanglingDoc => 21,
             Code::Overflow => 22,
-            Code::BadConfig => 23,
-            Code::BadSchema => 24,
-            Code::UnreadableInput => 25,
-            Code::BadArgument => 26,
-            Code::CannotWrite => 27,
-            Code::BadCell => 28,
-            Code::RaggedRecord => 29,
-            Code::MissingColumn => 30,
-            Code::MalformedCsv => 31,
-            Code::ColumnConflict => 32,
+            Code::ConstantRule => 23,
+            Code::LiteralNotInData => 24,
+            Code::FieldAlwaysMissing => 25,
+            Code::ThresholdOutOfRange => 26,
+            Code::UnusedNullMarker => 27,
+            Code::BadConfig => 28,
+            Code::BadSchema => 29,
+            Code::UnreadableInput => 30,
+            Code::BadArgument => 31,
+            Code::CannotWrite => 32,
+            Code::BadCell => 33,
+            Code::RaggedRecord => 34,
+            Code::MissingColumn => 35,
+            Code::MalformedCsv => 36,
+            Code::ColumnConflict => 37,
         }
     }
 

@@ -176,6 +176,9 @@ pub struct RuleSet {
     /// The hidden items checked from `--where` texts, in the order given:
     /// compiled with the rules (so they share the row's memo), never outputs.
     pub(crate) filter_items: Vec<u32>,
+    /// The `test` items of the rule files, in file order: their `expect`s
+    /// are the hidden items `check::ruletests::test_item_name` names.
+    pub(crate) tests: Vec<syntax::ast::TestDef>,
 }
 
 /// The name of the `k`th (0-based) of `n` `--where` texts: its source's
@@ -310,6 +313,14 @@ impl RuleSet {
             .map(|i| i as u32)
             .collect();
         program.outputs.retain(|o| !filter_items.contains(&o.0));
+        // A test's `expect`s are hidden rules too: `glyphsieve test` runs them.
+        program
+            .outputs
+            .retain(|o| !check::ruletests::is_test_item(&program.items[o.0 as usize].name));
+        let tests = check::ruletests::tests_of(&modules)
+            .into_iter()
+            .cloned()
+            .collect();
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, &schema)));
         RuleSet {
@@ -319,6 +330,7 @@ impl RuleSet {
             program: checked.program,
             compiled,
             filter_items,
+            tests,
         }
     }
 

@@ -200,6 +200,69 @@ const CASES: &[Case] = &[
         (3, 1, 3, 38),
         Some("use `#` for a plain comment"),
     ),
+    // `lint --data`: each fixture has a CSV of its name beside it.
+    Case {
+        args: &["--data", "tests/fixtures/lint/w501_constant_rule.csv"],
+        ..case(
+            "W501",
+            "constant-rule",
+            "w501_constant_rule.rule",
+            (2, 6, 2, 10),
+            Some(
+                "a rule with one value tells the rows apart by nothing: check its thresholds and the strings it compares against the data (`eval --summary` shows each rule's values)",
+            ),
+        )
+    },
+    Case {
+        args: &["--data", "tests/fixtures/lint/w502_literal_not_in_data.csv"],
+        ..case(
+            "W502",
+            "literal-not-in-data",
+            "w502_literal_not_in_data.rule",
+            (2, 36, 2, 41),
+            Some("did you mean `\"New\"`? Strings compare exactly: case and spaces count"),
+        )
+    },
+    Case {
+        args: &[
+            "--data",
+            "tests/fixtures/lint/w503_field_always_missing.csv",
+        ],
+        ..case(
+            "W503",
+            "field-always-missing",
+            "w503_field_always_missing.rule",
+            (2, 24, 2, 35),
+            Some(
+                "its column (`mig_support` or `mig_capable`) holds only empty cells or null markers; check the column, or the field's `nulls`",
+            ),
+        )
+    },
+    Case {
+        args: &[
+            "--data",
+            "tests/fixtures/lint/w504_threshold_out_of_range.csv",
+        ],
+        ..case(
+            "W504",
+            "threshold-out-of-range",
+            "w504_threshold_out_of_range.rule",
+            (2, 19, 2, 34),
+            Some("the threshold is outside the data's range (24 to 80): check its value and unit"),
+        )
+    },
+    Case {
+        args: &["--data", "tests/fixtures/lint/w505_unused_null_marker.csv"],
+        ..case(
+            "W505",
+            "unused-null-marker",
+            "w505_unused_null_marker.rule",
+            (1, 45, 1, 54),
+            Some(
+                "markers match after trimming spaces, ignoring ASCII case; check its spelling against the data, or remove it",
+            ),
+        )
+    },
 ];
 
 /// Output of one run: exit code (None if killed by a signal), stdout, stderr.
@@ -439,6 +502,11 @@ code_tests! {
     w403_unused_let => "W403",
     w404_unused_cfg_key => "W404",
     w405_dangling_doc => "W405",
+    w501_constant_rule => "W501",
+    w502_literal_not_in_data => "W502",
+    w503_field_always_missing => "W503",
+    w504_threshold_out_of_range => "W504",
+    w505_unused_null_marker => "W505",
 }
 
 /// Habits from other languages (`&&`, `'text'`, `True`, `null`, `elif`...):

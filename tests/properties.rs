@@ -1306,7 +1306,10 @@ fn language_doc_diagnostic_examples_give_their_message() {
         // E006 needs a 256 KiB input: `diagnostics::e006_too_large` makes one.
         // E6xx: lint could not load its inputs; no rule file gives them.
         // E7xx: about the data `eval` reads; no rule file gives them.
-        let no_rule_gives_it = code.as_str().starts_with("E6") || code.as_str().starts_with("E7");
+        // W5xx need data: tests/datalint.rs checks their ```rule,data= examples.
+        let no_rule_gives_it = code.as_str().starts_with("E6")
+            || code.as_str().starts_with("E7")
+            || code.as_str().starts_with("W5");
         if code != Code::Overflow && code != Code::TooLarge && !no_rule_gives_it {
             assert!(
                 documented.contains(&code),
@@ -1474,6 +1477,19 @@ fn without_spans(mut m: syntax::ast::Module) -> syntax::ast::Module {
                 f.columns.iter_mut().for_each(id);
                 f.nulls.iter_mut().flatten().for_each(id);
             }
+            ItemKind::Test(t) => {
+                id(&mut t.name);
+                for f in &mut t.fields {
+                    id(&mut f.name);
+                    ex(&mut f.value);
+                }
+                for o in &mut t.overrides {
+                    o.span = Span::default();
+                    o.key.iter_mut().for_each(id);
+                    ex(&mut o.value);
+                }
+                t.expects.iter_mut().for_each(ex);
+            }
         }
     }
     m
@@ -1525,15 +1541,45 @@ fn parses_cleanly(text: &str) -> bool {
         .any(|d| d.is_error())
 }
 
-/// Generated rule files with a doc, an enum and a field declaration.
+/// A `test` item: fields with literals, maybe `with cfg.` overrides, and
+/// one to three generated bool expressions as its `expect`s.
+fn test_item() -> impl Strategy<Value = String> {
+    let g = gen_at(3);
+    (
+        g.b.clone(),
+        prop::collection::vec(g.b, 0..3),
+        int_literal(),
+        float_literal(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(first, more, i, f, mig, with)| {
+            let vram = render(&Ex::Float(f.abs())).0;
+            let mut text = format!(
+                "## A test.\ntest \"case {i}\" {{ vram_gb = {vram}, cuda_cores = {i}, mig_support = {mig} }}"
+            );
+            if with {
+                text.push_str(" with cfg.min_vram_gb = 48, cfg.require_mig = false");
+            }
+            text.push_str(&format!(" expect {}", render(&first).0));
+            for e in more {
+                text.push_str(&format!("\n  expect {}", render(&e).0));
+            }
+            text.push('\n');
+            text
+        })
+}
+
+/// Generated rule files with a doc, an enum, a field declaration and a test.
 fn rule_file() -> impl Strategy<Value = String> {
-    (program(), program(), any::<bool>()).prop_map(|(a, b, extras)| {
+    (program(), program(), any::<bool>(), test_item()).prop_map(|(a, b, extras, test)| {
         let mut text = format!("## The first.\n{}{}", a.text(), b.text());
         if extras {
             text.push_str(
                 "## Tiers.\nenum Tier { low, mid, high }\n\
                  field shipping: float from \"Shipping (USD)\", ship nulls [\"\", \"n/a\"]\n",
             );
+            text.push_str(&test);
         }
         text
     })
@@ -1563,6 +1609,7 @@ proptest! {
         text in prop_oneof![rule_file(), select(CORPUS.clone())],
         at in prop::collection::vec((any::<Index>(), any::<bool>()), 0..12),
     ) {
+        prop_assert!(parses_cleanly(&text), "the generator's own text parses:\n{}", text);
         let commented = with_comments(&text, &at);
         // A comment inside `not in` or a number's exponent does not parse.
         prop_assume!(parses_cleanly(&commented));

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod ir;
 mod lints;
 pub mod pattern;
+pub mod ruletests;
 
 pub use ir::*;
 
@@ -68,6 +69,7 @@ pub fn check(
         bodies[id.0 as usize] = Some(body);
         deps[id.0 as usize] = d;
     }
+    c.check_tests(modules);
     c.unused_lets();
     c.unused_cfg_keys();
 
@@ -193,11 +195,32 @@ impl<'a, 'm> Checker<'a, 'm> {
             }
         }
         let mut item_spans: HashMap<String, Span> = HashMap::new();
+        let mut tests = 0;
         for (_, m) in modules {
             for item in &m.items {
+                // Each `expect` is a hidden bool rule (never an output).
+                if let ItemKind::Test(t) = &item.kind {
+                    for (k, e) in t.expects.iter().enumerate() {
+                        self.types.push(Some(Type::Bool));
+                        self.decls.push(Decl {
+                            name: ast::Ident {
+                                name: ruletests::test_item_name(tests, k),
+                                span: e.span,
+                            },
+                            body: e,
+                            rule: Some(RuleDecl {
+                                ty: Type::Bool,
+                                default_expr: None,
+                                default: None,
+                            }),
+                        });
+                    }
+                    tests += 1;
+                    continue;
+                }
                 let (name, body, rule) = match &item.kind {
                     // Fields are in the schema already (fields::extend_schema).
-                    ItemKind::Enum(_) | ItemKind::Field(_) => continue,
+                    ItemKind::Enum(_) | ItemKind::Field(_) | ItemKind::Test(_) => continue,
                     ItemKind::Let(l) => (&l.name, &l.body, None),
                     ItemKind::Rule(r) => {
                         let ty = self.declared_type(&r.ty);
@@ -294,9 +317,12 @@ impl<'a, 'm> Checker<'a, 'm> {
         let default_expr = decl.rule.as_ref().and_then(|r| r.default_expr);
         // A hidden `--where` rule (named so no rule can be) is a bool the
         // user typed on the command line, not a declared type.
-        let context = match decl.name.name.starts_with("--where") {
-            true => "`--where`, which keeps the rows where it is true,",
-            false => "the rule's declared type",
+        let context = if decl.name.name.starts_with("--where") {
+            "`--where`, which keeps the rows where it is true,"
+        } else if ruletests::is_test_item(&decl.name.name) {
+            "`expect`, which must be true on the test's row,"
+        } else {
+            "the rule's declared type"
         };
         let body = match expected {
             Some(ty) => {

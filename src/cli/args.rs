@@ -153,6 +153,12 @@ pub enum Command {
   glyphsieve lint rules/power.rule --format json
   glyphsieve lint rules/ --deny warnings --set min_vram_gb=32")]
     Lint(LintArgs),
+    /// Run the `test` items of rule files: each test's row through the rules, its `expect`s checked.
+    #[command(after_help = "Examples:
+  glyphsieve test rules/
+  glyphsieve test rules/ --coverage
+  glyphsieve test rules/ --coverage-data examples/listings.csv --format json")]
+    Test(TestArgs),
     /// Evaluate rules over a CSV file, adding one column per rule.
     #[command(after_help = "Examples:
   glyphsieve eval rules/ examples/listings.csv -o tagged.csv
@@ -167,6 +173,9 @@ pub enum Command {
     /// Compare the rules' values on a CSV file under two rule sets or configs.
     Diff(DiffArgs),
     /// Rewrite .rule files in place in the canonical layout (`-`: stdin to stdout).
+    #[command(after_help = "Examples:
+  glyphsieve fmt --check rules/
+  glyphsieve fmt --diff rules/power.rule")]
     Fmt(FmtArgs),
     /// Print the settings in effect (config, schema, rule paths) as YAML, each value with the layer it comes from.
     #[command(after_help = "Examples:
@@ -258,12 +267,7 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Files with a syntax error are left untouched and their errors printed (exit 1). \
---check and --diff write nothing and exit 1 when a file would change.
-
-Examples:
-  glyphsieve fmt rules/
-  glyphsieve fmt --check rules/
-  glyphsieve fmt --diff rules/power.rule"
+--check and --diff write nothing and exit 1 when a file would change."
 )]
 pub struct FmtArgs {
     /// Rule files, or folders of .rule files; `-` formats stdin to stdout.
@@ -309,12 +313,39 @@ pub struct LintArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format: human, json, sarif (SARIF 2.1.0) or github (workflow annotations).
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+    /// Also evaluate the rules over this CSV file (`-` for stdin) and warn where the data disagrees with them (W501-W505).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Print how many diagnostics each code has instead of the diagnostics (human or json).
+    #[arg(long)]
+    pub statistics: bool,
     /// Treat warnings as errors: `--deny warnings`.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule files, or folders of .rule files, with their `test` items (default: the project file's `rules:`).
+    #[arg(value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format: `human` (one line per test, as `cargo test`), or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also report condition coverage over the tests: per rule, which conditions were true, false and missing.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Also report condition coverage over the rows of this CSV file (`-` for stdin), streamed.
+    #[arg(long, value_name = "FILE")]
+    pub coverage_data: Option<PathBuf>,
+    /// Longest record read from --coverage-data, e.g. `64MiB` (at most 1GiB).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -475,6 +506,17 @@ pub struct TagArgs {
 pub enum Format {
     Human,
     Json,
+}
+
+/// `lint --format`: the two of every command, and the CI formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, one run (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=...::...`).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -100,6 +100,7 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
         // `--columns` and `--output-format` shape the changed rows as they
         // shape eval's.
         shape: super::run::shape(out, out.output.as_deref().filter(|p| *p != Path::new("-")))?,
+        profile: Vec::new(),
     };
     let csv_to_stdout = out.output.as_deref() == Some(Path::new("-"));
     let Some(summary) = stream(&args, job, csv_to_stdout)

@@ -321,7 +321,12 @@ fn read_rows(
 }
 
 /// A field the rules (or `--where`) read has no column in the header.
-fn missing_column(input_name: &str, field: String, wanted: String, header: &[String]) -> Failure {
+pub(super) fn missing_column(
+    input_name: &str,
+    field: String,
+    wanted: String,
+    header: &[String],
+) -> Failure {
     Failure::problem(
         DataError::MissingColumn {
             file: input_name.to_string(),
@@ -333,7 +338,7 @@ fn missing_column(input_name: &str, field: String, wanted: String, header: &[Str
     )
 }
 
-fn read_failure(e: ReadError, file: &str) -> Failure {
+pub(super) fn read_failure(e: ReadError, file: &str) -> Failure {
     match e {
         ReadError::Io(error) => Failure::usage(format!("{file}: {error}")),
         other => Failure::problem(format!("{file}: {other}")),

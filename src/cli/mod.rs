@@ -5,6 +5,8 @@
 //! (0 ok, 1 problems found, 2 could not run).
 
 mod args;
+mod coverage;
+mod datalint;
 mod diff;
 mod explain;
 mod fmt;
@@ -13,6 +15,7 @@ mod lint;
 mod output;
 mod project;
 mod report;
+mod ruletest;
 mod run;
 mod show;
 mod summary;
@@ -120,6 +123,9 @@ pub fn main() -> i32 {
             .map_err(Failure::from)
             .and_then(|inputs| diff::diff(a, inputs, color)),
         Command::Config(_) => loaded.map_err(Failure::from).and_then(show::show),
+        Command::Test(a) => loaded
+            .map_err(|f| report::Style::new(a.format, color).load(f))
+            .and_then(|inputs| ruletest::test(a, inputs, color, stdout_color)),
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
@@ -193,6 +199,10 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         Command::Explain(a) => Sources {
+            rules: Rules::Files(&a.rules),
+            config: &a.config,
+        },
+        Command::Test(a) => Sources {
             rules: Rules::Files(&a.rules),
             config: &a.config,
         },

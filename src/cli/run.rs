@@ -401,6 +401,7 @@ fn tag(
         max_record_bytes: out.max_record_bytes,
         tally_values,
         shape,
+        profile: Vec::new(),
     };
     let result = match output {
         None => {

@@ -65,7 +65,7 @@ fn counts(t: &Tally, ty: &OutputType) -> Counts {
 }
 
 /// The note for an output that has one value on every row, if it does.
-fn note(name: &str, t: &Tally, ty: &OutputType, rows: u64) -> Option<String> {
+pub(super) fn note(name: &str, t: &Tally, ty: &OutputType, rows: u64) -> Option<String> {
     if rows == 0 {
         return None;
     }

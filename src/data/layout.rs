@@ -36,6 +36,8 @@ pub(super) struct Layout {
     output_types: Vec<OutputType>,
     /// Each compared pair's output types, asked once.
     compare_types: Vec<[OutputType; 2]>,
+    /// The job's profile specs joined to their columns (`lint --data`).
+    profile: Vec<(usize, super::profile::Prepared)>,
 }
 
 /// One cell of an output record.
@@ -69,6 +71,16 @@ pub(super) fn evaluate_record(
         });
     }
     fill_row(row, fields, layout, job, batch, i, summary)?;
+    // Without profile specs (every command but `lint --data`) one test per row.
+    if !layout.profile.is_empty() {
+        super::profile::count(
+            fields,
+            &layout.profile,
+            &job.schema,
+            &job.profile,
+            &mut summary.profiles,
+        );
+    }
     if !job.compare.is_empty() {
         compare(row, batch, i, layout, job, summary)?;
     }
@@ -272,6 +284,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
             })
             .collect(),
     };
+    let profile = super::profile::prepare(&job.profile, &reads, &job.schema);
     let layout = Layout {
         reads,
         fast: !replacing && job.shape.columns.is_none() && !jsonl,
@@ -287,6 +300,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
             .iter()
             .map(|[a, b]| [a.output_type(), b.output_type()])
             .collect(),
+        profile,
     };
     // JSON Lines has no header line (and no byte order mark).
     if jsonl {

@@ -2,4 +2,5 @@
 
 mod layout;
 pub mod pipeline;
+pub mod profile;
 pub mod reader;

@@ -3,6 +3,7 @@
 //! What a record becomes (header, typed row, output record) is in `layout`.
 
 use super::layout::{Layout, evaluate_record, header, header_names};
+use super::profile::{FieldProfile, ProfileSpec};
 use super::reader::{BATCH_BYTES, Batch, BatchReader, ReadError, shrink_if_huge};
 /// Why a cell could not be read as its field's type ([`DataError::Cell`]).
 pub use crate::cell::CellError;
@@ -53,6 +54,10 @@ pub struct Job<'a> {
     pub tally_values: bool,
     /// Which input columns are written, and as CSV or JSON Lines.
     pub shape: Shape,
+    /// Fields to profile over every row read ([`Summary::profiles`]:
+    /// `lint --data`); each must be among [`Job::fields`]. Empty for
+    /// `eval`, which then pays one test per row.
+    pub profile: Vec<ProfileSpec>,
 }
 
 /// How output records are written.
@@ -105,6 +110,7 @@ impl<'a> Job<'a> {
             max_record_bytes: super::reader::DEFAULT_MAX_RECORD_BYTES,
             tally_values: true,
             shape: Shape::default(),
+            profile: Vec::new(),
         })
     }
 }
@@ -477,6 +483,8 @@ pub struct Summary {
     pub bad_cells: u64,
     /// The first few of them, as messages.
     pub bad_examples: Vec<String>,
+    /// Per [`Job::profile`] spec, in order, over the rows read.
+    pub profiles: Vec<FieldProfile>,
 }
 
 /// A failure reading the input or evaluating it, naming file, line and column.
@@ -732,6 +740,7 @@ pub fn run<R: Read + Send, W: Write>(
             }
         };
         let mut summary = Summary::new(job.heuristics.len());
+        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
         summary.pairs = vec![PairTally::default(); job.compare.len()];
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
@@ -864,6 +873,9 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
     summary
         .pairs
         .resize(job.compare.len(), PairTally::default());
+    if !job.profile.is_empty() {
+        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
+    }
     for i in first..batch.len() {
         match evaluate_record(row, batch, i, layout, job, out, summary) {
             Ok(written) => summary.rows_written += written as u64,
@@ -909,6 +921,9 @@ impl Summary {
             a.merge(b);
         }
         for (a, b) in self.pairs.iter_mut().zip(&other.pairs) {
+            a.merge(b);
+        }
+        for (a, b) in self.profiles.iter_mut().zip(&other.profiles) {
             a.merge(b);
         }
         let room = MAX_BAD_EXAMPLES.saturating_sub(self.bad_examples.len());
@@ -1104,6 +1119,7 @@ mod tests {
                 max_record_bytes: crate::data::reader::DEFAULT_MAX_RECORD_BYTES,
                 tally_values: true,
                 shape: Shape::default(),
+                profile: Vec::new(),
             };
             let input = FailingAfter {
                 good: good.clone(),

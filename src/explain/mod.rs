@@ -15,7 +15,7 @@ pub use flips::Flip;
 pub(crate) use flips::flips;
 pub(crate) use record::{Reads, Record};
 pub(crate) use render::{CfgOrigin, Explained, human, json};
-use trace::Tracer;
+pub(crate) use trace::{Node, TVal, Tracer, compare as compare_values};
 pub use why::WhyHeuristic;
 
 use crate::check::{ItemId, Program};
@@ -75,6 +75,11 @@ pub fn record_flips(
         .into_iter()
         .flat_map(|f| f.flips)
         .collect())
+}
+
+/// A constant as the trace shows a value: `24`, `true`, `"New"`, `mid`.
+pub(crate) fn show_const(c: &crate::check::Const, program: &Program) -> String {
+    TVal::of_const(c).show(program)
 }
 
 /// A rule (not a let) by name.

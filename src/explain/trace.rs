@@ -25,7 +25,7 @@ pub(crate) enum TVal {
 }
 
 impl TVal {
-    fn of_const(c: &Const) -> TVal {
+    pub(crate) fn of_const(c: &Const) -> TVal {
         match c {
             Const::Bool(b) => TVal::Bool(*b),
             Const::Int(i) => TVal::Int(*i),

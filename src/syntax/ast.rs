@@ -26,6 +26,7 @@ pub enum ItemKind {
     Let(LetDef),
     Enum(EnumDef),
     Field(FieldDecl),
+    Test(TestDef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +68,36 @@ pub struct FieldDecl {
     pub columns: Vec<Ident>,
     /// `None`: the default null markers.
     pub nulls: Option<Vec<Ident>>,
+}
+
+/// `test "NAME" { FIELD = LITERAL, ... } [with cfg.KEY = LITERAL, ...]
+/// expect EXPR [expect EXPR ...]`: an example row (fields not given are
+/// missing), config overrides, and bool expressions that must be true on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDef {
+    /// The test's name: the string's unescaped text, its span the string's.
+    pub name: Ident,
+    pub fields: Vec<TestField>,
+    pub overrides: Vec<CfgOverride>,
+    pub expects: Vec<Expr>,
+}
+
+/// `FIELD = LITERAL` in a test's braces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestField {
+    pub name: Ident,
+    /// A literal: `Int`, `Float`, `Str` or `Bool` (a negative number folded in).
+    pub value: Expr,
+}
+
+/// `cfg.KEY = LITERAL` after a test's `with`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CfgOverride {
+    /// The segments after `cfg`.
+    pub key: Vec<Ident>,
+    /// The span of the whole `cfg.a.b` path.
+    pub span: Span,
+    pub value: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -138,9 +138,11 @@ fn lex(text: &str) -> Vec<Token> {
     toks
 }
 
-const KEYWORDS: [&str; 14] = [
+const KEYWORDS: [&str; 15] = [
     "rule", "let", "enum", "default", "if", "then", "else", "and", "or", "not", "in", "true",
     "false", "cfg",
+    // Not a keyword of the grammar, but `expect (a or b)` is no call.
+    "expect",
 ];
 
 #[derive(Debug, Clone)]
@@ -376,6 +378,23 @@ impl<'a> Formatter<'a> {
                     }
                 }
                 ItemKind::Field(_) => {}
+                ItemKind::Test(t) => {
+                    for f in &t.fields {
+                        let (s, e) = (f.name.span.start as usize, f.value.span.end as usize);
+                        units.push(both(s, e));
+                    }
+                    if let Some((s, e)) = self.with_extent(t) {
+                        units.push(both(s, e));
+                    }
+                    for body in &t.expects {
+                        let (s, e, _) = self.outer(body);
+                        // The clause from its `expect`, so a comment above it stays there.
+                        let kw = self.code_before(s).map_or(s, |k| k.start);
+                        units.push(both(kw, e));
+                        units.push(both(s, e));
+                        self.expr_units(body, &mut units);
+                    }
+                }
             }
             all.push(units);
         }
@@ -707,6 +726,7 @@ impl<'a> Formatter<'a> {
 
     fn item(&mut self, item: &Item) -> Vec<String> {
         match &item.kind {
+            ItemKind::Test(t) => self.test(t),
             ItemKind::Rule(r) => {
                 let default = r.default.as_ref().map(|d| {
                     let (s, e) = (d.span.start as usize, d.span.end as usize);
@@ -792,6 +812,127 @@ impl<'a> Formatter<'a> {
                 lines
             }
         }
+    }
+
+    /// `test "NAME" { FIELD = VALUE, ... }`, then its `with` and `expect`
+    /// clauses: after the `}` when there is one clause and it fits, else
+    /// each on a line of its own, indented. The fields are on one line when
+    /// they fit, else one per line with a trailing comma.
+    fn test(&mut self, t: &TestDef) -> Vec<String> {
+        let name = self.text(t.name.span.start as usize, t.name.span.end as usize);
+        let head = format!("test {name} {{");
+        let fields: Vec<(usize, usize, String)> = t
+            .fields
+            .iter()
+            .map(|f| {
+                let (s, e) = (f.name.span.start as usize, f.value.span.end as usize);
+                (
+                    s,
+                    e,
+                    format!("{} = {}", f.name.name, self.literal(&f.value)),
+                )
+            })
+            .collect();
+        let inner = |fs: &[(usize, usize, String)]| {
+            fs.iter()
+                .map(|f| f.2.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (first, last) = (
+            fields.first().map_or(0, |f| f.0),
+            fields.last().map_or(0, |f| f.1),
+        );
+        let flat = match fields.is_empty() {
+            true => format!("test {name} {{}}"),
+            false => format!("{head} {} }}", inner(&fields)),
+        };
+        let mut lines =
+            if fields.is_empty() || (!self.has_comments(first, last) && width(&flat) <= WIDTH) {
+                vec![flat]
+            } else {
+                let mut lines = vec![head];
+                for (s, e, text) in fields {
+                    for c in self.take_leading(s) {
+                        lines.push(format!("{}{}", pad(INDENT), c.text));
+                    }
+                    let mut line = format!("{}{text},", pad(INDENT));
+                    for c in self.take_trailing(e) {
+                        line.push(' ');
+                        line.push_str(&c.text);
+                    }
+                    lines.push(line);
+                }
+                lines.push("}".to_string());
+                lines
+            };
+        let with = (!t.overrides.is_empty()).then(|| {
+            let sets: Vec<String> = t
+                .overrides
+                .iter()
+                .map(|o| {
+                    let key = self.text(o.span.start as usize, o.span.end as usize);
+                    format!("{key} = {}", self.literal(&o.value))
+                })
+                .collect();
+            format!("with {}", sets.join(", "))
+        });
+        // One clause after the `}`, when it fits flat and has no comments.
+        if let ([e], None) = (&t.expects[..], &with) {
+            let (_, end, _) = self.outer(e);
+            // A comment anywhere after the name keeps each clause on its line.
+            if !self.has_comments(t.name.span.end as usize, end)
+                && let Some(flat) = self.flat(e, ANY)
+                && let Some(last) = lines.last_mut()
+                && width(last) + 8 + width(&flat) <= WIDTH
+            {
+                last.push_str(&format!(" expect {flat}"));
+                return lines;
+            }
+        }
+        if let (Some(w), Some((s, e))) = (with, self.with_extent(t)) {
+            for c in self.take_leading(s) {
+                lines.push(format!("{}{}", pad(INDENT), c.text));
+            }
+            lines.push(format!("{}{w}", pad(INDENT)));
+            push_trailing(&mut lines, self.take_trailing(e));
+        }
+        for e in &t.expects {
+            let (s, end, _) = self.outer(e);
+            let kw = self.code_before(s).map_or(s, |k| k.start);
+            let mut lead = self.take_leading(kw);
+            lead.extend(self.take_leading(s));
+            for c in lead {
+                lines.push(format!("{}{}", pad(INDENT), c.text));
+            }
+            let sub = self.expr(e, ANY, INDENT, INDENT + 7);
+            lines.push(format!("{}expect ", pad(INDENT)));
+            append(&mut lines, sub);
+            push_trailing(&mut lines, self.take_trailing(end));
+        }
+        lines
+    }
+
+    /// Where a test's `with` clause starts (its keyword) and ends (its last value).
+    fn with_extent(&self, t: &TestDef) -> Option<(usize, usize)> {
+        let first = t.overrides.first()?;
+        let last = t.overrides.last()?;
+        let s = first.span.start as usize;
+        let kw = self.code_before(s).map_or(s, |k| k.start);
+        Some((kw, last.value.span.end as usize))
+    }
+
+    /// A test's literal as written, without what lies between its tokens
+    /// (`- 5` is `-5`).
+    fn literal(&self, e: &Expr) -> String {
+        let (s, end) = (e.span.start as usize, e.span.end as usize);
+        let i = self.tok_from(s);
+        self.toks[i..]
+            .iter()
+            .take_while(|t| t.end <= end)
+            .filter(|t| Self::is_code(t))
+            .map(|t| self.text(t.start, t.end))
+            .collect()
     }
 
     /// `HEAD = BODY`: on one line when it fits; else the body on the next

@@ -522,13 +522,16 @@ fn describe_expected(positives: &[Rule]) -> String {
             rbrace => add("`}`"),
             file => add("a new item (`rule`, `let`, `enum` or `field`)"),
             kw_from => add("`from`"),
+            kw_with => add("`with`"),
+            kw_expect => add("`expect`"),
+            test_value => add("a literal"),
             column => add("a column name"),
             kw_else => add("`else`"),
             kw_default => add("`default`"),
             list => add("`[`"),
             cfg_key => add("a config key"),
-            item | rule_def | let_def | enum_def | field_def | kw_rule | kw_let | kw_enum
-            | kw_field | doc => add("a new item"),
+            item | rule_def | let_def | enum_def | field_def | test_def | kw_rule | kw_let
+            | kw_enum | kw_field | kw_test | doc => add("a new item"),
             EOI => add("end of file"),
             _ => {}
         }
@@ -636,6 +639,7 @@ impl Builder<'_> {
                 Rule::let_def => kind = Some(ItemKind::Let(self.let_def(child))),
                 Rule::enum_def => kind = Some(ItemKind::Enum(self.enum_def(child))),
                 Rule::field_def => kind = Some(ItemKind::Field(self.field_def(child))),
+                Rule::test_def => kind = Some(ItemKind::Test(self.test_def(child))),
                 _ => {}
             }
         }
@@ -765,6 +769,58 @@ impl Builder<'_> {
             ty: ty.unwrap_or_else(|| self.missing_ident()),
             columns,
             nulls,
+        }
+    }
+
+    fn test_def(&mut self, p: Pair<Rule>) -> TestDef {
+        let mut name = None;
+        let mut fields = Vec::new();
+        let mut overrides = Vec::new();
+        let mut expects = Vec::new();
+        for child in p.into_inner() {
+            match child.as_rule() {
+                Rule::string => name = Some(self.text_ident(child)),
+                Rule::binding => {
+                    let mut inner = child.into_inner();
+                    let field = inner.next().map(|n| self.ident(n));
+                    let value = inner.find(|c| c.as_rule() == Rule::test_value);
+                    if let (Some(name), Some(v)) = (field, value) {
+                        let value = self.test_value(v);
+                        fields.push(TestField { name, value });
+                    }
+                }
+                Rule::cfg_set => {
+                    let mut inner = child.into_inner();
+                    let path = inner.next();
+                    let value = inner.find(|c| c.as_rule() == Rule::test_value);
+                    if let (Some(path), Some(v)) = (path, value) {
+                        let span = self.span(&path);
+                        let key = path
+                            .into_inner()
+                            .filter(|k| k.as_rule() == Rule::cfg_key)
+                            .map(|k| self.ident(k))
+                            .collect();
+                        let value = self.test_value(v);
+                        overrides.push(CfgOverride { key, span, value });
+                    }
+                }
+                Rule::expr => expects.push(self.expr(child).0),
+                _ => {}
+            }
+        }
+        TestDef {
+            name: name.unwrap_or_else(|| self.missing_ident()),
+            fields,
+            overrides,
+            expects,
+        }
+    }
+
+    /// A test's literal value (a negative number is one literal, as a default is).
+    fn test_value(&mut self, p: Pair<Rule>) -> Expr {
+        match p.into_inner().next() {
+            Some(v) => self.default_value(v),
+            None => self.error_expr(),
         }
     }
 
@@ -1082,6 +1138,51 @@ mod tests {
         let (m, d) = parse(FileId(0), text);
         assert!(d.is_empty(), "unexpected diagnostics: {d:?}");
         m
+    }
+
+    /// A `test` item: its name unescaped, fields with literal values (a
+    /// negative number folded), `with cfg.` overrides, and every `expect`.
+    #[test]
+    fn test_item_parses_fields_overrides_and_expects() {
+        let m = parse_ok(
+            "## doc\ntest \"a \\\"b\\\"\" {\n  vram_gb = 80, price = -1.5, model = \"x\",\n} with cfg.model_gb.7b = 4, cfg.require_mig = false expect a == 1 expect not b\nrule a: int = 1\n",
+        );
+        assert_eq!(m.items.len(), 2);
+        assert_eq!(m.items[0].doc, ["doc"]);
+        let ItemKind::Test(t) = &m.items[0].kind else {
+            panic!("not a test: {:?}", m.items[0].kind);
+        };
+        assert_eq!(t.name.name, "a \"b\"");
+        let fields: Vec<(&str, &ExprKind)> = t
+            .fields
+            .iter()
+            .map(|f| (f.name.name.as_str(), &f.value.kind))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("vram_gb", &ExprKind::Int(80)),
+                ("price", &ExprKind::Float(-1.5)),
+                ("model", &ExprKind::Str("x".into()))
+            ]
+        );
+        let keys: Vec<Vec<&str>> = t
+            .overrides
+            .iter()
+            .map(|o| o.key.iter().map(|k| k.name.as_str()).collect())
+            .collect();
+        assert_eq!(keys, [vec!["model_gb", "7b"], vec!["require_mig"]]);
+        assert_eq!(t.overrides[1].value.kind, ExprKind::Bool(false));
+        assert_eq!(t.expects.len(), 2);
+    }
+
+    /// A test needs an `expect`: without one it is a syntax error.
+    #[test]
+    fn test_item_without_expect_is_a_syntax_error() {
+        let (_, d) = parse(FileId(0), "test \"t\" { vram_gb = 1 }\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, Code::Syntax);
+        assert!(d[0].message.contains("`expect`"), "{}", d[0].message);
     }
 
     fn body(text: &str) -> Expr {

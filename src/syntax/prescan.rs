@@ -46,7 +46,7 @@ pub fn item_chunks(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The words that begin an item in column 1.
-pub const ITEM_KEYWORDS: [&str; 4] = ["rule", "let", "enum", "field"];
+pub const ITEM_KEYWORDS: [&str; 5] = ["rule", "let", "enum", "field", "test"];
 
 fn starts_item(line: &str) -> bool {
     ITEM_KEYWORDS.iter().any(|kw| {
