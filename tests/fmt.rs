@@ -94,6 +94,13 @@ fn fmt_keeps_comments_in_every_position() {
 }
 
 #[test]
+fn fmt_moves_comments_inside_headers_and_field_declarations_above_the_item() {
+    insta::assert_snapshot!(before_after(
+        "rule x: # in the header\n  int = 1\nfield shipping: float from \"Shipping (USD)\", # first column\n  ship # second\n  nulls [\"\", # empty\n  \"n/a\"]\nenum E { a, b # last\n}\n## Doc.\n# between the doc and the keyword\nrule y: int = - # inside a literal's sign\n 2\n"
+    ));
+}
+
+#[test]
 fn fmt_puts_one_blank_line_between_items_and_keeps_their_order() {
     insta::assert_snapshot!(before_after(
         "rule b: int = 1\n\n\n\nrule a: int = 2\nlet c = 3\n# about d\n\n\nrule d: int = c\n"
@@ -304,4 +311,19 @@ fn shipped_rules_are_formatted() {
         .code(0)
         .stdout("");
     assert!(root().join("rules").is_dir());
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_refuses_to_replace_a_read_only_file_and_exits_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(dir.path(), "a.rule", MESSY);
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let out = glyphsieve().arg("fmt").arg(&a).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("it is read-only"), "{stderr}");
+    assert!(!stderr.contains("another -o"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&a).expect("read"), MESSY);
 }

@@ -1607,14 +1607,28 @@ proptest! {
 
     #[test]
     fn formatting_generated_rule_files_with_comments_is_idempotent_and_keeps_ast_and_comments(
-        text in rule_file(),
-        at in prop::collection::vec((any::<Index>(), any::<bool>()), 0..8),
+        text in prop_oneof![rule_file(), select(CORPUS.clone())],
+        at in prop::collection::vec((any::<Index>(), any::<bool>()), 0..12),
     ) {
         prop_assert!(parses_cleanly(&text), "the generator's own text parses:\n{}", text);
         let commented = with_comments(&text, &at);
         // A comment inside `not in` or a number's exponent does not parse.
         prop_assume!(parses_cleanly(&commented));
         if let Err(why) = check_format(&commented) {
+            prop_assert!(false, "{}", why);
+        }
+    }
+
+    #[test]
+    fn formatting_char_mutations_that_parse_is_idempotent_and_keeps_ast_and_comments(
+        text in select(CORPUS.clone()),
+        edits in prop::collection::vec(edit(24), 1..4),
+    ) {
+        let chars = apply(text.chars().collect(), &edits, |s| s.chars().collect());
+        let mutated: String = chars.into_iter().collect();
+        if parses_cleanly(&mutated)
+            && let Err(why) = check_format(&mutated)
+        {
             prop_assert!(false, "{}", why);
         }
     }
@@ -1670,4 +1684,15 @@ fn formatting_every_rule_file_of_the_repo_is_idempotent_and_keeps_ast_and_commen
         }
     }
     assert!(checked > 10, "only {checked} files parse");
+    // And every rule example of the docs.
+    for md in ["docs/language.md", "README.md"] {
+        let text = std::fs::read_to_string(root().join(md)).expect("readable doc");
+        for b in blocks(&text).iter().filter(|b| b.info == "rule") {
+            if parses_cleanly(&b.body)
+                && let Err(why) = check_format(&b.body)
+            {
+                panic!("{md}:{}: {why}", b.line);
+            }
+        }
+    }
 }

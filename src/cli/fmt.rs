@@ -160,7 +160,8 @@ fn write(file: &Path, name: &str, text: &str) -> Result<(), Failure> {
     });
     match result {
         Ok(_) => Ok(()),
-        Err(OutputError::Usage(m)) => Err(Failure::usage(m)),
+        // The writer is -o's: its advice to choose another -o does not apply.
+        Err(OutputError::Usage(m)) => Err(Failure::usage(m.replace(" or choose another -o", ""))),
         Err(OutputError::Data(e)) => Err(Failure::usage(format!("cannot write {name}: {e}"))),
     }
 }

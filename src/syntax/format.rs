@@ -21,7 +21,7 @@
 use super::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::source::FileId;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The line width the formatter fills up to (rustfmt's default; ruff and
 /// prettier use 80/88, but rule bodies are long conjunctions of names).
@@ -171,9 +171,9 @@ struct Formatter<'a> {
     module: &'a Module,
     toks: Vec<Token>,
     /// Comments leading the unit that starts at this byte.
-    leading: HashMap<usize, Vec<Comment>>,
+    leading: BTreeMap<usize, Vec<Comment>>,
     /// The comment trailing the unit that ends at this byte.
-    trailing: HashMap<usize, Vec<Comment>>,
+    trailing: BTreeMap<usize, Vec<Comment>>,
     /// Comments and dangling docs after the last item.
     tail: Vec<Comment>,
     /// Each expression's extent with its written parentheses, and whether it has any.
@@ -194,7 +194,8 @@ const ANY: Ctx = Ctx {
     operand: false,
 };
 
-fn operand(min: u8) -> Ctx {
+/// An operand's place: precedence at least `min`.
+fn side(min: u8) -> Ctx {
     Ctx { min, operand: true }
 }
 
@@ -250,8 +251,8 @@ impl<'a> Formatter<'a> {
             src,
             module,
             toks: lex(src),
-            leading: HashMap::new(),
-            trailing: HashMap::new(),
+            leading: BTreeMap::new(),
+            trailing: BTreeMap::new(),
             tail: Vec::new(),
             outer: HashMap::new(),
         };
@@ -349,12 +350,13 @@ impl<'a> Formatter<'a> {
 
     // ---- units -------------------------------------------------------
 
-    /// Every unit of the file, as the layout below places them.
-    fn units(&mut self) -> Vec<Unit> {
-        let mut units = Vec::new();
+    /// Every unit of the file, item by item, as the layout below places them.
+    fn units(&mut self) -> Vec<Vec<Unit>> {
+        let mut all = Vec::new();
         let ranges = self.item_ranges();
         let module = self.module;
         for (item, &(start, end)) in module.items.iter().zip(&ranges) {
+            let mut units = Vec::new();
             let both = |start, end| Unit {
                 start,
                 end,
@@ -394,8 +396,9 @@ impl<'a> Formatter<'a> {
                     }
                 }
             }
+            all.push(units);
         }
-        units
+        all
     }
 
     /// Where an item's definition starts: its keyword, after the doc lines.
@@ -529,12 +532,30 @@ impl<'a> Formatter<'a> {
         let units = self.units();
         let ranges = self.item_ranges();
         let item_starts: Vec<usize> = ranges.iter().map(|r| r.0).collect();
+        let starts: HashSet<usize> = units
+            .iter()
+            .flatten()
+            .filter(|u| u.leads)
+            .map(|u| u.start)
+            .collect();
+        let ends: HashSet<usize> = units
+            .iter()
+            .flatten()
+            .filter(|u| u.trails)
+            .map(|u| u.end)
+            .collect();
+        let places = Places {
+            starts,
+            ends,
+            units,
+            ranges,
+        };
         let toks = self.toks.clone();
         for (i, t) in toks.iter().enumerate() {
+            let item = places.item_at(t.start);
             // An item's docs are the item's; any other doc line (one the
             // parser found dangling) is kept as a comment is.
-            let dangling =
-                t.kind == Tok::Doc && !ranges.iter().any(|&(s, e)| (s..e).contains(&t.start));
+            let dangling = t.kind == Tok::Doc && item.is_none();
             if t.kind != Tok::Comment && !dangling {
                 continue;
             }
@@ -554,21 +575,21 @@ impl<'a> Formatter<'a> {
             // A line of its own outside every item leads the next item (a
             // doc line the parser left dangling too); after the last item,
             // it is the file's tail.
-            let inside = ranges.iter().any(|&(s, e)| s <= t.start && t.start < e);
-            if own_line && !inside {
-                match item_starts.iter().find(|&&s| s > t.start) {
+            if own_line && item.is_none() {
+                let k = item_starts.partition_point(|&s| s <= t.start);
+                match item_starts.get(k) {
                     Some(&s) => self.leading.entry(s).or_default().push(comment),
                     None => self.tail.push(comment),
                 }
                 continue;
             }
-            let mut anchor = self.anchor(&units, t, own_line, next);
+            let mut anchor = self.anchor(&places, t, own_line, next);
             // One comment can end a line: a second one after the same unit
             // (`a # x` then `, # y`) leads what follows instead.
             if let Anchor::Trail(p) = anchor
                 && self.trailing.contains_key(&p)
             {
-                anchor = self.anchor(&units, t, true, next);
+                anchor = self.anchor(&places, t, true, next);
             }
             match anchor {
                 Anchor::Lead(p) => self.leading.entry(p).or_default().push(comment),
@@ -577,7 +598,7 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    fn anchor(&self, units: &[Unit], t: &Token, own_line: bool, next: Option<Token>) -> Anchor {
+    fn anchor(&self, places: &Places, t: &Token, own_line: bool, next: Option<Token>) -> Anchor {
         if !own_line {
             // Skip a `,`: `a, # note` trails `a`.
             let mut prev = self.code_before(t.start);
@@ -587,7 +608,7 @@ impl<'a> Formatter<'a> {
                 prev = self.code_before(p.start);
             }
             if let Some(p) = prev
-                && units.iter().any(|u| u.trails && u.end == p.end)
+                && places.ends.contains(&p.end)
             {
                 return Anchor::Trail(p.end);
             }
@@ -601,26 +622,26 @@ impl<'a> Formatter<'a> {
             next = self.code_after(n.end);
         }
         if let Some(n) = next
-            && units.iter().any(|u| u.leads && u.start == n.start)
+            && places.starts.contains(&n.start)
         {
             return Anchor::Lead(n.start);
         }
-        // The innermost unit around it that can start a line.
-        let around = units
-            .iter()
+        // The innermost unit around it that can start a line (the item's,
+        // at least), searched among the units of the item it is in.
+        let k = places.item_at(t.start).unwrap_or_else(|| {
+            places
+                .ranges
+                .partition_point(|r| r.0 <= t.start)
+                .saturating_sub(1)
+        });
+        let around = places
+            .units
+            .get(k)
+            .into_iter()
+            .flatten()
             .filter(|u| u.leads && u.start <= t.start && t.end <= u.end)
             .min_by_key(|u| u.end - u.start);
-        match around {
-            Some(u) => Anchor::Lead(u.start),
-            None => Anchor::Lead(
-                units
-                    .iter()
-                    .filter(|u| u.leads && u.start <= t.start)
-                    .map(|u| u.start)
-                    .max()
-                    .unwrap_or(0),
-            ),
-        }
+        Anchor::Lead(around.map_or_else(|| places.ranges.get(k).map_or(0, |r| r.0), |u| u.start))
     }
 
     fn take_leading(&mut self, pos: usize) -> Vec<Comment> {
@@ -633,8 +654,8 @@ impl<'a> Formatter<'a> {
 
     /// Whether a comment is still anchored within `start..=end`.
     fn has_comments(&self, start: usize, end: usize) -> bool {
-        let within = |p: &usize| (start..=end).contains(p);
-        self.leading.keys().any(within) || self.trailing.keys().any(within)
+        self.leading.range(start..=end).next().is_some()
+            || self.trailing.range(start..=end).next().is_some()
     }
 
     // ---- layout ------------------------------------------------------
@@ -666,14 +687,15 @@ impl<'a> Formatter<'a> {
                 out.push(c.text);
             }
             // Doc lines as written (the parser reads `##x` and `## x` alike).
-            let docs: Vec<String> = self
-                .toks
+            let from = self.tok_from(start);
+            let docs: Vec<String> = self.toks[from..]
                 .iter()
-                .filter(|t| t.kind == Tok::Doc && start <= t.start && t.start < kw)
+                .take_while(|t| t.start < kw)
+                .filter(|t| t.kind == Tok::Doc)
                 .map(|t| self.text(t.start, t.end).trim_end().to_string())
                 .collect();
             out.extend(docs);
-            let mut lines = self.item(item, end);
+            let mut lines = self.item(item);
             push_trailing(&mut lines, trail);
             out.extend(lines);
         }
@@ -687,8 +709,9 @@ impl<'a> Formatter<'a> {
         // Anything left unclaimed is kept rather than lost (a bug if it happens).
         let mut rest: Vec<(usize, Comment)> = self
             .leading
-            .drain()
-            .chain(self.trailing.drain())
+            .split_off(&0)
+            .into_iter()
+            .chain(self.trailing.split_off(&0))
             .flat_map(|(p, cs)| cs.into_iter().map(move |c| (p, c)))
             .collect();
         rest.sort_by_key(|(p, _)| *p);
@@ -701,7 +724,7 @@ impl<'a> Formatter<'a> {
         s
     }
 
-    fn item(&mut self, item: &Item, end: usize) -> Vec<String> {
+    fn item(&mut self, item: &Item) -> Vec<String> {
         match &item.kind {
             ItemKind::Test(t) => self.test(t),
             ItemKind::Rule(r) => {
@@ -721,9 +744,9 @@ impl<'a> Formatter<'a> {
                 if let Some(d) = default {
                     head.push_str(&format!(" default {d}"));
                 }
-                self.body(head, &r.body, end)
+                self.body(head, &r.body)
             }
-            ItemKind::Let(l) => self.body(format!("let {}", l.name.name), &l.body, end),
+            ItemKind::Let(l) => self.body(format!("let {}", l.name.name), &l.body),
             ItemKind::Enum(def) => {
                 let head = format!("enum {} ", def.name.name);
                 let names: Vec<(usize, usize, String)> = def
@@ -914,7 +937,7 @@ impl<'a> Formatter<'a> {
 
     /// `HEAD = BODY`: on one line when it fits; else the body on the next
     /// line, indented, and broken if it still does not fit.
-    fn body(&mut self, head: String, body: &Expr, _end: usize) -> Vec<String> {
+    fn body(&mut self, head: String, body: &Expr) -> Vec<String> {
         let (s, e, _) = self.outer(body);
         let lead = self.take_leading(s);
         if lead.is_empty()
@@ -968,9 +991,9 @@ impl<'a> Formatter<'a> {
             | ExprKind::Cfg(_)
             | ExprKind::Error => self.text(s, end).to_string(),
             ExprKind::Unary { op, operand, .. } => match op {
-                UnaryOp::Not => format!("not {}", self.flat(operand, operand_ctx(3))?),
+                UnaryOp::Not => format!("not {}", self.flat(operand, side(3))?),
                 UnaryOp::Neg => {
-                    let x = self.flat(operand, operand_ctx(7))?;
+                    let x = self.flat(operand, side(7))?;
                     // `- -x`, not `--x`, which reads as a decrement.
                     let gap = if x.starts_with('-') { " " } else { "" };
                     format!("-{gap}{x}")
@@ -990,7 +1013,7 @@ impl<'a> Formatter<'a> {
                 value,
                 list,
             } => {
-                let v = self.flat(value, operand(5))?;
+                let v = self.flat(value, side(5))?;
                 let items = self.flat_list(list)?;
                 let kw = if *negated { "not in" } else { "in" };
                 format!("{v} {kw} [{items}]")
@@ -1139,7 +1162,7 @@ impl<'a> Formatter<'a> {
                 value,
                 list,
             } => {
-                let mut lines = self.expr(value, operand(5), indent, col);
+                let mut lines = self.expr(value, side(5), indent, col);
                 let kw = if *negated { " not in [" } else { " in [" };
                 append(&mut lines, vec![kw.to_string()]);
                 self.broken_list(&mut lines, list, indent);
@@ -1148,8 +1171,8 @@ impl<'a> Formatter<'a> {
             }
             ExprKind::Unary { op, operand, .. } => {
                 let (text, ctx) = match op {
-                    UnaryOp::Not => ("not ", operand_ctx(3)),
-                    UnaryOp::Neg => ("-", operand_ctx(7)),
+                    UnaryOp::Not => ("not ", side(3)),
+                    UnaryOp::Neg => ("-", side(7)),
                 };
                 let mut lines = vec![text.to_string()];
                 let sub = self.expr(operand, ctx, indent, col + text.len() + 1);
@@ -1190,6 +1213,23 @@ impl<'a> Formatter<'a> {
     }
 }
 
+/// Where comments can go: the units' line starts and line ends, and each
+/// item's units and extent.
+struct Places {
+    starts: HashSet<usize>,
+    ends: HashSet<usize>,
+    units: Vec<Vec<Unit>>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Places {
+    /// The item whose text (first doc line to last token) holds `pos`.
+    fn item_at(&self, pos: usize) -> Option<usize> {
+        let k = self.ranges.partition_point(|r| r.0 <= pos).checked_sub(1)?;
+        (pos < self.ranges[k].1).then_some(k)
+    }
+}
+
 enum Anchor {
     Lead(usize),
     Trail(usize),
@@ -1204,19 +1244,106 @@ fn push_trailing(lines: &mut [String], trail: Vec<Comment>) {
     }
 }
 
-fn operand_ctx(min: u8) -> Ctx {
-    operand(min)
-}
-
 /// What each side of a binary operator takes without parentheses: the
 /// chains are left-associative, a comparison takes neither side bare.
 fn binary_ctx(op: BinaryOp) -> (Ctx, Ctx) {
     let p = match op {
         BinaryOp::Or => 1,
         BinaryOp::And => 2,
-        BinaryOp::Cmp(_) => return (operand(5), operand(5)),
+        BinaryOp::Cmp(_) => return (side(5), side(5)),
         BinaryOp::Arith(ArithOp::Add | ArithOp::Sub) => 5,
         BinaryOp::Arith(_) => 6,
     };
-    (operand(p), operand(p + 1))
+    (side(p), side(p + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(text: &str) -> String {
+        match format_file(FileId(0), text) {
+            Ok(out) => out,
+            Err(d) => panic!("{text}: {d:#?}"),
+        }
+    }
+
+    #[test]
+    fn a_sum_of_parenthesized_operands_is_not_itself_parenthesized() {
+        // The sum's span runs from inside the first `(` to inside the last `)`.
+        assert_eq!(
+            fmt("rule a: int = (1) + (2)\n"),
+            "rule a: int = (1) + (2)\n"
+        );
+        assert_eq!(
+            fmt("rule a: int = ((1) + (2)) * 3\n"),
+            "rule a: int = ((1) + (2)) * 3\n"
+        );
+    }
+
+    #[test]
+    fn a_call_paren_is_not_a_written_paren() {
+        assert_eq!(
+            fmt("rule a: int = abs(x)+abs((y))\n"),
+            "rule a: int = abs(x) + abs((y))\n"
+        );
+        // A keyword before `(` is not a call.
+        assert_eq!(
+            fmt("rule a: bool = not(x) and(y)\n"),
+            "rule a: bool = not (x) and (y)\n"
+        );
+    }
+
+    #[test]
+    fn precedence_parentheses_are_added_where_the_tree_needs_them() {
+        use crate::source::Span;
+        let s = Span::default();
+        let leaf = |n: &str| Expr {
+            kind: ExprKind::Name(n.to_string()),
+            span: s,
+        };
+        // No source text has this tree without parentheses: build it by hand.
+        let sum = Expr {
+            kind: ExprKind::Binary {
+                op: BinaryOp::Arith(ArithOp::Add),
+                op_span: s,
+                lhs: Box::new(leaf("a")),
+                rhs: Box::new(leaf("b")),
+            },
+            span: s,
+        };
+        let module = Module {
+            items: Vec::new(),
+            broken_names: Vec::new(),
+        };
+        let mut f = Formatter::new("", &module);
+        let (l, r) = binary_ctx(BinaryOp::Arith(ArithOp::Mul));
+        assert!(f.needs_parens(&sum, l));
+        assert!(f.needs_parens(&sum, r));
+        let (l, _) = binary_ctx(BinaryOp::Arith(ArithOp::Sub));
+        assert!(!f.needs_parens(&sum, l));
+    }
+
+    #[test]
+    fn lexer_tokens_start_and_end_where_spans_do() {
+        let text = "rule a: float = cfg.x.y + 1.5e-3 # c\n## d\n\"s\\\"t\"";
+        let toks: Vec<(Tok, &str)> = lex(text)
+            .iter()
+            .map(|t| (t.kind, &text[t.start..t.end]))
+            .collect();
+        assert!(toks.contains(&(Tok::Word, "cfg")));
+        assert!(toks.contains(&(Tok::Word, "1")));
+        assert!(toks.contains(&(Tok::Word, "3")));
+        assert!(toks.contains(&(Tok::Comment, "# c")));
+        assert!(toks.contains(&(Tok::Doc, "## d")));
+        assert!(toks.contains(&(Tok::Other, "\"s\\\"t\"")));
+    }
+
+    #[test]
+    fn crlf_and_a_byte_order_mark_are_kept() {
+        assert_eq!(
+            fmt("\u{FEFF}rule a:int=1\r\nlet b=2\r\n"),
+            "\u{FEFF}rule a: int = 1\r\n\r\nlet b = 2\r\n"
+        );
+    }
 }
