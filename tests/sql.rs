@@ -383,6 +383,14 @@ fn compiled_sql_gives_evals_values_in_duckdb_and_postgres() {
         eprintln!("SKIPPED postgres: needs Debian's postgresql and python3-psycopg2");
     }
     eprintln!("sql conformance: {ran} engine(s) compared");
+    // CI installs both engines (.ci/run) and sets this, so a failed install
+    // fails the run instead of passing it untested.
+    if std::env::var_os("GLYPHSIEVE_REQUIRE_ENGINES").is_some() {
+        assert_eq!(
+            ran, 2,
+            "GLYPHSIEVE_REQUIRE_ENGINES: DuckDB and PostgreSQL must both run"
+        );
+    }
 }
 
 #[test]
