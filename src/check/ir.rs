@@ -137,6 +137,25 @@ impl TExpr {
             span,
         }
     }
+
+    /// The node's operands, in source order (`in`: the value, then the
+    /// list; `if`: condition, then, else). Exhaustive, so a new node kind
+    /// does not compile until it says what its operands are.
+    pub fn children(&self) -> Vec<&TExpr> {
+        match &self.kind {
+            TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => Vec::new(),
+            TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => vec![x],
+            TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
+            TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => vec![lhs, rhs],
+            TKind::In { value, list, .. } => std::iter::once(&**value).chain(list).collect(),
+            TKind::If {
+                cond,
+                then,
+                otherwise,
+            } => vec![cond, then, otherwise],
+            TKind::Call { args, .. } => args.iter().collect(),
+        }
+    }
 }
 
 /// The typed operation for an arithmetic operator (`/` is always float).

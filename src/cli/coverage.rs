@@ -63,23 +63,6 @@ fn ordered(op: CmpOp) -> bool {
     matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge)
 }
 
-/// The operands of an IR node, in the order the tracer keeps them.
-fn operands(e: &TExpr) -> Vec<&TExpr> {
-    match &e.kind {
-        TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => Vec::new(),
-        TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => vec![x],
-        TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
-        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => vec![lhs, rhs],
-        TKind::In { value, list, .. } => std::iter::once(&**value).chain(list).collect(),
-        TKind::If {
-            cond,
-            then,
-            otherwise,
-        } => vec![cond, then, otherwise],
-        TKind::Call { args, .. } => args.iter().collect(),
-    }
-}
-
 /// The constant side of a comparison (looking through an int-to-float
 /// conversion), and the other side.
 fn threshold<'e>(lhs: &'e TExpr, rhs: &'e TExpr) -> Option<(&'e TExpr, &'e TExpr)> {
@@ -247,7 +230,7 @@ fn conditions(e: &TExpr, condition: bool, branch: bool, program: &Program, out: 
         _ => {}
     }
     let is_if = matches!(e.kind, TKind::If { .. });
-    for (i, c) in operands(e).into_iter().enumerate() {
+    for (i, c) in e.children().into_iter().enumerate() {
         conditions(c, operand_is_condition(e, i), is_if && i == 0, program, out);
     }
 }

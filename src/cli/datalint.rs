@@ -314,24 +314,8 @@ fn walk(e: &TExpr, item: &str, uses: &mut Uses) {
         }
         _ => {}
     }
-    for child in children(e) {
+    for child in e.children() {
         walk(child, item, uses);
-    }
-}
-
-fn children(e: &TExpr) -> Vec<&TExpr> {
-    match &e.kind {
-        TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => Vec::new(),
-        TKind::ToFloat(a) | TKind::Neg(a) | TKind::Not(a) => vec![a],
-        TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
-        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => vec![lhs, rhs],
-        TKind::In { value, list, .. } => std::iter::once(&**value).chain(list).collect(),
-        TKind::If {
-            cond,
-            then,
-            otherwise,
-        } => vec![cond, then, otherwise],
-        TKind::Call { args, .. } => args.iter().collect(),
     }
 }
 

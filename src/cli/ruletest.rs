@@ -317,19 +317,7 @@ fn rules_named(e: &TExpr, program: &Program, out: &mut Vec<ItemId>) {
     {
         out.push(id);
     }
-    let kids: Vec<&TExpr> = match &e.kind {
-        TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => vec![x],
-        TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
-        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => vec![lhs, rhs],
-        TKind::In { value, list, .. } => std::iter::once(&**value).chain(list).collect(),
-        TKind::If {
-            cond,
-            then,
-            otherwise,
-        } => vec![cond, then, otherwise],
-        TKind::Call { args, .. } => args.iter().collect(),
-        TKind::Const(_) | TKind::Field(_) | TKind::Item(_) | TKind::Error => Vec::new(),
-    };
+    let kids = e.children();
     for k in kids {
         rules_named(k, program, out);
     }
