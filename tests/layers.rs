@@ -361,6 +361,22 @@ fn eval_data_alone_in_a_project_folder_uses_its_rules_config_and_schema() {
     let o = run_in(dir.path(), &["lint"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.stdout, "1 file, 2 rules: 0 errors, 0 warnings\n");
+    // explain takes `[RULES]... DATA` as eval does: the project's rules.
+    let alone = run_in(dir.path(), &["explain", "data/d.csv", "--row", "1"]);
+    let given = run_in(
+        dir.path(),
+        &["explain", "rules/a.rule", "data/d.csv", "--row", "1"],
+    );
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    assert!(!alone.stdout.is_empty());
+    assert_eq!(alone.stdout, given.stdout);
+    let o = run_in(dir.path(), &["explain", "rules/a.rule", "--row", "1"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("the DATA file is missing"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

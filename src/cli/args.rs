@@ -238,11 +238,15 @@ pub enum SqlDialect {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Rule files, or folders of .rule files.
-    #[arg(required = true, num_args = 1.., value_name = "RULES")]
+    /// Rule files or folders of .rule files, then the CSV file (`-` for stdin). Without rule
+    /// paths, the project file's `rules:` are used.
+    #[arg(required = true, num_args = 1.., value_name = "RULES... DATA")]
+    pub paths: Vec<PathBuf>,
+    /// Rule files, or folders of .rule files: `paths` but the last.
+    #[arg(skip)]
     pub rules: Vec<PathBuf>,
-    /// The CSV file (`-` for stdin).
-    #[arg(required = true, value_name = "DATA")]
+    /// The CSV file: the last of `paths`.
+    #[arg(skip)]
     pub data: PathBuf,
     /// The data row to explain, 1-based: the first row after the header is 1 (repeatable).
     #[arg(long = "row", value_name = "N", required_unless_present = "wheres")]
@@ -522,14 +526,26 @@ pub struct EvalArgs {
     pub why: Option<Vec<String>>,
 }
 
+/// Split positional paths into RULES and DATA (the last). They are one
+/// clap argument because RULES may be left out (the project file gives
+/// them), and clap puts no optional list before a required one.
+fn split_rules_and_data(paths: Vec<PathBuf>) -> (Vec<PathBuf>, PathBuf) {
+    let mut paths = paths;
+    let data = paths.pop().unwrap_or_default();
+    (paths, data)
+}
+
 impl EvalArgs {
-    /// Split the positional paths into RULES and DATA (the last). They are
-    /// one clap argument because RULES may be left out (the project file
-    /// gives them), and clap puts no optional list before a required one.
+    /// [`split_rules_and_data`] of the positional paths.
     pub fn split_paths(&mut self) {
-        let mut paths = std::mem::take(&mut self.paths);
-        self.data = paths.pop().unwrap_or_default();
-        self.rules = paths;
+        (self.rules, self.data) = split_rules_and_data(std::mem::take(&mut self.paths));
+    }
+}
+
+impl ExplainArgs {
+    /// [`split_rules_and_data`] of the positional paths.
+    pub fn split_paths(&mut self) {
+        (self.rules, self.data) = split_rules_and_data(std::mem::take(&mut self.paths));
     }
 }
 

@@ -92,12 +92,20 @@ pub fn main() -> i32 {
         Top::Tool(tool) => return exit_code(tools::run(&tool), color),
         Top::Run(command) => command,
     };
-    if let Command::Eval(a) = &mut command {
-        a.split_paths();
-    }
-    if let Command::Eval(a) = &command
-        && let Some(message) = run::missing_data(a)
-    {
+    // `eval` and `explain` take `[RULES]... DATA`: RULES may come from the
+    // project file.
+    let missing = match &mut command {
+        Command::Eval(a) => {
+            a.split_paths();
+            run::missing_data("eval", &a.rules, &a.data)
+        }
+        Command::Explain(a) => {
+            a.split_paths();
+            run::missing_data("explain", &a.rules, &a.data)
+        }
+        _ => None,
+    };
+    if let Some(message) = missing {
         return exit_code(Err(Failure::usage(message)), color);
     }
     // fmt reads rule text only: no config, schema or project file.

@@ -19,13 +19,12 @@ use std::sync::Arc;
 /// `eval mine.rule` (one argument, a rule file or a folder): the data file
 /// is missing, not the rules (clap takes the one argument as DATA, since
 /// RULES may come from the project file).
-pub fn missing_data(args: &EvalArgs) -> Option<String> {
-    let data = &args.data;
+pub fn missing_data(command: &str, rules: &[std::path::PathBuf], data: &Path) -> Option<String> {
     let rules_like = data.extension().is_some_and(|e| e == "rule") || data.is_dir();
-    (args.rules.is_empty() && rules_like).then(|| {
+    (rules.is_empty() && rules_like).then(|| {
         format!(
             "the DATA file is missing: `{}` is rules; give the CSV file after them: \
-             `glyphsieve eval RULES... DATA`",
+             `glyphsieve {command} RULES... DATA`",
             data.display()
         )
     })
