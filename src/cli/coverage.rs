@@ -8,13 +8,12 @@
 
 use crate::check::ruletests::is_test_item;
 use crate::check::{Builtin, Program, TExpr, TKind};
-use crate::explain::{Node, TVal};
+use crate::explain::{Drawing, MAX_DRAWN_LINE, Node, TVal};
 use crate::ops::CmpOp;
 use crate::source::{SourceMap, Span};
 use crate::types::Type;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
-use std::fmt;
 
 /// What one evaluation of a condition showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -371,34 +370,6 @@ fn reports(cov: &Coverage, program: &Program, over: Over) -> Vec<ItemReport> {
     out
 }
 
-/// The uncovered spans of one item, drawn under the source.
-#[derive(Debug)]
-struct Drawing {
-    message: String,
-    source: crate::source::Windowed,
-    labels: Vec<miette::LabeledSpan>,
-}
-
-impl fmt::Display for Drawing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Drawing {}
-
-impl miette::Diagnostic for Drawing {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().cloned()))
-    }
-}
-
 fn place(sources: &SourceMap, span: Span) -> (String, usize, usize) {
     let file = sources.get(span.file);
     let (line, col) = file.line_col(span.start as usize);
@@ -533,25 +504,17 @@ pub(super) fn human(
             .map(|(s, _)| file.widest_line(*s, 1))
             .max()
             .unwrap_or(0);
-        if widest > 10_000 {
+        if widest > MAX_DRAWN_LINE {
             continue;
         }
-        let drawing = Drawing {
-            message: format!(
-                "{} `{}`: {} of {} outcomes not covered",
-                it.kind,
-                it.name,
-                it.required() - it.covered(),
-                it.required()
-            ),
-            source: file.windowed(),
-            labels: labels
-                .into_iter()
-                .map(|(s, t)| {
-                    miette::LabeledSpan::new_with_span(Some(t), (s.start as usize, s.len()))
-                })
-                .collect(),
-        };
+        let message = format!(
+            "{} `{}`: {} of {} outcomes not covered",
+            it.kind,
+            it.name,
+            it.required() - it.covered(),
+            it.required()
+        );
+        let drawing = Drawing::new(message, file, labels);
         let _ = handler.render_report(&mut out, &drawing);
     }
     out

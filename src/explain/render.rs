@@ -304,23 +304,44 @@ fn arith_symbol(op: Arith) -> &'static str {
     }
 }
 
-/// One item's trace as a miette report.
+/// Labels drawn under a source, with a message above them, as miette
+/// draws a diagnostic (explain's trace, coverage's uncovered conditions).
 #[derive(Debug)]
-struct Report {
+pub(crate) struct Drawing {
     message: String,
     source: crate::source::Windowed,
     labels: Vec<miette::LabeledSpan>,
 }
 
-impl fmt::Display for Report {
+impl Drawing {
+    /// `labels` are spans of `file` with their text.
+    pub(crate) fn new(
+        message: String,
+        file: &crate::source::SourceFile,
+        labels: Vec<(Span, String)>,
+    ) -> Drawing {
+        Drawing {
+            message,
+            source: file.windowed(),
+            labels: labels
+                .into_iter()
+                .map(|(s, text)| {
+                    miette::LabeledSpan::new_with_span(Some(text), (s.start as usize, s.len()))
+                })
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for Drawing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for Drawing {}
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for Drawing {
     fn severity(&self) -> Option<miette::Severity> {
         Some(miette::Severity::Advice)
     }
@@ -334,7 +355,7 @@ impl miette::Diagnostic for Report {
 
 /// Longest line drawn (as for diagnostics: miette cannot draw very long
 /// lines); an item on a longer one is listed as text.
-const MAX_DRAWN_LINE: usize = 10_000;
+pub(crate) const MAX_DRAWN_LINE: usize = 10_000;
 
 struct Ctx<'a> {
     program: &'a Program,
@@ -396,16 +417,7 @@ fn draw(ctx: &Ctx, id: ItemId, t: &ItemTrace, out: &mut String) -> Vec<String> {
     let mut labels = l.labels.clone();
     labels.sort_by_key(|(s, _)| (s.start, s.end));
     labels.dedup_by_key(|(s, _)| (s.start, s.end));
-    let report = Report {
-        message,
-        source: file.windowed(),
-        labels: labels
-            .into_iter()
-            .map(|(s, text)| {
-                miette::LabeledSpan::new_with_span(Some(text), (s.start as usize, s.len()))
-            })
-            .collect(),
-    };
+    let report = Drawing::new(message, file, labels);
     let _ = handler.render_report(out, &report);
     l.cfg
 }
