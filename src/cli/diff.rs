@@ -10,7 +10,7 @@
 use super::args::{DiffArgs, Format};
 use super::inputs::{Rules, Sources};
 use super::lint::plural;
-use super::output::{self, FileId, OutputError};
+use super::output::{self, OutputError};
 use super::{Exit, Failure, Inputs, print_stdout};
 use crate::data::pipeline::{
     Class, DataError, Job, PairTally, Summary, fields_read, run, values_differ,
@@ -22,8 +22,7 @@ use crate::rules::RuleSet;
 use crate::source::FileId as SourceId;
 use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter};
 use std::path::Path;
 
 /// Set in the file id of an error's span raised on the after side: the two
@@ -325,21 +324,12 @@ fn stream(
     mut job: Job,
     csv_to_stdout: bool,
 ) -> Result<Option<Summary>, OutputError> {
-    let data = &args.data;
-    let stdin = data == Path::new("-");
-    let input_name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        data.display().to_string()
-    };
-    let (input, input_id): (Box<dyn Read + Send>, Option<FileId>) = if stdin {
-        (Box::new(io::stdin()), output::stdin_file())
-    } else {
-        let f = File::open(data)
-            .map_err(|e| OutputError::Usage(format!("cannot read {input_name}: {e}")))?;
-        let id = f.metadata().ok().as_ref().and_then(FileId::of);
-        (Box::new(f), id)
-    };
+    let output::Input {
+        reader: input,
+        name: input_name,
+        id: input_id,
+        ..
+    } = output::Input::open(&args.data).map_err(OutputError::Usage)?;
     job.input_name = input_name.clone();
     let file = args.output.output.as_deref().filter(|_| !csv_to_stdout);
     job.output_name = match (file, csv_to_stdout) {

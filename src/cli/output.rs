@@ -44,6 +44,41 @@ impl FileId {
     }
 }
 
+/// The data a command reads: a file, or stdin for `-`.
+pub struct Input {
+    pub reader: Box<dyn io::Read + Send>,
+    /// Names it in messages (`<stdin>` for stdin).
+    pub name: String,
+    /// Its size, when it is a file (for the progress bar).
+    pub size: Option<u64>,
+    /// Its device and inode, so that no output (a file, stdout) can be
+    /// the input itself.
+    pub id: Option<FileId>,
+}
+
+impl Input {
+    /// Open `path` (`-`: stdin). `Err`: the error message, naming the file.
+    pub fn open(path: &Path) -> Result<Input, String> {
+        if path == Path::new("-") {
+            return Ok(Input {
+                reader: Box::new(io::stdin()),
+                name: "<stdin>".to_string(),
+                size: None,
+                id: stdin_file(),
+            });
+        }
+        let name = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let meta = f.metadata().ok();
+        Ok(Input {
+            reader: Box::new(f),
+            size: meta.as_ref().map(|m| m.len()),
+            id: meta.as_ref().and_then(FileId::of),
+            name,
+        })
+    }
+}
+
 /// The identity of standard input when it is a regular file (`< f`); a
 /// terminal or a pipe is never "the input file".
 #[cfg(unix)]

@@ -2,7 +2,7 @@
 
 use super::args::{EvalArgs, Format, OutputArgs, OutputFormat as FormatArg, TagArgs};
 use super::lint::plural;
-use super::output::{self, FileId, OutputError};
+use super::output::{self, OutputError};
 use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
 use crate::check::fields;
@@ -340,26 +340,14 @@ fn tag(
     style: Style,
     tally_values: bool,
 ) -> Result<Option<Summary>, Failure> {
-    let stdin = data == Path::new("-");
-    let input_name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        data.display().to_string()
-    };
-    // `input_id`: the input's device and inode, so that no output (a file,
-    // stdout) can be the input itself.
-    let (input, size, input_id): (Box<dyn Read + Send>, Option<u64>, Option<FileId>) = if stdin {
-        (Box::new(io::stdin()), None, output::stdin_file())
-    } else {
-        let f = File::open(data).map_err(|e| {
-            Problem::unreadable(input_name.clone(), format!("cannot read {input_name}: {e}"))
-                .failure(style)
-        })?;
-        let meta = f.metadata().ok();
-        let size = meta.as_ref().map(|m| m.len());
-        let id = meta.as_ref().and_then(FileId::of);
-        (Box::new(f), size, id)
-    };
+    let output::Input {
+        reader: input,
+        name: input_name,
+        size,
+        id: input_id,
+    } = output::Input::open(data).map_err(|message| {
+        Problem::unreadable(data.display().to_string(), message).failure(style)
+    })?;
     // `-o -` is stdout, as `-` is stdin on the input side.
     let output = out.output.as_deref().filter(|p| *p != Path::new("-"));
     if output.is_none() {
