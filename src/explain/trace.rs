@@ -84,9 +84,9 @@ impl TVal {
             TVal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             TVal::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
             TVal::Float(f) => {
-                let mut buf = ryu::Buffer::new();
-                let s = buf.format(*f);
-                out.push_str(s.strip_suffix(".0").unwrap_or(s));
+                let mut cell = Vec::new();
+                crate::eval::value::write_float(*f, &mut cell);
+                out.push_str(&String::from_utf8_lossy(&cell));
             }
             TVal::Str(s) => {
                 use std::fmt::Write;
