@@ -195,6 +195,10 @@ pub enum Command {
   glyphsieve compile rules/ --to sql --dialect postgres --header-from examples/listings.csv > tag.sql
   glyphsieve compile rules/ --to sql --dialect spark --only power_class,rack_friendly")]
     Compile(CompileArgs),
+    /// Run the language server on stdin/stdout (diagnostics, quick fixes, formatting) for editors.
+    #[command(after_help = "Examples:
+  glyphsieve lsp   (started by the editor; see the README's editor setup)")]
+    Lsp,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,355 @@
+//! `glyphsieve lsp`: the binary started as an editor starts it, spoken to in JSON-RPC over stdio.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+/// A running server: requests go to its stdin, messages come back through a
+/// reader thread (so that a silent server fails the test instead of hanging it).
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Server {
+    /// Start `glyphsieve lsp` in `dir` and initialize it with `dir` as the
+    /// workspace folder; `encodings`: the positionEncodings offered.
+    fn start(dir: &Path, encodings: &[&str]) -> (Server, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_glyphsieve"))
+            .arg("lsp")
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let value: Value = serde_json::from_slice(&body).expect("JSON body");
+                if tx.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 0,
+        };
+        let uri = uri(dir);
+        let init = server.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri,
+                "workspaceFolders": [{ "uri": uri, "name": "w" }],
+                "capabilities": { "general": { "positionEncodings": encodings } },
+            }),
+        );
+        server.notify("initialized", json!({}));
+        (server, init)
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Send a request and wait for its response (other messages skipped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let m = self.recv();
+            if m["id"] == json!(id) && m.get("method").is_none() {
+                return m;
+            }
+        }
+    }
+
+    fn recv(&self) -> Value {
+        // A guard against a hung server, not a timing assertion.
+        self.messages
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server answers")
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self.recv();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "glyphsieve", "version": 1, "text": text } }),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+
+    /// shutdown, exit, and the process's exit code.
+    fn stop(mut self) -> Option<i32> {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(r["result"], Value::Null);
+        self.notify("exit", Value::Null);
+        self.stdin.take();
+        self.child.wait().expect("the server exits").code()
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A workspace folder with a project file and the given rule files.
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("glyphsieve.yaml"), "rules: [rules/]\n").expect("write");
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join("rules").join(name), text).expect("write");
+    }
+    dir
+}
+
+/// Apply LSP text edits (UTF-16 columns, ASCII-only lines here) to a text.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |pos: &Value| {
+        let line = pos["line"].as_u64().unwrap_or(0) as usize;
+        let ch = pos["character"].as_u64().unwrap_or(0) as usize;
+        text.split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>()
+            + ch
+    };
+    let mut edits: Vec<_> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn typo_gets_e101_at_its_range_and_the_quick_fix_clears_it() {
+    let dir = workspace(&[]);
+    let (mut server, init) = Server::start(dir.path(), &["utf-16"]);
+    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-16");
+    let file = dir.path().join("rules/big.rule");
+    let uri = uri(&file);
+    let text = "rule big: bool = vram_gbb >= 48\n";
+    server.open(&uri, text);
+    let diags = server.diagnostics(&uri);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d["code"], "E101");
+    assert_eq!(d["severity"], 1);
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown name `vram_gbb`")
+    );
+    assert_eq!(
+        d["range"],
+        json!({ "start": { "line": 0, "character": 17 }, "end": { "line": 0, "character": 25 } })
+    );
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": d["range"], "context": { "diagnostics": [d] } }),
+    );
+    let action = &actions["result"][0];
+    assert_eq!(action["kind"], "quickfix");
+    let edits = action["edit"]["changes"][&uri]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let fixed = apply(text, &edits);
+    assert_eq!(fixed, "rule big: bool = vram_gb >= 48\n");
+    server.change(&uri, 2, &fixed);
+    assert_eq!(server.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(server.stop(), Some(0));
+}
+
+#[test]
+fn double_ampersand_quick_fix_comes_from_the_checkers_fix() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let uri = uri(&dir.path().join("rules/a.rule"));
+    let text = "rule a: bool = vram_gb > 8 && vram_gb < 80\n";
+    server.open(&uri, text);
+    let diags = server.diagnostics(&uri);
+    let d = diags.iter().find(|d| d["code"] == "E001").expect("E001");
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": d["range"], "context": { "diagnostics": [d] } }),
+    );
+    let edits = actions["result"][0]["edit"]["changes"][&uri]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        apply(text, &edits),
+        "rule a: bool = vram_gb > 8 and vram_gb < 80\n"
+    );
+}
+
+#[test]
+fn rules_in_other_workspace_files_are_known_and_their_errors_stay_there() {
+    // `cheap` lives in a file on disk that is not open.
+    let dir = workspace(&[("price.rule", "rule cheap: bool = price_usd < 1000\n")]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let uri = uri(&dir.path().join("rules/use.rule"));
+    server.open(&uri, "rule good: bool = cheap and vram_gb >= 24\n");
+    assert_eq!(server.diagnostics(&uri), Vec::<Value>::new());
+    // A duplicate of it is reported with the first definition as related information.
+    server.change(&uri, 2, "rule cheap: bool = true\n");
+    let diags = server.diagnostics(&uri);
+    let d = diags.first().expect("a duplicate diagnostic");
+    let related = d["relatedInformation"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        related.iter().any(|r| r["location"]["uri"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("rules/price.rule")),
+        "{d}"
+    );
+}
+
+#[test]
+fn positions_on_emoji_and_cjk_lines_follow_the_negotiated_encoding() {
+    let text = "# 显卡 🎮\nrule a: bool = model == \"😀\" and vram_gbb > 1\n";
+    let col16 = "rule a: bool = model == \"😀\" and ".encode_utf16().count() as u64;
+    let col8 = "rule a: bool = model == \"😀\" and ".len() as u64;
+    for (offered, encoding, col) in [
+        (vec!["utf-16"], "utf-16", col16),
+        (vec!["utf-8", "utf-16"], "utf-8", col8),
+    ] {
+        let dir = workspace(&[]);
+        let (mut server, init) = Server::start(dir.path(), &offered);
+        assert_eq!(init["result"]["capabilities"]["positionEncoding"], encoding);
+        let uri = uri(&dir.path().join("rules/e.rule"));
+        server.open(&uri, text);
+        let diags = server.diagnostics(&uri);
+        let d = diags.iter().find(|d| d["code"] == "E101").expect("E101");
+        assert_eq!(
+            d["range"]["start"],
+            json!({ "line": 1, "character": col }),
+            "{encoding}"
+        );
+        assert_eq!(
+            d["range"]["end"],
+            json!({ "line": 1, "character": col + 8 }),
+            "{encoding}"
+        );
+    }
+}
+
+#[test]
+fn formatting_returns_the_formatters_text() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let uri = uri(&dir.path().join("rules/f.rule"));
+    let text = "rule   a :bool=vram_gb>8\n";
+    server.open(&uri, text);
+    let r = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    let edits = r["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(apply(text, &edits), "rule a: bool = vram_gb > 8\n");
+}
+
+#[test]
+fn unknown_request_gets_method_not_found_and_the_server_lives_on() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let r = server.request("glyphsieve/nothing", json!({}));
+    assert_eq!(r["error"]["code"], -32601);
+    assert_eq!(server.stop(), Some(0));
+}
+
+#[test]
+fn server_exits_when_stdin_closes() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    server.stdin.take();
+    let status = server.child.wait().expect("the server exits");
+    assert!(status.code().is_some());
+}
+
+#[test]
+fn half_typed_input_gets_diagnostics_not_a_crash() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let uri = uri(&dir.path().join("rules/h.rule"));
+    server.open(&uri, "rule a: bool = (vram_gb > ");
+    assert!(!server.diagnostics(&uri).is_empty());
+    server.change(&uri, 2, "rule a: bool = (vram_gb > \"😀");
+    assert!(!server.diagnostics(&uri).is_empty());
+    assert_eq!(server.stop(), Some(0));
+}
