@@ -258,7 +258,7 @@ fn double_ampersand_quick_fix_comes_from_the_checkers_fix() {
 #[test]
 fn rules_in_other_workspace_files_are_known_and_their_errors_stay_there() {
     // `cheap` lives in a file on disk that is not open.
-    let dir = workspace(&[("price.rule", "rule cheap: bool = price_usd < 1000\n")]);
+    let dir = workspace(&[("price.rule", "rule cheap: bool = price < 1000\n")]);
     let (mut server, _) = Server::start(dir.path(), &[]);
     let uri = uri(&dir.path().join("rules/use.rule"));
     server.open(&uri, "rule good: bool = cheap and vram_gb >= 24\n");
@@ -352,4 +352,143 @@ fn half_typed_input_gets_diagnostics_not_a_crash() {
     server.change(&uri, 2, "rule a: bool = (vram_gb > \"😀");
     assert!(!server.diagnostics(&uri).is_empty());
     assert_eq!(server.stop(), Some(0));
+}
+
+/// A workspace for navigation: a documented rule in a file on disk, a
+/// project config key, and an open file that uses both.
+fn navigation() -> (tempfile::TempDir, Server, String, String, &'static str) {
+    let dir = workspace(&[(
+        "base.rule",
+        "## Enough memory for 70B models.\nrule big: bool = vram_gb >= cfg.min_vram_gb\n",
+    )]);
+    std::fs::write(
+        dir.path().join("glyphsieve.yaml"),
+        "rules: [rules/]\nconfig:\n  min_vram_gb: 32\n",
+    )
+    .expect("write");
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let base = uri(&dir.path().join("rules/base.rule"));
+    let open = uri(&dir.path().join("rules/use.rule"));
+    let text = "rule pick: bool = big and max(vram_gb, 1) > 2\nrule also: bool = not big\n";
+    server.open(&open, text);
+    assert_eq!(server.diagnostics(&open), Vec::<Value>::new());
+    (dir, server, base, open, text)
+}
+
+fn at(uri: &str, line: u32, character: u32) -> Value {
+    json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } })
+}
+
+fn hover_text(server: &mut Server, uri: &str, line: u32, character: u32) -> String {
+    let r = server.request("textDocument/hover", at(uri, line, character));
+    r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn hover_shows_rule_doc_field_type_function_signature_and_cfg_origin() {
+    let (_dir, mut server, base, open, _) = navigation();
+    let rule = hover_text(&mut server, &open, 0, 19);
+    assert!(rule.contains("rule big: bool"), "{rule}");
+    assert!(rule.contains("Enough memory for 70B models."), "{rule}");
+    let field = hover_text(&mut server, &open, 0, 32);
+    assert!(field.contains("field vram_gb: float"), "{field}");
+    assert!(
+        field.contains("columns: `vram_gb` (the first present)"),
+        "{field}"
+    );
+    assert!(
+        field.contains("null markers (case ignored): `\"\"`, `na`"),
+        "{field}"
+    );
+    let function = hover_text(&mut server, &open, 0, 27);
+    assert!(function.contains("max(a, b, ...)"), "{function}");
+    assert!(function.contains("the largest"), "{function}");
+    // On `min_vram_gb` in `cfg.min_vram_gb` of the file on disk.
+    server.open(
+        &base,
+        "## Enough memory for 70B models.\nrule big: bool = vram_gb >= cfg.min_vram_gb\n",
+    );
+    server.diagnostics(&base);
+    let cfg = hover_text(&mut server, &base, 1, 35);
+    assert!(cfg.contains("`cfg.min_vram_gb` = `32`"), "{cfg}");
+    assert!(cfg.contains("from `glyphsieve.yaml`, line 3"), "{cfg}");
+}
+
+#[test]
+fn definition_references_and_rename_work_across_files() {
+    let (dir, mut server, base, open, text) = navigation();
+    let def = server.request("textDocument/definition", at(&open, 1, 23));
+    assert_eq!(
+        def["result"],
+        json!([{ "uri": base, "range": { "start": { "line": 1, "character": 5 }, "end": { "line": 1, "character": 8 } } }])
+    );
+    let refs = server.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": open }, "position": { "line": 0, "character": 19 }, "context": { "includeDeclaration": true } }),
+    );
+    assert_eq!(refs["result"].as_array().map(Vec::len), Some(3), "{refs}");
+    let r = server.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": open }, "position": { "line": 0, "character": 19 }, "newName": "roomy" }),
+    );
+    let changes = &r["result"]["changes"];
+    let edits = changes[&open].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        apply(text, &edits),
+        "rule pick: bool = roomy and max(vram_gb, 1) > 2\nrule also: bool = not roomy\n"
+    );
+    assert_eq!(changes[&base].as_array().map(Vec::len), Some(1));
+    // A cfg key goes to its line in the project file.
+    let on_disk = std::fs::read_to_string(dir.path().join("rules/base.rule")).unwrap_or_default();
+    server.open(&base, &on_disk);
+    server.diagnostics(&base);
+    let cfg = server.request("textDocument/definition", at(&base, 1, 35));
+    assert!(
+        cfg["result"]["uri"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("glyphsieve.yaml"),
+        "{cfg}"
+    );
+    assert_eq!(cfg["result"]["range"]["start"]["line"], 2);
+    let symbols = server.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": open } }),
+    );
+    let names: Vec<&str> = symbols["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["pick", "also"]);
+}
+
+#[test]
+fn completion_after_cfg_offers_config_keys_with_values() {
+    let (_dir, mut server, _base, open, _) = navigation();
+    server.change(&open, 2, "rule pick: bool = vram_gb > cfg.\n");
+    server.diagnostics(&open);
+    let r = server.request("textDocument/completion", at(&open, 0, 32));
+    let items = r["result"]["items"].as_array().cloned().unwrap_or_default();
+    let key = items
+        .iter()
+        .find(|i| i["label"] == "min_vram_gb")
+        .expect("min_vram_gb");
+    assert_eq!(key["detail"], "32");
+    assert!(items.iter().all(|i| i["label"] != "vram_gb"));
+    // Elsewhere: fields, functions, rules and keywords.
+    let r = server.request("textDocument/completion", at(&open, 0, 18));
+    let labels: Vec<String> = r["result"]["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["label"].as_str().map(String::from))
+        .collect();
+    for want in ["vram_gb", "max", "big", "if"] {
+        assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
+    }
 }

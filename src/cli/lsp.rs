@@ -40,7 +40,12 @@ pub fn lsp() -> Result<Exit, Failure> {
 
 fn serve(connection: &Connection) -> Result<Exit, Failure> {
     let protocol = |e: lsp_server::ProtocolError| Failure::usage(format!("lsp: {e}"));
-    let (id, params) = connection.initialize_start().map_err(protocol)?;
+    let (id, params) = match connection.initialize_start() {
+        Ok(started) => started,
+        // stdin closed before any request: nothing to serve.
+        Err(e) if e.channel_is_disconnected() => return Ok(Exit::Ok),
+        Err(e) => return Err(protocol(e)),
+    };
     let params: lt::InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let encoding = negotiate(&params);
     let root = workspace_root(&params);
@@ -55,6 +60,9 @@ fn serve(connection: &Connection) -> Result<Exit, Failure> {
         docs: BTreeMap::new(),
         fixes: HashMap::new(),
         settings: None,
+        parsed: Vec::new(),
+        defs: Vec::new(),
+        marks: Vec::new(),
     };
     let mut shutdown = false;
     loop {
@@ -69,6 +77,13 @@ fn serve(connection: &Connection) -> Result<Exit, Failure> {
         for message in batch {
             match message {
                 Message::Request(req) => {
+                    // A request sees the edits sent before it.
+                    if dirty {
+                        for n in server.diagnostics() {
+                            send(connection, n.into());
+                        }
+                        dirty = false;
+                    }
                     if shutdown {
                         let r = Response::new_err(
                             req.id,
@@ -125,6 +140,12 @@ fn capabilities(encoding: Encoding) -> Json {
         "textDocumentSync": { "openClose": true, "change": 1, "save": false },
         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
         "documentFormattingProvider": true,
+        "hoverProvider": true,
+        "definitionProvider": true,
+        "referencesProvider": true,
+        "renameProvider": true,
+        "documentSymbolProvider": true,
+        "completionProvider": { "triggerCharacters": ["."] },
     })
 }
 
@@ -149,6 +170,11 @@ struct Server {
     fixes: HashMap<String, Vec<(lt::Range, Json, String, lt::TextEdit)>>,
     /// The workspace's rule files, schema and config, loaded once.
     settings: Option<Settings>,
+    /// Every file of the last check, parsed, and the names they define.
+    parsed: Vec<Parsed>,
+    defs: Vec<(String, Def)>,
+    /// Each diagnostic of the last check: (URI, byte start, byte end, code).
+    marks: Vec<(String, usize, usize, crate::diagnostic::Code)>,
 }
 
 struct Settings {
@@ -214,6 +240,38 @@ impl Server {
                     .map(|p| self.format(p.text_document.uri.as_str()));
                 respond(req.id, r)
             }
+            "textDocument/hover" => {
+                let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
+                    .map(|p| self.hover(&p));
+                respond(req.id, r)
+            }
+            "textDocument/definition" => {
+                let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
+                    .map(|p| self.definition(&p));
+                respond(req.id, r)
+            }
+            "textDocument/references" => {
+                let r = serde_json::from_value::<lt::ReferenceParams>(req.params)
+                    .map(|p| self.references(&p));
+                respond(req.id, r)
+            }
+            "textDocument/completion" => {
+                let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
+                    .map(|p| self.completion(&p));
+                respond(req.id, r)
+            }
+            "textDocument/documentSymbol" => {
+                let r = serde_json::from_value::<lt::DocumentSymbolParams>(req.params)
+                    .map(|p| self.symbols(p.text_document.uri.as_str()));
+                respond(req.id, r)
+            }
+            "textDocument/rename" => match serde_json::from_value::<lt::RenameParams>(req.params) {
+                Ok(p) => match self.rename(&p) {
+                    Ok(v) => Response::new_ok(req.id, v),
+                    Err(e) => Response::new_err(req.id, ErrorCode::InvalidParams as i32, e),
+                },
+                Err(e) => Response::new_err(req.id, ErrorCode::InvalidParams as i32, e.to_string()),
+            },
             _ => Response::new_err(
                 req.id,
                 ErrorCode::MethodNotFound as i32,
@@ -295,6 +353,34 @@ impl Server {
             }
         }
         self.fixes = fixes;
+        self.marks = set
+            .diagnostics
+            .iter()
+            .filter_map(|d| {
+                let uri = uri_of.get(&set.sources.get(d.span.file).name)?;
+                Some((
+                    uri.clone(),
+                    d.span.start as usize,
+                    d.span.end as usize,
+                    d.code,
+                ))
+            })
+            .collect();
+        self.parsed = (0..texts.len())
+            .map(|i| {
+                let id = FileId(i as u32);
+                let f = set.sources.get(id);
+                Parsed {
+                    uri: uri_of
+                        .get(&f.name)
+                        .cloned()
+                        .unwrap_or_else(|| path_uri(&f.name)),
+                    text: f.text.clone(),
+                    module: crate::syntax::parse(id, &f.text).0,
+                }
+            })
+            .collect();
+        self.defs = defs_of(&self.parsed);
         per_uri
             .into_iter()
             .map(|(uri, diagnostics)| {
@@ -510,8 +596,6 @@ pub fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
 }
 
 /// An LSP position as a byte offset (clamped to the line and the text).
-// Used by hover and navigation (next).
-#[allow(dead_code)]
 pub fn offset(text: &str, pos: lt::Position, encoding: Encoding) -> usize {
     let mut start = 0;
     for _ in 0..pos.line {
@@ -569,6 +653,468 @@ fn path_uri(path: &str) -> String {
         }
     }
     uri
+}
+
+/// One parsed file of the last check, for hover and navigation.
+struct Parsed {
+    uri: String,
+    text: Arc<str>,
+    module: crate::syntax::ast::Module,
+}
+
+/// A name defined in the rules: where, what, and its doc comment.
+struct Def {
+    file: usize,
+    span: crate::source::Span,
+    detail: String,
+    doc: String,
+    kind: lt::SymbolKind,
+}
+
+/// Names as a list of code spans; the empty string as `""`.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| match n.is_empty() {
+            true => "`\"\"`".to_string(),
+            false => format!("`{n}`"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rule-language keywords offered by completion.
+const KEYWORDS: [&str; 15] = [
+    "rule", "let", "enum", "field", "test", "if", "then", "else", "and", "or", "not", "in", "true",
+    "false", "cfg",
+];
+
+fn defs_of(files: &[Parsed]) -> Vec<(String, Def)> {
+    use crate::syntax::ast::ItemKind;
+    let mut out = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        for item in &f.module.items {
+            let doc = item.doc.join("\n");
+            let mut def = |name: &crate::syntax::ast::Ident, detail: String, kind| {
+                out.push((
+                    name.name.clone(),
+                    Def {
+                        file: i,
+                        span: name.span,
+                        detail,
+                        doc: doc.clone(),
+                        kind,
+                    },
+                ));
+            };
+            match &item.kind {
+                ItemKind::Rule(r) => def(
+                    &r.name,
+                    format!("rule {}: {}", r.name.name, r.ty.name),
+                    lt::SymbolKind::FUNCTION,
+                ),
+                ItemKind::Let(l) => def(
+                    &l.name,
+                    format!("let {}", l.name.name),
+                    lt::SymbolKind::VARIABLE,
+                ),
+                ItemKind::Enum(e) => {
+                    let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+                    def(
+                        &e.name,
+                        format!("enum {} {{ {} }}", e.name.name, names.join(", ")),
+                        lt::SymbolKind::ENUM,
+                    );
+                    for v in &e.variants {
+                        def(
+                            v,
+                            format!("{}: variant of enum {}", v.name, e.name.name),
+                            lt::SymbolKind::ENUM_MEMBER,
+                        );
+                    }
+                }
+                ItemKind::Field(fd) => def(
+                    &fd.name,
+                    format!("field {}: {}", fd.name.name, fd.ty.name),
+                    lt::SymbolKind::FIELD,
+                ),
+                ItemKind::Test(t) => def(
+                    &t.name,
+                    format!("test {}", t.name.name),
+                    lt::SymbolKind::EVENT,
+                ),
+            }
+        }
+    }
+    out
+}
+
+/// Every use of a bare name (and of an enum as a rule's type) in a module.
+fn uses_in(module: &crate::syntax::ast::Module, name: &str, out: &mut Vec<crate::source::Span>) {
+    use crate::syntax::ast::{Expr, ExprKind, ItemKind};
+    fn walk(e: &Expr, name: &str, out: &mut Vec<crate::source::Span>) {
+        match &e.kind {
+            ExprKind::Name(n) if n == name => out.push(e.span),
+            ExprKind::Unary { operand, .. } => walk(operand, name, out),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, name, out);
+                walk(rhs, name, out);
+            }
+            ExprKind::In { value, list, .. } => {
+                walk(value, name, out);
+                list.iter().for_each(|x| walk(x, name, out));
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                walk(cond, name, out);
+                walk(then, name, out);
+                walk(otherwise, name, out);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|x| walk(x, name, out)),
+            _ => {}
+        }
+    }
+    for item in &module.items {
+        match &item.kind {
+            ItemKind::Rule(r) => {
+                if r.ty.name == name {
+                    out.push(r.ty.span);
+                }
+                if let Some(d) = &r.default {
+                    walk(d, name, out);
+                }
+                walk(&r.body, name, out);
+            }
+            ItemKind::Let(l) => walk(&l.body, name, out),
+            ItemKind::Test(t) => {
+                for f in &t.fields {
+                    if f.name.name == name {
+                        out.push(f.name.span);
+                    }
+                    walk(&f.value, name, out);
+                }
+                t.expects.iter().for_each(|x| walk(x, name, out));
+            }
+            ItemKind::Enum(_) | ItemKind::Field(_) => {}
+        }
+    }
+}
+
+/// The word under a byte offset: a name, or a dotted `cfg.` path cut at
+/// the end of the segment under the cursor. Returns its byte range.
+fn word_at(text: &str, at: usize) -> Option<(usize, usize)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut start = at.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = start;
+    while let Some(c) = text[end..].chars().next().filter(|c| is_word(*c)) {
+        end += c.len_utf8();
+    }
+    while let Some(c) = text[..start]
+        .chars()
+        .next_back()
+        .filter(|c| is_word(*c) || *c == '.')
+    {
+        start -= c.len_utf8();
+    }
+    // Only a `cfg.` path keeps its dots; otherwise the name after the last one.
+    let word = &text[start..end];
+    if !word.starts_with("cfg.")
+        && let Some(i) = word.rfind('.')
+    {
+        start += i + 1;
+    }
+    (start < end).then_some((start, end))
+}
+
+impl Server {
+    /// The parsed file of a URI and the byte offset of a position in it.
+    fn locate(&self, doc: &lt::TextDocumentPositionParams) -> Option<(usize, usize)> {
+        let uri = doc.text_document.uri.as_str();
+        let file = self.parsed.iter().position(|p| p.uri == uri)?;
+        let at = offset(&self.parsed[file].text, doc.position, self.encoding);
+        Some((file, at))
+    }
+
+    fn location(&self, file: usize, span: crate::source::Span) -> Json {
+        let f = &self.parsed[file];
+        json!({
+            "uri": f.uri,
+            "range": range(&f.text, span.start as usize, span.end as usize, self.encoding),
+        })
+    }
+
+    fn hover(&self, p: &lt::TextDocumentPositionParams) -> Json {
+        let Some((file, at)) = self.locate(p) else {
+            return Json::Null;
+        };
+        let text = &self.parsed[file].text;
+        let mut parts: Vec<String> = Vec::new();
+        if let Some((start, end)) = word_at(text, at) {
+            let word = &text[start..end];
+            parts.extend(self.describe(word, text[end..].trim_start().starts_with('(')));
+        }
+        // The documentation of the codes whose spans are under the cursor.
+        for (uri, s, e, code) in &self.marks {
+            if *uri == self.parsed[file].uri && *s <= at && at <= *e {
+                let def = code.def();
+                parts.push(format!("**{}** ({}): {}", def.id, def.name, def.summary));
+            }
+        }
+        if parts.is_empty() {
+            return Json::Null;
+        }
+        json!({ "contents": { "kind": "markdown", "value": parts.join("\n\n---\n\n") } })
+    }
+
+    /// What hover says about a name, a `cfg.` path or a function.
+    fn describe(&self, word: &str, called: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(settings) = &self.settings else {
+            return out;
+        };
+        if let Some(path) = word.strip_prefix("cfg.") {
+            let segs: Vec<&str> = path.split('.').collect();
+            if let Some(v) = settings.config.get(&segs) {
+                let mut s = format!("`cfg.{path}` = `{v}`");
+                if let Some((layer, key)) = settings.config.origin(path) {
+                    s += &format!("\n\nfrom `{}`", layer.name);
+                    if let Some(k) = key {
+                        s += &format!(", line {}", k.place.line);
+                    }
+                }
+                out.push(s);
+            }
+            return out;
+        }
+        if called || !self.defs.iter().any(|(n, _)| n == word) {
+            for b in crate::check::BUILTINS
+                .iter()
+                .filter(|b| b.name == word)
+                .take(1)
+            {
+                out.push(format!("```\n{}\n```\n{}", b.signature, b.doc));
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        for (_, d) in self.defs.iter().filter(|(n, _)| n == word) {
+            let mut s = format!("```\n{}\n```", d.detail);
+            if !d.doc.is_empty() {
+                s += &format!("\n{}", d.doc);
+            }
+            out.push(s);
+        }
+        if out.is_empty()
+            && let Some(slot) = settings.schema.slot(word)
+        {
+            let f = settings.schema.field(slot);
+            let nulls = f.nulls.markers();
+            out.push(format!(
+                "```\nfield {}: {}\n```\ncolumns: {} (the first present)\n\nnull markers (case ignored): {}",
+                f.name,
+                f.ty,
+                quoted(&f.columns),
+                if nulls.is_empty() {
+                    "none".to_string()
+                } else {
+                    quoted(&nulls)
+                }
+            ));
+        }
+        out
+    }
+
+    fn definition(&self, p: &lt::TextDocumentPositionParams) -> Json {
+        let Some((file, at)) = self.locate(p) else {
+            return Json::Null;
+        };
+        let text = &self.parsed[file].text;
+        let Some((start, end)) = word_at(text, at) else {
+            return Json::Null;
+        };
+        let word = &text[start..end];
+        if let Some(path) = word.strip_prefix("cfg.") {
+            return self.cfg_location(path).unwrap_or(Json::Null);
+        }
+        let found: Vec<Json> = self
+            .defs
+            .iter()
+            .filter(|(n, d)| n == word && d.kind != lt::SymbolKind::EVENT)
+            .map(|(_, d)| self.location(d.file, d.span))
+            .collect();
+        Json::Array(found)
+    }
+
+    /// The YAML line a `cfg.` key's value comes from.
+    fn cfg_location(&self, path: &str) -> Option<Json> {
+        let settings = self.settings.as_ref()?;
+        let (layer, key) = settings.config.origin(path)?;
+        let key = key?;
+        let file = self.root.as_ref()?.join(&layer.name);
+        if !file.is_file() {
+            return None;
+        }
+        let line = key.place.line.saturating_sub(1);
+        let col = key.place.column.saturating_sub(1);
+        let end = key.place.end_column.saturating_sub(1).max(col);
+        Some(json!({
+            "uri": path_uri(&file.display().to_string()),
+            "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": end } },
+        }))
+    }
+
+    /// Every place a rule, let, enum or variant is named: (file, span).
+    fn occurrences(&self, word: &str, declarations: bool) -> Vec<(usize, crate::source::Span)> {
+        let mut out = Vec::new();
+        if declarations {
+            for (_, d) in self.defs.iter().filter(|(n, _)| n == word) {
+                out.push((d.file, d.span));
+            }
+        }
+        for (i, f) in self.parsed.iter().enumerate() {
+            let mut spans = Vec::new();
+            uses_in(&f.module, word, &mut spans);
+            out.extend(spans.into_iter().map(|s| (i, s)));
+        }
+        out
+    }
+
+    fn references(&self, p: &lt::ReferenceParams) -> Json {
+        let Some((file, at)) = self.locate(&p.text_document_position) else {
+            return Json::Null;
+        };
+        let text = &self.parsed[file].text;
+        let Some((start, end)) = word_at(text, at) else {
+            return Json::Null;
+        };
+        let word = &text[start..end];
+        Json::Array(
+            self.occurrences(word, p.context.include_declaration)
+                .into_iter()
+                .map(|(f, s)| self.location(f, s))
+                .collect(),
+        )
+    }
+
+    /// Rename a rule, let, enum or variant everywhere in the workspace.
+    fn rename(&self, p: &lt::RenameParams) -> Result<Json, String> {
+        let (file, at) = self
+            .locate(&p.text_document_position)
+            .ok_or("the file is not open")?;
+        let text = &self.parsed[file].text;
+        let (start, end) = word_at(text, at).ok_or("no name here")?;
+        let word = &text[start..end];
+        if !self
+            .defs
+            .iter()
+            .any(|(n, d)| n == word && d.kind != lt::SymbolKind::EVENT)
+        {
+            return Err(format!(
+                "`{word}` is not a rule, let or enum defined in the workspace"
+            ));
+        }
+        let new = &p.new_name;
+        let ok = new
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && new.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !ok {
+            return Err(format!("`{new}` is not a name"));
+        }
+        let mut changes: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+        for (f, s) in self.occurrences(word, true) {
+            let pf = &self.parsed[f];
+            changes.entry(pf.uri.clone()).or_default().push(json!({
+                "range": range(&pf.text, s.start as usize, s.end as usize, self.encoding),
+                "newText": new,
+            }));
+        }
+        Ok(json!({ "changes": changes }))
+    }
+
+    fn symbols(&self, uri: &str) -> Json {
+        let Some(file) = self.parsed.iter().position(|p| p.uri == uri) else {
+            return Json::Null;
+        };
+        Json::Array(
+            self.defs
+                .iter()
+                .filter(|(_, d)| d.file == file)
+                .map(|(n, d)| json!({ "name": n, "kind": d.kind, "location": self.location(file, d.span), "detail": d.detail }))
+                .collect(),
+        )
+    }
+
+    fn completion(&self, p: &lt::TextDocumentPositionParams) -> Json {
+        let Some((file, at)) = self.locate(p) else {
+            return Json::Null;
+        };
+        let text = &self.parsed[file].text;
+        let Some(settings) = &self.settings else {
+            return Json::Null;
+        };
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..at];
+        let tail_len = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let tail = &before[before.len() - tail_len..];
+        let mut items: Vec<Json> = Vec::new();
+        if let Some(path) = tail.strip_prefix("cfg.") {
+            // The keys under the path typed so far, with their values.
+            let mut segs: Vec<&str> = path.split('.').collect();
+            segs.pop();
+            for k in settings.config.keys_at(&segs) {
+                let mut full = segs.clone();
+                full.push(k);
+                let value = settings
+                    .config
+                    .get(&full)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                items.push(json!({ "label": k, "kind": 10, "detail": value }));
+            }
+            return json!({ "isIncomplete": false, "items": items });
+        }
+        for name in settings.schema.names() {
+            let ty = settings
+                .schema
+                .slot(name)
+                .map(|s| settings.schema.field(s).ty.to_string())
+                .unwrap_or_default();
+            items.push(json!({ "label": name, "kind": 5, "detail": ty }));
+        }
+        for b in crate::check::BUILTINS.iter() {
+            items.push(json!({ "label": b.name, "kind": 3, "detail": b.signature, "documentation": b.doc }));
+        }
+        for (n, d) in &self.defs {
+            if d.kind != lt::SymbolKind::EVENT {
+                items.push(json!({ "label": n, "kind": 6, "detail": d.detail }));
+            }
+        }
+        for k in KEYWORDS {
+            items.push(json!({ "label": k, "kind": 14 }));
+        }
+        items.push(json!({
+            "label": "rule",
+            "kind": 15,
+            "detail": "a new rule",
+            "insertTextFormat": 2,
+            "insertText": "## ${1:What it means.}\nrule ${2:name}: ${3:bool} = ${0}",
+        }));
+        json!({ "isIncomplete": false, "items": items })
+    }
 }
 
 #[cfg(test)]

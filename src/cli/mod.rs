@@ -106,7 +106,7 @@ pub fn main() -> i32 {
         return exit_code(fmt::fmt(a, color), color);
     }
     // The language server loads the workspace's inputs itself, per folder.
-    if let Command::Lsp = command {
+    if let Command::Lsp(_) = command {
         return exit_code(lsp::lsp(), color);
     }
     // explain draws its report on stdout: coloured when stdout is a terminal.
@@ -135,7 +135,7 @@ pub fn main() -> i32 {
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
-        Command::Fmt(_) | Command::Lsp => Ok(Exit::Ok),
+        Command::Fmt(_) | Command::Lsp(_) => Ok(Exit::Ok),
         Command::Compile(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| compile::compile(a, inputs, color)),
@@ -199,7 +199,7 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         // Never loaded (fmt reads rule text only): nothing to name.
-        Command::Fmt(_) | Command::Lsp => Sources {
+        Command::Fmt(_) | Command::Lsp(_) => Sources {
             rules: Rules::Files(&[]),
             config: &NO_CONFIG,
         },
