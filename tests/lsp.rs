@@ -492,3 +492,74 @@ fn completion_after_cfg_offers_config_keys_with_values() {
         assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
     }
 }
+
+/// Headless Neovim, a real LSP client (0.7+), opens a rule file with a typo
+/// and writes the diagnostics it received to a file. Skipped (with a note)
+/// where `nvim` is not installed; `.ci/run` installs it.
+#[test]
+fn neovim_receives_the_e101_diagnostic_of_a_typo() {
+    if Command::new("nvim").arg("--version").output().is_err() {
+        eprintln!("nvim not installed: the Neovim end-to-end test is skipped");
+        return;
+    }
+    let dir = workspace(&[("typo.rule", "rule big: bool = vram_gbb >= 48\n")]);
+    let out = dir.path().join("diagnostics.txt");
+    let script = dir.path().join("e2e.lua");
+    let lua = format!(
+        r#"
+local out = {out:?}
+local client = vim.lsp.start_client({{
+  name = "glyphsieve",
+  cmd = {{ {bin:?}, "lsp" }},
+  root_dir = {root:?},
+}})
+vim.lsp.buf_attach_client(0, client)
+local got = vim.wait(60000, function()
+  return #vim.diagnostic.get(0) > 0
+end, 50)
+local lines = {{}}
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  table.insert(lines, string.format("%s %d:%d-%d:%d %s", d.code or "", d.lnum, d.col, d.end_lnum, d.end_col, d.message))
+end
+if not got then table.insert(lines, "timed out") end
+vim.fn.writefile(lines, out)
+vim.cmd("qall!")
+"#,
+        out = out.display().to_string(),
+        bin = env!("CARGO_BIN_EXE_glyphsieve"),
+        root = dir.path().display().to_string(),
+    );
+    std::fs::write(&script, lua).expect("write");
+    let status = Command::new("nvim")
+        .args(["--headless", "-n", "-u", "NONE", "-i", "NONE"])
+        .arg(dir.path().join("rules/typo.rule"))
+        .arg("-c")
+        .arg(format!("luafile {}", script.display()))
+        .current_dir(dir.path())
+        .env("XDG_STATE_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("nvim runs");
+    let got = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(status.success(), "{got}");
+    assert!(
+        got.starts_with("E101 0:17-0:25 unknown name `vram_gbb`"),
+        "{got}"
+    );
+}
+
+#[test]
+fn signature_help_inside_a_call_names_the_function_and_argument() {
+    let (_dir, mut server, _base, open, _) = navigation();
+    // After `max(vram_gb, ` on the first line: the second argument.
+    let r = server.request("textDocument/signatureHelp", at(&open, 0, 39));
+    assert_eq!(
+        r["result"]["signatures"][0]["label"], "max(a, b, ...)",
+        "{r}"
+    );
+    assert_eq!(r["result"]["activeParameter"], 1);
+}

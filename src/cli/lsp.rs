@@ -146,6 +146,7 @@ fn capabilities(encoding: Encoding) -> Json {
         "renameProvider": true,
         "documentSymbolProvider": true,
         "completionProvider": { "triggerCharacters": ["."] },
+        "signatureHelpProvider": { "triggerCharacters": ["(", ","] },
     })
 }
 
@@ -258,6 +259,11 @@ impl Server {
             "textDocument/completion" => {
                 let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
                     .map(|p| self.completion(&p));
+                respond(req.id, r)
+            }
+            "textDocument/signatureHelp" => {
+                let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
+                    .map(|p| self.signature_help(&p));
                 respond(req.id, r)
             }
             "textDocument/documentSymbol" => {
@@ -1051,6 +1057,55 @@ impl Server {
                 .map(|(n, d)| json!({ "name": n, "kind": d.kind, "location": self.location(file, d.span), "detail": d.detail }))
                 .collect(),
         )
+    }
+
+    /// Inside a call: the function's signature and which argument the
+    /// cursor is in (commas at the call's own depth, before the cursor).
+    fn signature_help(&self, p: &lt::TextDocumentPositionParams) -> Json {
+        let Some((file, at)) = self.locate(p) else {
+            return Json::Null;
+        };
+        let text = &self.parsed[file].text[..];
+        let (mut depth, mut commas) = (0usize, 0u32);
+        let mut open = None;
+        // A call is within its item: look back a bounded way only.
+        let mut from = at.saturating_sub(4096);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        for (i, c) in text[from..at].char_indices().rev() {
+            let i = from + i;
+            match c {
+                ')' | ']' => depth += 1,
+                '[' if depth > 0 => depth -= 1,
+                '(' if depth > 0 => depth -= 1,
+                '(' => {
+                    open = Some(i);
+                    break;
+                }
+                ',' if depth == 0 => commas += 1,
+                _ => {}
+            }
+        }
+        let Some(open) = open else {
+            return Json::Null;
+        };
+        let before = text[..open].trim_end();
+        let name_len = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let name = &before[before.len() - name_len..];
+        let Some(b) = crate::check::BUILTINS.iter().find(|b| b.name == name) else {
+            return Json::Null;
+        };
+        json!({
+            "signatures": [{ "label": b.signature, "documentation": b.doc }],
+            "activeSignature": 0,
+            "activeParameter": commas,
+        })
     }
 
     fn completion(&self, p: &lt::TextDocumentPositionParams) -> Json {
