@@ -465,6 +465,14 @@ fn definition_references_and_rename_work_across_files() {
         .filter_map(|s| s["name"].as_str())
         .collect();
     assert_eq!(names, ["pick", "also"]);
+    let found = server.request("workspace/symbol", json!({ "query": "BI" }));
+    let names: Vec<&str> = found["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["big"]);
 }
 
 #[test]

@@ -145,6 +145,7 @@ fn capabilities(encoding: Encoding) -> Json {
         "referencesProvider": true,
         "renameProvider": true,
         "documentSymbolProvider": true,
+        "workspaceSymbolProvider": true,
         "completionProvider": { "triggerCharacters": ["."] },
         "signatureHelpProvider": { "triggerCharacters": ["(", ","] },
     })
@@ -259,6 +260,11 @@ impl Server {
             "textDocument/completion" => {
                 let r = serde_json::from_value::<lt::TextDocumentPositionParams>(req.params)
                     .map(|p| self.completion(&p));
+                respond(req.id, r)
+            }
+            "workspace/symbol" => {
+                let r = serde_json::from_value::<lt::WorkspaceSymbolParams>(req.params)
+                    .map(|p| self.workspace_symbols(&p.query));
                 respond(req.id, r)
             }
             "textDocument/signatureHelp" => {
@@ -1044,6 +1050,19 @@ impl Server {
             }));
         }
         Ok(json!({ "changes": changes }))
+    }
+
+    /// Every definition in the workspace whose name contains the query
+    /// (ASCII case ignored).
+    fn workspace_symbols(&self, query: &str) -> Json {
+        let query = query.to_ascii_lowercase();
+        Json::Array(
+            self.defs
+                .iter()
+                .filter(|(n, _)| n.to_ascii_lowercase().contains(&query))
+                .map(|(n, d)| json!({ "name": n, "kind": d.kind, "location": self.location(d.file, d.span) }))
+                .collect(),
+        )
     }
 
     fn symbols(&self, uri: &str) -> Json {
