@@ -571,3 +571,29 @@ fn signature_help_inside_a_call_names_the_function_and_argument() {
     );
     assert_eq!(r["result"]["activeParameter"], 1);
 }
+
+#[test]
+fn definition_of_a_field_goes_to_its_line_in_the_project_schema() {
+    let dir = workspace(&[]);
+    std::fs::write(
+        dir.path().join("glyphsieve.yaml"),
+        "rules: [rules/]\nschema:\n  fields:\n    hbm_stacks: {type: int, columns: [hbm_stacks, stacks]}\n",
+    )
+    .expect("write");
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let open = uri(&dir.path().join("rules/hbm.rule"));
+    server.open(&open, "rule stacked: bool = hbm_stacks >= 4\n");
+    assert_eq!(server.diagnostics(&open), Vec::<Value>::new());
+    let def = server.request("textDocument/definition", at(&open, 0, 23));
+    assert!(
+        def["result"]["uri"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("glyphsieve.yaml"),
+        "{def}"
+    );
+    assert_eq!(def["result"]["range"]["start"]["line"], 3, "{def}");
+    let hover = hover_text(&mut server, &open, 0, 23);
+    assert!(hover.contains("field hbm_stacks: int"), "{hover}");
+    assert!(hover.contains("`hbm_stacks`, `stacks`"), "{hover}");
+}

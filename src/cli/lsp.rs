@@ -183,6 +183,8 @@ struct Settings {
     /// (absolute path, text) of each rule file on disk.
     files: Vec<(String, String)>,
     schema: Arc<Schema>,
+    /// The schema layers over the built-in schema (project file, lowest first).
+    schema_layers: Vec<crate::schema::SchemaLayer>,
     config: Config,
 }
 
@@ -460,6 +462,7 @@ fn load_settings(root: Option<&Path>) -> Settings {
     let fallback = || Settings {
         files: Vec::new(),
         schema: Schema::listing(),
+        schema_layers: Vec::new(),
         config: crate::config::QuantizationConfig::default().to_config(),
     };
     let Some(root) = root else {
@@ -504,6 +507,7 @@ fn load_settings(root: Option<&Path>) -> Settings {
                 })
                 .collect(),
             schema: inputs.schema,
+            schema_layers: inputs.schema_layers,
             config: inputs.config,
         },
         Err(_) => fallback(),
@@ -961,7 +965,27 @@ impl Server {
             .filter(|(n, d)| n == word && d.kind != lt::SymbolKind::EVENT)
             .map(|(_, d)| self.location(d.file, d.span))
             .collect();
+        if found.is_empty() {
+            return self.field_location(word).unwrap_or(Json::Null);
+        }
         Json::Array(found)
+    }
+
+    /// A field's line in the highest schema layer that declares it (the
+    /// project file's `schema:` or a schema file; the built-in schema is
+    /// not a file of the workspace).
+    fn field_location(&self, name: &str) -> Option<Json> {
+        let settings = self.settings.as_ref()?;
+        let (layer, line) = settings.schema_layers.iter().rev().find_map(|l| {
+            let f = l.fields.iter().find(|f| f.def.name == name)?;
+            Some((l, f.line?))
+        })?;
+        let file = self.root.as_ref()?.join(&layer.name);
+        let line = line.saturating_sub(1);
+        Some(json!({
+            "uri": path_uri(&file.display().to_string()),
+            "range": { "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
+        }))
     }
 
     /// The YAML line a `cfg.` key's value comes from.
