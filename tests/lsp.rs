@@ -597,3 +597,25 @@ fn definition_of_a_field_goes_to_its_line_in_the_project_schema() {
     assert!(hover.contains("field hbm_stacks: int"), "{hover}");
     assert!(hover.contains("`hbm_stacks`, `stacks`"), "{hover}");
 }
+
+#[test]
+fn a_rule_file_deleted_on_disk_is_forgotten_when_the_client_says_so() {
+    let dir = workspace(&[("price.rule", "rule cheap: bool = price < 1000\n")]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let open = uri(&dir.path().join("rules/use.rule"));
+    server.open(&open, "rule good: bool = cheap\n");
+    assert_eq!(server.diagnostics(&open), Vec::<Value>::new());
+    let gone = dir.path().join("rules/price.rule");
+    std::fs::remove_file(&gone).expect("remove");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&gone), "type": 3 }] }),
+    );
+    let diags = server.diagnostics(&open);
+    assert_eq!(
+        diags.first().map(|d| d["code"].clone()),
+        Some(json!("E101")),
+        "{diags:?}"
+    );
+    assert_eq!(server.stop(), Some(0));
+}

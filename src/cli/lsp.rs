@@ -137,7 +137,7 @@ pub fn negotiate(params: &lt::InitializeParams) -> Encoding {
 fn capabilities(encoding: Encoding) -> Json {
     json!({
         "positionEncoding": match encoding { Encoding::Utf8 => "utf-8", Encoding::Utf16 => "utf-16" },
-        "textDocumentSync": { "openClose": true, "change": 1, "save": false },
+        "textDocumentSync": { "openClose": true, "change": 1, "save": { "includeText": false } },
         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
         "documentFormattingProvider": true,
         "hoverProvider": true,
@@ -380,17 +380,26 @@ impl Server {
                 ))
             })
             .collect();
+        // Parsed again for navigation, but only the files whose text changed.
+        let mut before: HashMap<String, Parsed> = std::mem::take(&mut self.parsed)
+            .into_iter()
+            .map(|p| (p.uri.clone(), p))
+            .collect();
         self.parsed = (0..texts.len())
             .map(|i| {
                 let id = FileId(i as u32);
                 let f = set.sources.get(id);
-                Parsed {
-                    uri: uri_of
-                        .get(&f.name)
-                        .cloned()
-                        .unwrap_or_else(|| path_uri(&f.name)),
-                    text: f.text.clone(),
-                    module: crate::syntax::parse(id, &f.text).0,
+                let uri = uri_of
+                    .get(&f.name)
+                    .cloned()
+                    .unwrap_or_else(|| path_uri(&f.name));
+                match before.remove(&uri) {
+                    Some(p) if p.text == f.text => p,
+                    _ => Parsed {
+                        uri,
+                        text: f.text.clone(),
+                        module: crate::syntax::parse(id, &f.text).0,
+                    },
                 }
             })
             .collect();
