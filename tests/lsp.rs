@@ -619,3 +619,25 @@ fn a_rule_file_deleted_on_disk_is_forgotten_when_the_client_says_so() {
     );
     assert_eq!(server.stop(), Some(0));
 }
+
+#[test]
+fn completion_offers_the_variants_of_the_enum_a_comparison_expects_first() {
+    let dir = workspace(&[(
+        "power.rule",
+        "enum PowerClass { low, mid, high }\nrule power_class: PowerClass = if tdp_watts <= 150 then low else high\n",
+    )]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let open = uri(&dir.path().join("rules/use.rule"));
+    let text = "rule cool: bool = power_class == \n";
+    server.open(&open, text);
+    server.diagnostics(&open);
+    let r = server.request("textDocument/completion", at(&open, 0, 33));
+    let items = r["result"]["items"].as_array().cloned().unwrap_or_default();
+    let mut first: Vec<&str> = items
+        .iter()
+        .filter(|i| i["preselect"] == true)
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    first.sort_unstable();
+    assert_eq!(first, ["high", "low", "mid"]);
+}

@@ -1160,6 +1160,47 @@ impl Server {
         })
     }
 
+    /// The enums a value at `at` may be a variant of: the type of the rule
+    /// being written, and of a rule compared with `==`/`!=` just before.
+    fn expected_enums(&self, file: usize, at: usize, before: &str) -> Vec<String> {
+        let enums: Vec<&str> = self
+            .defs
+            .iter()
+            .filter(|(_, d)| d.kind == lt::SymbolKind::ENUM)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut out = Vec::new();
+        for item in &self.parsed[file].module.items {
+            if let crate::syntax::ast::ItemKind::Rule(r) = &item.kind
+                && (item.span.start as usize) <= at
+                && at <= item.span.end as usize
+            {
+                out.push(r.ty.name.clone());
+            }
+        }
+        let trimmed = before.trim_end();
+        if let Some(lhs) = trimmed
+            .strip_suffix("==")
+            .or_else(|| trimmed.strip_suffix("!="))
+        {
+            let lhs = lhs.trim_end();
+            let len = lhs
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .map(char::len_utf8)
+                .sum::<usize>();
+            let name = &lhs[lhs.len() - len..];
+            for (_, d) in self.defs.iter().filter(|(n, _)| n == name) {
+                if let Some(ty) = d.detail.strip_prefix(&format!("rule {name}: ")) {
+                    out.push(ty.to_string());
+                }
+            }
+        }
+        out.retain(|t| enums.contains(&t.as_str()));
+        out
+    }
+
     fn completion(&self, p: &lt::TextDocumentPositionParams) -> Json {
         let Some((file, at)) = self.locate(p) else {
             return Json::Null;
@@ -1205,10 +1246,23 @@ impl Server {
         for b in crate::check::BUILTINS.iter() {
             items.push(json!({ "label": b.name, "kind": 3, "detail": b.signature, "documentation": b.doc }));
         }
+        // Where an enum is expected, its variants come first.
+        let expected = self.expected_enums(file, at, &before[..before.len() - tail_len]);
         for (n, d) in &self.defs {
-            if d.kind != lt::SymbolKind::EVENT {
-                items.push(json!({ "label": n, "kind": 6, "detail": d.detail }));
+            if d.kind == lt::SymbolKind::EVENT {
+                continue;
             }
+            let mut item = json!({ "label": n, "kind": 6, "detail": d.detail });
+            let wanted = d.kind == lt::SymbolKind::ENUM_MEMBER
+                && expected
+                    .iter()
+                    .any(|e| d.detail.ends_with(&format!("variant of enum {e}")));
+            if wanted {
+                item["kind"] = json!(20);
+                item["sortText"] = json!(format!("0{n}"));
+                item["preselect"] = json!(true);
+            }
+            items.push(item);
         }
         for k in KEYWORDS {
             items.push(json!({ "label": k, "kind": 14 }));
