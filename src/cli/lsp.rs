@@ -556,8 +556,6 @@ fn to_lsp(
     let severity = match d.severity() {
         Severity::Error => 1,
         Severity::Warning => 2,
-        #[allow(unreachable_patterns)]
-        _ => 3,
     };
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
