@@ -413,7 +413,7 @@ fn hover_shows_rule_doc_field_type_function_signature_and_cfg_origin() {
     );
     server.diagnostics(&base);
     let cfg = hover_text(&mut server, &base, 1, 35);
-    assert!(cfg.contains("`cfg.min_vram_gb` = `32`"), "{cfg}");
+    assert!(cfg.contains("`cfg.min_vram_gb`: float = `32`"), "{cfg}");
     assert!(cfg.contains("from `glyphsieve.yaml`, line 3"), "{cfg}");
 }
 

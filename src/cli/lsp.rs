@@ -904,7 +904,16 @@ impl Server {
         if let Some(path) = word.strip_prefix("cfg.") {
             let segs: Vec<&str> = path.split('.').collect();
             if let Some(v) = settings.config.get(&segs) {
-                let mut s = format!("`cfg.{path}` = `{v}`");
+                use crate::config::CfgValue;
+                let ty = match v {
+                    CfgValue::Bool(_) => "bool",
+                    CfgValue::Int(_) => "int",
+                    CfgValue::Float(_) => "float",
+                    CfgValue::Str(_) => "string",
+                    CfgValue::Map(_) => "map",
+                    CfgValue::Unsupported(kind) => kind,
+                };
+                let mut s = format!("`cfg.{path}`: {ty} = `{v}`");
                 if let Some((layer, key)) = settings.config.origin(path) {
                     s += &format!("\n\nfrom `{}`", layer.name);
                     if let Some(k) = key {
