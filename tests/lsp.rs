@@ -621,6 +621,18 @@ fn a_rule_file_deleted_on_disk_is_forgotten_when_the_client_says_so() {
 }
 
 #[test]
+fn hover_on_a_let_gives_the_type_the_checker_inferred() {
+    let dir = workspace(&[]);
+    let (mut server, _) = Server::start(dir.path(), &[]);
+    let open = uri(&dir.path().join("rules/l.rule"));
+    server.open(&open, "## Memory per watt.\nlet per_watt = vram_gb / tdp_watts\nrule efficient: bool = per_watt > 0.1\n");
+    assert_eq!(server.diagnostics(&open), Vec::<Value>::new());
+    let hover = hover_text(&mut server, &open, 2, 25);
+    assert!(hover.contains("let per_watt: float"), "{hover}");
+    assert!(hover.contains("Memory per watt."), "{hover}");
+}
+
+#[test]
 fn completion_offers_the_variants_of_the_enum_a_comparison_expects_first() {
     let dir = workspace(&[(
         "power.rule",

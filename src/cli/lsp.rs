@@ -404,6 +404,27 @@ impl Server {
             })
             .collect();
         self.defs = defs_of(&self.parsed);
+        // A let's type is the checker's (it is not written in the source).
+        let program = &set.program;
+        for (n, d) in &mut self.defs {
+            if d.kind != lt::SymbolKind::VARIABLE {
+                continue;
+            }
+            if let Some(item) = program
+                .items
+                .iter()
+                .find(|i| i.name == *n && i.rule.is_none())
+            {
+                let ty = match item.ty {
+                    crate::types::Type::Enum(id) => program
+                        .enums
+                        .get(id.0 as usize)
+                        .map_or_else(|| "enum".to_string(), |e| e.name.clone()),
+                    t => t.to_string(),
+                };
+                d.detail = format!("let {n}: {ty}");
+            }
+        }
         per_uri
             .into_iter()
             .map(|(uri, diagnostics)| {
