@@ -281,6 +281,14 @@ pub struct Nulls {
 }
 
 impl Nulls {
+    /// The text markers, lowered (for the language server's hover).
+    pub fn markers(&self) -> Vec<String> {
+        self.lowered
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect()
+    }
+
     /// Markers all compared as text (for string and bool fields).
     pub fn new<S: AsRef<str>>(markers: &[S]) -> Nulls {
         Nulls::for_field(FieldType::String, markers)

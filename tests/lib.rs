@@ -17,6 +17,7 @@ mod explain;
 mod fmt;
 mod habits;
 mod layers;
+mod lsp;
 mod output;
 mod properties;
 mod ruletest;

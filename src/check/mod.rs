@@ -11,6 +11,8 @@ pub mod pattern;
 pub mod ruletests;
 
 pub use ir::*;
+// The language server shows the builtins in hover and completion.
+pub(crate) use builtins::BUILTINS;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, NameIndex, SUGGESTION_BUDGET};

@@ -195,6 +195,18 @@ pub enum Command {
   glyphsieve compile rules/ --to sql --dialect postgres --header-from examples/listings.csv > tag.sql
   glyphsieve compile rules/ --to sql --dialect spark --only power_class,rack_friendly")]
     Compile(CompileArgs),
+    /// Run the language server on stdin/stdout for editors (started by the editor; see the README).
+    #[command(after_help = "Examples:
+  glyphsieve lsp
+  glyphsieve lsp --stdio")]
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Talk over stdin/stdout (the only transport; accepted because clients such as VS Code's pass it).
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod explain;
 mod fmt;
 mod inputs;
 mod lint;
+mod lsp;
 mod output;
 mod project;
 mod report;
@@ -112,6 +113,10 @@ pub fn main() -> i32 {
     if let Command::Fmt(a) = &command {
         return exit_code(fmt::fmt(a, color), color);
     }
+    // The language server loads the workspace's inputs itself, per folder.
+    if let Command::Lsp(_) = command {
+        return exit_code(lsp::lsp(), color);
+    }
     // explain draws its report on stdout: coloured when stdout is a terminal.
     let stdout_color = match cli.color {
         Color::Always => true,
@@ -138,7 +143,7 @@ pub fn main() -> i32 {
         Command::Explain(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| explain::explain(a, inputs, color, stdout_color)),
-        Command::Fmt(_) => Ok(Exit::Ok),
+        Command::Fmt(_) | Command::Lsp(_) => Ok(Exit::Ok),
         Command::Compile(a) => loaded
             .map_err(Failure::from)
             .and_then(|inputs| compile::compile(a, inputs, color)),
@@ -202,7 +207,7 @@ fn sources(command: &Command) -> Sources<'_> {
             config: &a.config,
         },
         // Never loaded (fmt reads rule text only): nothing to name.
-        Command::Fmt(_) => Sources {
+        Command::Fmt(_) | Command::Lsp(_) => Sources {
             rules: Rules::Files(&[]),
             config: &NO_CONFIG,
         },
