@@ -205,6 +205,10 @@ fn typo_gets_e101_at_its_range_and_the_quick_fix_clears_it() {
     let d = &diags[0];
     assert_eq!(d["code"], "E101");
     assert_eq!(d["severity"], 1);
+    // Hover on the diagnostic's span gives the code's entry in the docs, as
+    // `glyphsieve rule E101` prints it.
+    let doc = hover_text(&mut server, &uri, 0, 20);
+    assert!(doc.contains("#### E101 `unknown-name` (error)"), "{doc}");
     assert!(
         d["message"]
             .as_str()

@@ -906,8 +906,14 @@ impl Server {
         // The documentation of the codes whose spans are under the cursor.
         for (uri, s, e, code) in &self.marks {
             if *uri == self.parsed[file].uri && *s <= at && at <= *e {
+                // The code's entry in docs/language.md, as `glyphsieve rule CODE`
+                // prints it (the one-line summary if the docs lack it).
                 let def = code.def();
-                parts.push(format!("**{}** ({}): {}", def.id, def.name, def.summary));
+                parts.push(
+                    super::tools::entry(def.id).unwrap_or_else(|| {
+                        format!("**{}** ({}): {}", def.id, def.name, def.summary)
+                    }),
+                );
             }
         }
         if parts.is_empty() {

@@ -75,7 +75,7 @@ fn find(wanted: &str) -> Result<&'static CodeDef, Failure> {
 /// The entry of code `id` in the docs' *Diagnostics* section: its
 /// ``#### E101 `name` (error)`` heading and everything up to the next
 /// heading (a `#` line inside a fenced example is not one).
-fn entry(id: &str) -> Option<String> {
+pub(super) fn entry(id: &str) -> Option<String> {
     let section = LANGUAGE_DOC.split_once("\n## Diagnostics\n")?.1;
     let head = format!("#### {id} `");
     let mut out = String::new();
