@@ -279,30 +279,7 @@ fn walk_consts(e: &TExpr, c: &mut Consts) {
             crate::check::Const::Str(s) if !c.strings.contains(s) => c.strings.push(s.clone()),
             _ => {}
         },
-        TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => walk_consts(x, c),
-        TKind::And(a, b) | TKind::Or(a, b) => {
-            walk_consts(a, c);
-            walk_consts(b, c);
-        }
-        TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => {
-            walk_consts(lhs, c);
-            walk_consts(rhs, c);
-        }
-        TKind::In { value, list, .. } => {
-            walk_consts(value, c);
-            list.iter().for_each(|x| walk_consts(x, c));
-        }
-        TKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            walk_consts(cond, c);
-            walk_consts(then, c);
-            walk_consts(otherwise, c);
-        }
-        TKind::Call { args, .. } => args.iter().for_each(|x| walk_consts(x, c)),
-        TKind::Field(_) | TKind::Item(_) | TKind::Error => {}
+        _ => e.children().into_iter().for_each(|x| walk_consts(x, c)),
     }
 }
 
@@ -320,20 +297,7 @@ impl Solver<'_, '_, '_> {
             TKind::Field(s) => *s == self.slot,
             TKind::Item(id) => (self.reads_slot)(*id),
             TKind::Const(_) | TKind::Error => false,
-            TKind::ToFloat(x) | TKind::Neg(x) | TKind::Not(x) => self.depends(x),
-            TKind::And(a, b) | TKind::Or(a, b) => self.depends(a) || self.depends(b),
-            TKind::Arith { lhs, rhs, .. } | TKind::Cmp { lhs, rhs, .. } => {
-                self.depends(lhs) || self.depends(rhs)
-            }
-            TKind::In { value, list, .. } => {
-                self.depends(value) || list.iter().any(|x| self.depends(x))
-            }
-            TKind::If {
-                cond,
-                then,
-                otherwise,
-            } => self.depends(cond) || self.depends(then) || self.depends(otherwise),
-            TKind::Call { args, .. } => args.iter().any(|x| self.depends(x)),
+            _ => e.children().into_iter().any(|x| self.depends(x)),
         }
     }
 
