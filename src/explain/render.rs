@@ -7,12 +7,12 @@
 use super::flips::{FieldFlips, flips};
 use super::record::{CellNote, Reads, Record};
 use super::trace::{ItemTrace, Node, TVal, Tracer};
-use super::why::symbol;
-use crate::check::{Builtin, ItemId, Program, TKind};
+use crate::check::{ItemId, Program, TKind};
 use crate::compile::{Arith, Compiled};
 use crate::config::{CfgValue, Config, SET_LAYER};
 use crate::eval::EvalError;
 use crate::source::{SourceMap, Span};
+use crate::syntax::ast::cmp_symbol;
 use serde_json::{Value as Json, json};
 use std::fmt;
 
@@ -260,7 +260,7 @@ impl Labels<'_> {
             }
             TKind::Cmp { op, .. } => match pair(0, 1) {
                 (Some(a), Some(b)) => {
-                    Some(self.between(e.span, a.expr.span, b.expr.span, symbol(*op)))
+                    Some(self.between(e.span, a.expr.span, b.expr.span, cmp_symbol(*op)))
                 }
                 _ => Some(e.span),
             },
@@ -279,7 +279,7 @@ impl Labels<'_> {
                 None => Some(e.span),
             },
             TKind::If { .. } => Some(self.prefix(e.span, "if")),
-            TKind::Call { func, .. } => Some(self.prefix(e.span, builtin_name(*func))),
+            TKind::Call { func, .. } => Some(self.prefix(e.span, func.name())),
         };
         if let Some(a) = anchor {
             self.labels.push((a, shown));
@@ -288,10 +288,6 @@ impl Labels<'_> {
             self.walk(c);
         }
     }
-}
-
-fn builtin_name(b: Builtin) -> &'static str {
-    b.name()
 }
 
 fn arith_symbol(op: Arith) -> &'static str {

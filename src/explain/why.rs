@@ -9,6 +9,7 @@ use crate::compile::{CmpOp, Compiled};
 use crate::eval::{EvalError, Row, Value};
 use crate::heuristic::{Heuristic, OutputType};
 use crate::source::SourceMap;
+use crate::syntax::ast::cmp_symbol;
 use std::sync::Arc;
 
 /// Longest operand text quoted in a reason.
@@ -171,7 +172,7 @@ impl Why<'_> {
                 format!(
                     "{} {} {}",
                     self.operand(&n.children[0]),
-                    symbol(shown),
+                    cmp_symbol(shown),
                     self.operand(&n.children[1])
                 )
             }
@@ -280,17 +281,6 @@ fn shorten(text: &str) -> String {
     }
     let head: String = text.chars().take(MAX_SHOWN - 1).collect();
     format!("{head}…")
-}
-
-pub(crate) fn symbol(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
-    }
 }
 
 fn negate(op: CmpOp) -> CmpOp {
