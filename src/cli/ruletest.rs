@@ -346,14 +346,7 @@ fn expected_text(body: &TExpr, tracer: &Tracer, program: &Program) -> Option<Str
 }
 
 fn json_of(v: &TVal, program: &Program) -> Json {
-    match v {
-        TVal::Missing => Json::Null,
-        TVal::Bool(b) => json!(b),
-        TVal::Int(i) => json!(i),
-        TVal::Float(f) => json!(f),
-        TVal::Str(s) => json!(s),
-        TVal::Enum(..) => json!(v.show(program)),
-    }
+    crate::explain::json_value(v, program)
 }
 
 fn human(outcomes: &[Outcome]) -> String {

@@ -14,7 +14,7 @@ mod why;
 pub use flips::Flip;
 pub(crate) use flips::flips;
 pub(crate) use record::{Reads, Record};
-pub(crate) use render::{CfgOrigin, Drawing, Explained, MAX_DRAWN_LINE, human, json};
+pub(crate) use render::{CfgOrigin, Drawing, Explained, MAX_DRAWN_LINE, human, json, json_value};
 pub(crate) use trace::{Node, TVal, Tracer, compare as compare_values};
 pub use why::WhyHeuristic;
 

@@ -129,7 +129,7 @@ impl<'p> Explained<'p> {
 }
 
 /// A value in JSON: `true`, `12`, `3.5`, `"mid"`, `null`.
-fn json_value(v: &TVal, program: &Program) -> Json {
+pub(crate) fn json_value(v: &TVal, program: &Program) -> Json {
     match v {
         TVal::Missing => Json::Null,
         TVal::Bool(b) => json!(b),
