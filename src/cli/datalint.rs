@@ -637,9 +637,7 @@ fn threshold(set: &RuleSet, n: &NumUse, p: &FieldProfile) -> Option<Diagnostic> 
 }
 
 fn float_text(f: f64) -> String {
-    let mut out = Vec::new();
-    crate::eval::value::write_float(f, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    crate::eval::Value::Float(f).to_string()
 }
 
 /// W505: a null marker the column never holds.

@@ -11,7 +11,6 @@ use super::record::{Reads, Record};
 use super::trace::{Node, TVal, Tracer};
 use crate::check::{ItemId, Program, TExpr, TKind};
 use crate::compile::{Arith, Compiled};
-use crate::eval::value::write_float;
 use crate::eval::{Row, Value, eval_item};
 use crate::types::FieldType;
 use crate::value::Val;
@@ -624,11 +623,7 @@ fn as_f64(v: Val) -> f64 {
 fn text_of(v: Val) -> String {
     match v {
         Val::Int(i) => i.to_string(),
-        Val::Float(f) => {
-            let mut out = Vec::new();
-            write_float(f, &mut out);
-            String::from_utf8_lossy(&out).into_owned()
-        }
+        Val::Float(f) => Value::Float(f).to_string(),
         Val::Bool(b) => b.to_string(),
         _ => String::new(),
     }
