@@ -728,18 +728,9 @@ impl<'a> Formatter<'a> {
         match &item.kind {
             ItemKind::Test(t) => self.test(t),
             ItemKind::Rule(r) => {
-                let default = r.default.as_ref().map(|d| {
-                    let (s, e) = (d.span.start as usize, d.span.end as usize);
-                    // The default's tokens without what lies between them
-                    // (`- 5` is `-5`).
-                    let i = self.tok_from(s);
-                    self.toks[i..]
-                        .iter()
-                        .take_while(|t| t.end <= e)
-                        .filter(|t| Self::is_code(t))
-                        .map(|t| self.text(t.start, t.end))
-                        .collect::<String>()
-                });
+                // The default's tokens without what lies between them
+                // (`- 5` is `-5`).
+                let default = r.default.as_ref().map(|d| self.literal(d));
                 let mut head = format!("rule {}: {}", r.name.name, r.ty.name);
                 if let Some(d) = default {
                     head.push_str(&format!(" default {d}"));
@@ -767,20 +758,7 @@ impl<'a> Formatter<'a> {
                 if !self.has_comments(first, last) && width(&flat) <= WIDTH {
                     return vec![flat];
                 }
-                let mut lines = vec![format!("{head}{{")];
-                for (s, e, name) in names {
-                    for c in self.take_leading(s) {
-                        lines.push(format!("{}{}", pad(INDENT), c.text));
-                    }
-                    let mut line = format!("{}{name},", pad(INDENT));
-                    for c in self.take_trailing(e) {
-                        line.push(' ');
-                        line.push_str(&c.text);
-                    }
-                    lines.push(line);
-                }
-                lines.push("}".to_string());
-                lines
+                self.comma_lines(format!("{head}{{"), names)
             }
             ItemKind::Field(f) => {
                 let text = |id: &Ident| self.text(id.span.start as usize, id.span.end as usize);
@@ -851,20 +829,7 @@ impl<'a> Formatter<'a> {
             if fields.is_empty() || (!self.has_comments(first, last) && width(&flat) <= WIDTH) {
                 vec![flat]
             } else {
-                let mut lines = vec![head];
-                for (s, e, text) in fields {
-                    for c in self.take_leading(s) {
-                        lines.push(format!("{}{}", pad(INDENT), c.text));
-                    }
-                    let mut line = format!("{}{text},", pad(INDENT));
-                    for c in self.take_trailing(e) {
-                        line.push(' ');
-                        line.push_str(&c.text);
-                    }
-                    lines.push(line);
-                }
-                lines.push("}".to_string());
-                lines
+                self.comma_lines(head, fields)
             };
         let with = (!t.overrides.is_empty()).then(|| {
             let sets: Vec<String> = t
@@ -891,9 +856,7 @@ impl<'a> Formatter<'a> {
             }
         }
         if let (Some(w), Some((s, e))) = (with, self.with_extent(t)) {
-            for c in self.take_leading(s) {
-                lines.push(format!("{}{}", pad(INDENT), c.text));
-            }
+            self.push_leading(&mut lines, s, INDENT);
             lines.push(format!("{}{w}", pad(INDENT)));
             push_trailing(&mut lines, self.take_trailing(e));
         }
@@ -920,6 +883,30 @@ impl<'a> Formatter<'a> {
         let s = first.span.start as usize;
         let kw = self.code_before(s).map_or(s, |k| k.start);
         Some((kw, last.value.span.end as usize))
+    }
+
+    /// `HEAD`, then each `(start, end, text)` on a line of its own,
+    /// indented, with a trailing comma and its comments, then `}`.
+    fn comma_lines(&mut self, head: String, items: Vec<(usize, usize, String)>) -> Vec<String> {
+        let mut lines = vec![head];
+        for (s, e, text) in items {
+            self.push_leading(&mut lines, s, INDENT);
+            let mut line = format!("{}{text},", pad(INDENT));
+            for c in self.take_trailing(e) {
+                line.push(' ');
+                line.push_str(&c.text);
+            }
+            lines.push(line);
+        }
+        lines.push("}".to_string());
+        lines
+    }
+
+    /// The comments leading at `pos`, each on a line of its own at `indent`.
+    fn push_leading(&mut self, lines: &mut Vec<String>, pos: usize, indent: usize) {
+        for c in self.take_leading(pos) {
+            lines.push(format!("{}{}", pad(indent), c.text));
+        }
     }
 
     /// A test's literal as written, without what lies between its tokens
@@ -1094,9 +1081,7 @@ impl<'a> Formatter<'a> {
                     let prefix = if i == 0 {
                         String::new()
                     } else {
-                        for c in self.take_leading(s) {
-                            lines.push(format!("{}{}", pad(indent), c.text));
-                        }
+                        self.push_leading(&mut lines, s, indent);
                         lines.push(pad(indent));
                         format!("{} ", op.symbol())
                     };
@@ -1123,9 +1108,7 @@ impl<'a> Formatter<'a> {
                     let kw = if i == 0 {
                         "if "
                     } else {
-                        for cm in self.take_leading(start) {
-                            lines.push(format!("{}{}", pad(indent), cm.text));
-                        }
+                        self.push_leading(&mut lines, start, indent);
                         lines.push(pad(indent));
                         "else if "
                     };
@@ -1143,9 +1126,7 @@ impl<'a> Formatter<'a> {
                 }
                 let (s, _, _) = self.outer(last);
                 let else_at = self.code_before(s).map_or(s, |t| t.start);
-                for cm in self.take_leading(else_at) {
-                    lines.push(format!("{}{}", pad(indent), cm.text));
-                }
+                self.push_leading(&mut lines, else_at, indent);
                 lines.push(format!("{}else ", pad(indent)));
                 let sub = self.expr(last, ANY, indent + INDENT, indent + 5);
                 append(&mut lines, sub);
@@ -1200,9 +1181,7 @@ impl<'a> Formatter<'a> {
         let inner = indent + INDENT;
         for x in list {
             let (s, e, _) = self.outer(x);
-            for c in self.take_leading(s) {
-                lines.push(format!("{}{}", pad(inner), c.text));
-            }
+            self.push_leading(lines, s, inner);
             let trail = self.take_trailing(e);
             lines.push(pad(inner));
             let sub = self.expr(x, ANY, inner, inner);
