@@ -166,9 +166,7 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     let rest = text.get(pos..).unwrap_or("");
     let found_len = match rest.chars().next() {
         None => 0,
-        Some(c) if c.is_ascii_alphanumeric() || c == '_' => rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len()),
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => word_len(rest),
         Some(c) => c.len_utf8(),
     };
     let odd = rest.chars().next().and_then(odd_char);
@@ -293,32 +291,36 @@ struct Habit {
     fix: Option<String>,
 }
 
+/// The length of the identifier-like word `s` starts with (0 if none).
+fn word_len(s: &str) -> usize {
+    s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len())
+}
+
 /// The habit `rest` (the text from a syntax error on) starts with, if any;
 /// `positives` are what the grammar expected there.
 fn habit(rest: &str, positives: &[Rule]) -> Option<Habit> {
-    let word_len = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
+    let word_len = word_len(rest);
     let word = &rest[..word_len];
     let habit = |len: usize, help: String, fix: Option<String>| Some(Habit { len, help, fix });
     // The name after a prefix operator, to show the fix in place.
     let operand = |skip: usize| {
         let r = rest[skip..].trim_start();
-        let n = r
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(r.len());
+        let n = self::word_len(r);
         if n == 0 { "x" } else { &r[..n] }.to_string()
     };
-    for (symbol, word) in [("&&", "and"), ("||", "or"), ("&", "and"), ("|", "or")] {
+    const SYMBOLS: [(&str, &str); 6] = [
+        ("&&", "and"),
+        ("||", "or"),
+        ("&", "and"),
+        ("|", "or"),
+        ("=<", "<="),
+        ("=>", ">="),
+    ];
+    for (symbol, meant) in SYMBOLS {
         if rest.starts_with(symbol) {
-            let help = format!("write `{word}` instead of `{symbol}`");
-            return habit(symbol.len(), help, Some(word.to_string()));
-        }
-    }
-    for (written, meant) in [("=<", "<="), ("=>", ">=")] {
-        if rest.starts_with(written) {
-            let help = format!("write `{meant}` instead of `{written}`");
-            return habit(2, help, Some(meant.to_string()));
+            let help = format!("write `{meant}` instead of `{symbol}`");
+            return habit(symbol.len(), help, Some(meant.to_string()));
         }
     }
     // A word where only a string may stand (`nulls [NA]`): quote it.
@@ -399,10 +401,7 @@ fn looks_like_csv_header(text: &str) -> bool {
     else {
         return false;
     };
-    let item = ITEM_KEYWORDS.iter().any(|kw| {
-        line.strip_prefix(kw)
-            .is_some_and(|r| r.starts_with([' ', '\t']))
-    });
+    let item = super::prescan::starts_item(line);
     // Commas, or the tabs and semicolons of TSV and European CSV exports.
     !item && line.contains([',', '\t', ';'])
 }

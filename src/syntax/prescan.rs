@@ -48,7 +48,7 @@ pub fn item_chunks(text: &str) -> Vec<(usize, usize)> {
 /// The words that begin an item in column 1.
 pub const ITEM_KEYWORDS: [&str; 5] = ["rule", "let", "enum", "field", "test"];
 
-fn starts_item(line: &str) -> bool {
+pub(crate) fn starts_item(line: &str) -> bool {
     ITEM_KEYWORDS.iter().any(|kw| {
         line.strip_prefix(kw)
             .is_some_and(|rest| rest.starts_with([' ', '\t']))
