@@ -844,12 +844,7 @@ impl Config {
         };
         ctx.merge(&mut self.root, over.root, "", &mut self.origins)?;
         self.layers.extend(over.layers);
-        self.name = self
-            .layers
-            .iter()
-            .map(|l| l.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        self.rename();
         Ok(())
     }
 
@@ -1021,6 +1016,16 @@ impl Config {
         Ok(())
     }
 
+    /// The display name: the layers' names, joined.
+    fn rename(&mut self) {
+        self.name = self
+            .layers
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+
     /// The index of the `--set` layer on top, added if there is none yet.
     fn set_layer(&mut self) -> usize {
         match self.layers.last() {
@@ -1032,12 +1037,7 @@ impl Config {
                     from_user: true,
                     keys: HashMap::new(),
                 });
-                self.name = self
-                    .layers
-                    .iter()
-                    .map(|l| l.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                self.rename();
                 self.layers.len() - 1
             }
         }
@@ -1119,18 +1119,30 @@ fn record_origins(
     out: &mut HashMap<String, Origin>,
 ) {
     for (k, v) in m {
-        let path = join_key(prefix, k);
-        if let CfgValue::Map(inner) = v {
-            record_origins(inner, &path, layer, out);
-        }
-        out.insert(
-            path,
-            Origin {
-                set_by: layer,
-                declared_by: layer,
-            },
-        );
+        record_origin(k, v, prefix, layer, out);
     }
+}
+
+/// Record `layer` as the origin of `k: v` (under `prefix`) and of every
+/// path under it.
+fn record_origin(
+    k: &str,
+    v: &CfgValue,
+    prefix: &str,
+    layer: usize,
+    out: &mut HashMap<String, Origin>,
+) {
+    let path = join_key(prefix, k);
+    if let CfgValue::Map(inner) = v {
+        record_origins(inner, &path, layer, out);
+    }
+    out.insert(
+        path,
+        Origin {
+            set_by: layer,
+            declared_by: layer,
+        },
+    );
 }
 
 /// Merging one config's layers over another's (see [`Config::overlay`]).
@@ -1174,7 +1186,7 @@ impl Merge<'_> {
         with_key: bool,
     ) {
         let mut added = HashMap::new();
-        record_origins(&[(k.to_string(), v.clone())], prefix, 0, &mut added);
+        record_origin(k, v, prefix, 0, &mut added);
         let own = join_key(prefix, k);
         for p in added.into_keys() {
             if with_key || p != own {
@@ -1206,8 +1218,7 @@ impl Merge<'_> {
                     self.merge(inner, over_inner, &path, origins)?
                 }
                 (slot, v) => {
-                    *slot = widen(slot, v)
-                        .map_err(|what| self.error(&path, what_with_key(what, &path)))?;
+                    *slot = widen(slot, v, &path).map_err(|what| self.error(&path, what))?;
                     // A mapping over a value rules cannot read (a null): the
                     // keys under it are new.
                     if let CfgValue::Map(_) = slot {
@@ -1223,31 +1234,10 @@ impl Merge<'_> {
     }
 }
 
-/// `what` with its key set to `path` (the kinds [`widen`] makes).
-fn what_with_key(what: ConfigErrorKind, path: &str) -> ConfigErrorKind {
-    match what {
-        ConfigErrorKind::WrongType {
-            expected,
-            found_kind,
-            found,
-            ..
-        } => ConfigErrorKind::WrongType {
-            key: path.to_string(),
-            expected,
-            found_kind,
-            found,
-        },
-        ConfigErrorKind::NotWholeNumber { value, .. } => ConfigErrorKind::NotWholeNumber {
-            key: path.to_string(),
-            value,
-        },
-        other => other,
-    }
-}
-
 /// `v` as a value of `base`'s kind: the same kind, an int for a float, bool
-/// text or 0/1 for a bool, or anything over a value rules cannot read.
-fn widen(base: &CfgValue, v: CfgValue) -> Result<CfgValue, ConfigErrorKind> {
+/// text or 0/1 for a bool, or anything over a value rules cannot read
+/// (`path`: the key, for the error).
+fn widen(base: &CfgValue, v: CfgValue, path: &str) -> Result<CfgValue, ConfigErrorKind> {
     Ok(match (base, v) {
         (CfgValue::Unsupported(_), v) => v,
         (CfgValue::Float(_), CfgValue::Int(i)) => CfgValue::Float(i as f64),
@@ -1257,14 +1247,14 @@ fn widen(base: &CfgValue, v: CfgValue) -> Result<CfgValue, ConfigErrorKind> {
         (CfgValue::Bool(_), CfgValue::Int(i @ (0 | 1))) => CfgValue::Bool(i == 1),
         (CfgValue::Int(_), CfgValue::Float(f)) => {
             return Err(ConfigErrorKind::NotWholeNumber {
-                key: String::new(),
+                key: path.to_string(),
                 value: format!("{f:?}"),
             });
         }
         (b, v) if std::mem::discriminant(b) == std::mem::discriminant(&v) => v,
         (b, v) => {
             return Err(ConfigErrorKind::WrongType {
-                key: String::new(),
+                key: path.to_string(),
                 expected: b.kind(),
                 found_kind: v.kind(),
                 found: v.to_string(),
