@@ -191,6 +191,11 @@ pub fn filter_name(k: usize, n: usize) -> String {
     }
 }
 
+/// Whether `name` is one [`filter_name`] gives: a hidden `--where` item.
+pub fn is_filter_item(name: &str) -> bool {
+    name.starts_with("--where")
+}
+
 impl RuleSet {
     /// Parse, check and compile rule texts against a schema and a config.
     ///
@@ -312,11 +317,11 @@ impl RuleSet {
             })
             .map(|i| i as u32)
             .collect();
-        program.outputs.retain(|o| !filter_items.contains(&o.0));
         // A test's `expect`s are hidden rules too: `glyphsieve test` runs them.
-        program
-            .outputs
-            .retain(|o| !check::ruletests::is_test_item(&program.items[o.0 as usize].name));
+        program.outputs.retain(|o| {
+            !filter_items.contains(&o.0)
+                && !check::ruletests::is_test_item(&program.items[o.0 as usize].name)
+        });
         let tests = check::ruletests::tests_of(&modules)
             .into_iter()
             .cloned()

@@ -288,7 +288,7 @@ impl ItemReport {
 fn reports(cov: &Coverage, program: &Program, over: Over) -> Vec<ItemReport> {
     let mut out = Vec::new();
     for item in &program.items {
-        if is_test_item(&item.name) || item.name.starts_with("--where") {
+        if is_test_item(&item.name) || crate::rules::is_filter_item(&item.name) {
             continue;
         }
         let mut conds = Vec::new();
