@@ -210,7 +210,6 @@ pub fn histogram_value(bucket: usize) -> f64 {
 }
 
 impl Tally {
-    /// Count only true, false and missing (see [`Job::tally_values`]).
     /// Count one written value: fully (variants, ranges, percentiles) when
     /// a summary will be printed, else true/false/missing only. Inlined so
     /// the per-cell path without a summary stays a plain counter.
@@ -235,17 +234,11 @@ impl Tally {
             Written::False => self.falses += 1,
             Written::Missing => self.missing += 1,
             Written::Int(i) => {
-                self.int_range = Some(
-                    self.int_range
-                        .map_or((i, i), |(lo, hi)| (lo.min(i), hi.max(i))),
-                );
+                widen(&mut self.int_range, (i, i));
                 self.count_number(i as f64);
             }
             Written::Float(f) => {
-                self.float_range = Some(
-                    self.float_range
-                        .map_or((f, f), |(lo, hi)| (lo.min(f), hi.max(f))),
-                );
+                widen(&mut self.float_range, (f, f));
                 self.count_number(f);
             }
             Written::Variant(k) => {
@@ -324,15 +317,46 @@ impl Tally {
         for (a, n) in self.variants.iter_mut().zip(&b.variants) {
             *a += n;
         }
-        self.int_range = match (self.int_range, b.int_range) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, y) => x.or(y),
-        };
-        self.float_range = match (self.float_range, b.float_range) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, y) => x.or(y),
-        };
+        if let Some(r) = b.int_range {
+            widen(&mut self.int_range, r);
+        }
+        if let Some(r) = b.float_range {
+            widen(&mut self.float_range, r);
+        }
     }
+}
+
+/// A number a range (smallest, largest) is kept of: `min` and `max` as the
+/// type has them (for floats `f64::min`/`max`, which pass over a NaN).
+pub(super) trait Bound: Copy {
+    fn lesser(self, other: Self) -> Self;
+    fn greater(self, other: Self) -> Self;
+}
+
+impl Bound for i64 {
+    fn lesser(self, other: i64) -> i64 {
+        self.min(other)
+    }
+    fn greater(self, other: i64) -> i64 {
+        self.max(other)
+    }
+}
+
+impl Bound for f64 {
+    fn lesser(self, other: f64) -> f64 {
+        self.min(other)
+    }
+    fn greater(self, other: f64) -> f64 {
+        self.max(other)
+    }
+}
+
+/// Widen `range` to take in `lo..=hi` (it becomes that when it was `None`).
+pub(super) fn widen<T: Bound>(range: &mut Option<(T, T)>, (lo, hi): (T, T)) {
+    *range = Some(match *range {
+        Some((a, b)) => (a.lesser(lo), b.greater(hi)),
+        None => (lo, hi),
+    });
 }
 
 /// A value as a from→to table counts it: bools and enum variants by
@@ -389,13 +413,7 @@ impl PairTally {
     /// Count one row's pair of values.
     pub fn add(&mut self, a: &Value, b: &Value, types: &[OutputType; 2]) {
         let (ca, cb) = (Class::of(a, &types[0]), Class::of(b, &types[1]));
-        match self
-            .cells
-            .binary_search_by(|(x, y, _)| (*x, *y).cmp(&(ca, cb)))
-        {
-            Ok(k) => self.cells[k].2 += 1,
-            Err(k) => self.cells.insert(k, (ca, cb, 1)),
-        }
+        self.bump(ca, cb, 1);
         if ca != cb {
             self.changed += 1;
         } else if ca == Class::Value {
@@ -424,6 +442,17 @@ impl PairTally {
         self.cells.iter().filter(|x| x.1 == c).map(|x| x.2).sum()
     }
 
+    /// Add `n` rows to the cell (`x`, `y`), keeping the cells sorted.
+    fn bump(&mut self, x: Class, y: Class, n: u64) {
+        match self
+            .cells
+            .binary_search_by(|(p, q, _)| (*p, *q).cmp(&(x, y)))
+        {
+            Ok(k) => self.cells[k].2 += n,
+            Err(k) => self.cells.insert(k, (x, y, n)),
+        }
+    }
+
     fn clear(&mut self) {
         self.cells.clear();
         self.changed = 0;
@@ -433,13 +462,7 @@ impl PairTally {
 
     fn merge(&mut self, b: &PairTally) {
         for &(x, y, n) in &b.cells {
-            match self
-                .cells
-                .binary_search_by(|(p, q, _)| (*p, *q).cmp(&(x, y)))
-            {
-                Ok(k) => self.cells[k].2 += n,
-                Err(k) => self.cells.insert(k, (x, y, n)),
-            }
+            self.bump(x, y, n);
         }
         self.changed += b.changed;
         self.up += b.up;

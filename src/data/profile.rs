@@ -3,6 +3,7 @@
 //! markers occur. Counts only, bounded per field, so memory stays flat and
 //! batches merge in any grouping to the same result.
 
+use super::pipeline::widen;
 use super::reader::Fields;
 use crate::cell::{Cell, Nulls, parse_cell};
 use crate::types::FieldType;
@@ -154,11 +155,7 @@ pub(super) fn count(
                     _ => None,
                 };
                 if let Some(x) = x {
-                    profile.range = Some(
-                        profile
-                            .range
-                            .map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))),
-                    );
+                    widen(&mut profile.range, (x, x));
                 }
             }
             Ok(Cell::Text) => {
@@ -252,10 +249,9 @@ impl FieldProfile {
     pub(super) fn merge(&mut self, b: &FieldProfile) {
         self.present += b.present;
         self.missing += b.missing;
-        self.range = match (self.range, b.range) {
-            (Some((a, x)), Some((c, y))) => Some((a.min(c), x.max(y))),
-            (x, y) => x.or(y),
-        };
+        if let Some(r) = b.range {
+            widen(&mut self.range, r);
+        }
         if self.literals.len() < b.literals.len() {
             self.literals
                 .resize(b.literals.len(), LiteralCount::default());
