@@ -762,9 +762,7 @@ pub fn run<R: Read + Send, W: Write>(
                 });
             }
         };
-        let mut summary = Summary::new(job.heuristics.len());
-        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
-        summary.pairs = vec![PairTally::default(); job.compare.len()];
+        let mut summary = Summary::for_job(job);
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
@@ -892,13 +890,7 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
         error,
         ..
     } = slot;
-    summary.reset(job.heuristics.len());
-    summary
-        .pairs
-        .resize(job.compare.len(), PairTally::default());
-    if !job.profile.is_empty() {
-        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
-    }
+    summary.reset(job);
     for i in first..batch.len() {
         match evaluate_record(row, batch, i, layout, job, out, summary) {
             Ok(written) => summary.rows_written += written as u64,
@@ -912,26 +904,38 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
 }
 
 impl Summary {
-    fn new(heuristics: usize) -> Summary {
+    /// An empty summary shaped for `job`: a tally per heuristic, a pair
+    /// tally per compared pair, a profile per profiled field.
+    fn for_job(job: &Job) -> Summary {
         Summary {
-            tallies: vec![Tally::default(); heuristics],
+            tallies: vec![Tally::default(); job.heuristics.len()],
+            pairs: vec![PairTally::default(); job.compare.len()],
+            profiles: job.profile.iter().map(FieldProfile::for_spec).collect(),
             ..Summary::default()
         }
     }
 
-    /// Empty again, keeping the allocations.
-    fn reset(&mut self, heuristics: usize) {
+    /// Empty again and shaped for `job`, keeping the allocations.
+    fn reset(&mut self, job: &Job) {
         self.rows = 0;
         self.rows_written = 0;
         self.rows_missing_input = 0;
         self.bad_cells = 0;
         self.bad_examples.clear();
-        self.tallies.resize(heuristics, Tally::default());
+        self.tallies.resize(job.heuristics.len(), Tally::default());
         for t in &mut self.tallies {
             t.clear();
         }
+        self.pairs.resize(job.compare.len(), PairTally::default());
         for p in &mut self.pairs {
             p.clear();
+        }
+        if self.profiles.len() == job.profile.len() {
+            for p in &mut self.profiles {
+                p.clear();
+            }
+        } else {
+            self.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
         }
     }
 

@@ -246,6 +246,15 @@ impl FieldProfile {
         }
     }
 
+    /// Zero, keeping the shape [`FieldProfile::for_spec`] gave it.
+    pub(super) fn clear(&mut self) {
+        self.present = 0;
+        self.missing = 0;
+        self.range = None;
+        self.literals.fill(LiteralCount::default());
+        self.markers.fill(0);
+    }
+
     pub(super) fn merge(&mut self, b: &FieldProfile) {
         self.present += b.present;
         self.missing += b.missing;
