@@ -73,13 +73,7 @@ pub(super) fn evaluate_record(
     fill_row(row, fields, layout, job, batch, i, summary)?;
     // Without profile specs (every command but `lint --data`) one test per row.
     if !layout.profile.is_empty() {
-        super::profile::count(
-            fields,
-            &layout.profile,
-            &job.schema,
-            &job.profile,
-            &mut summary.profiles,
-        );
+        super::profile::count(fields, &layout.profile, &mut summary.profiles);
     }
     if !job.compare.is_empty() {
         compare(row, batch, i, layout, job, summary)?;

@@ -77,6 +77,8 @@ pub struct FieldProfile {
 pub(super) struct Prepared {
     ty: FieldType,
     col: usize,
+    /// The field's null markers (from the schema).
+    nulls: Nulls,
     /// Each literal, its [`fold`]ed form (for `Equal`) or its ASCII
     /// lowercase form (for the others).
     literals: Vec<(Literal, String)>,
@@ -103,12 +105,14 @@ pub(super) fn prepare(
         .enumerate()
         .filter_map(|(k, spec)| {
             let &(_, col) = reads.iter().find(|(s, _)| *s == spec.slot)?;
-            let ty = schema.field(spec.slot).ty;
+            let field = schema.field(spec.slot);
+            let ty = field.ty;
             Some((
                 k,
                 Prepared {
                     ty,
                     col,
+                    nulls: field.nulls.clone(),
                     literals: spec
                         .literals
                         .iter()
@@ -132,20 +136,13 @@ pub(super) fn prepare(
 }
 
 /// Count one record's cells into `profiles` (one per spec).
-pub(super) fn count(
-    fields: Fields,
-    prepared: &[(usize, Prepared)],
-    schema: &crate::schema::Schema,
-    specs: &[ProfileSpec],
-    profiles: &mut [FieldProfile],
-) {
+pub(super) fn count(fields: Fields, prepared: &[(usize, Prepared)], profiles: &mut [FieldProfile]) {
     for (k, p) in prepared {
         let Some(profile) = profiles.get_mut(*k) else {
             continue;
         };
         let cell = fields.get(p.col);
-        let field = schema.field(specs[*k].slot);
-        match parse_cell(p.ty, &field.nulls, cell) {
+        match parse_cell(p.ty, &p.nulls, cell) {
             Ok(Cell::Missing) | Err(_) => profile.missing += 1,
             Ok(Cell::Value(v)) => {
                 profile.present += 1;
