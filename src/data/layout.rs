@@ -73,13 +73,7 @@ pub(super) fn evaluate_record(
     fill_row(row, fields, layout, job, batch, i, summary)?;
     // Without profile specs (every command but `lint --data`) one test per row.
     if !layout.profile.is_empty() {
-        super::profile::count(
-            fields,
-            &layout.profile,
-            &job.schema,
-            &job.profile,
-            &mut summary.profiles,
-        );
+        super::profile::count(fields, &layout.profile, &mut summary.profiles);
     }
     if !job.compare.is_empty() {
         compare(row, batch, i, layout, job, summary)?;
@@ -153,28 +147,24 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
     // The fields filters and compared pairs read are parsed too (they may
     // read a field no output column does).
     let mut slots = job.fields.clone();
-    if !job.filters.is_empty() {
-        slots.extend(fields_read(&job.filters, &job.schema)?);
-        slots.sort_unstable();
-        slots.dedup();
-    }
-    if !job.compare.is_empty() {
-        let compared: Vec<&dyn Heuristic> = job.compare.iter().flatten().copied().collect();
-        slots.extend(fields_read(&compared, &job.schema)?);
+    if !job.filters.is_empty() || !job.compare.is_empty() {
+        if !job.filters.is_empty() {
+            slots.extend(fields_read(&job.filters, &job.schema)?);
+        }
+        if !job.compare.is_empty() {
+            let compared: Vec<&dyn Heuristic> = job.compare.iter().flatten().copied().collect();
+            slots.extend(fields_read(&compared, &job.schema)?);
+        }
         slots.sort_unstable();
         slots.dedup();
     }
     let mut reads = Vec::with_capacity(slots.len());
     for &slot in &slots {
         let field = job.schema.field(slot);
-        match field
-            .columns
-            .iter()
-            .find_map(|c| names.iter().position(|n| n == c))
-        {
-            Some(col) => {
+        match field.columns.iter().find_map(|c| by_name.get(c.as_str())) {
+            Some(&(col, n)) => {
                 // Two columns of that name: which one the rule means is a guess.
-                if count(&names[col]) > 1 {
+                if n > 1 {
                     return Err(DataError::DuplicateColumn {
                         file,
                         column: names[col].clone(),
@@ -573,8 +563,9 @@ fn write_json_value(v: Option<&Value>, out: &mut Vec<u8>) {
         None | Some(Value::Missing) => out.extend_from_slice(b"null"),
         Some(Value::Float(f)) if !f.is_finite() => out.extend_from_slice(b"null"),
         Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => v.write_cell(out),
-        Some(Value::Str(s)) => write_json_string(s.as_bytes(), out),
-        Some(Value::Enum(name)) => write_json_string(name.as_bytes(), out),
+        // Both are `String`s, valid UTF-8: no check needed.
+        Some(Value::Str(s)) => write_json_escaped(s.as_bytes(), out),
+        Some(Value::Enum(name)) => write_json_escaped(name.as_bytes(), out),
     }
 }
 

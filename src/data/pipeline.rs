@@ -210,7 +210,6 @@ pub fn histogram_value(bucket: usize) -> f64 {
 }
 
 impl Tally {
-    /// Count only true, false and missing (see [`Job::tally_values`]).
     /// Count one written value: fully (variants, ranges, percentiles) when
     /// a summary will be printed, else true/false/missing only. Inlined so
     /// the per-cell path without a summary stays a plain counter.
@@ -235,17 +234,11 @@ impl Tally {
             Written::False => self.falses += 1,
             Written::Missing => self.missing += 1,
             Written::Int(i) => {
-                self.int_range = Some(
-                    self.int_range
-                        .map_or((i, i), |(lo, hi)| (lo.min(i), hi.max(i))),
-                );
+                widen(&mut self.int_range, (i, i));
                 self.count_number(i as f64);
             }
             Written::Float(f) => {
-                self.float_range = Some(
-                    self.float_range
-                        .map_or((f, f), |(lo, hi)| (lo.min(f), hi.max(f))),
-                );
+                widen(&mut self.float_range, (f, f));
                 self.count_number(f);
             }
             Written::Variant(k) => {
@@ -324,15 +317,46 @@ impl Tally {
         for (a, n) in self.variants.iter_mut().zip(&b.variants) {
             *a += n;
         }
-        self.int_range = match (self.int_range, b.int_range) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, y) => x.or(y),
-        };
-        self.float_range = match (self.float_range, b.float_range) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, y) => x.or(y),
-        };
+        if let Some(r) = b.int_range {
+            widen(&mut self.int_range, r);
+        }
+        if let Some(r) = b.float_range {
+            widen(&mut self.float_range, r);
+        }
     }
+}
+
+/// A number a range (smallest, largest) is kept of: `min` and `max` as the
+/// type has them (for floats `f64::min`/`max`, which pass over a NaN).
+pub(super) trait Bound: Copy {
+    fn lesser(self, other: Self) -> Self;
+    fn greater(self, other: Self) -> Self;
+}
+
+impl Bound for i64 {
+    fn lesser(self, other: i64) -> i64 {
+        self.min(other)
+    }
+    fn greater(self, other: i64) -> i64 {
+        self.max(other)
+    }
+}
+
+impl Bound for f64 {
+    fn lesser(self, other: f64) -> f64 {
+        self.min(other)
+    }
+    fn greater(self, other: f64) -> f64 {
+        self.max(other)
+    }
+}
+
+/// Widen `range` to take in `lo..=hi` (it becomes that when it was `None`).
+pub(super) fn widen<T: Bound>(range: &mut Option<(T, T)>, (lo, hi): (T, T)) {
+    *range = Some(match *range {
+        Some((a, b)) => (a.lesser(lo), b.greater(hi)),
+        None => (lo, hi),
+    });
 }
 
 /// A value as a from→to table counts it: bools and enum variants by
@@ -389,13 +413,7 @@ impl PairTally {
     /// Count one row's pair of values.
     pub fn add(&mut self, a: &Value, b: &Value, types: &[OutputType; 2]) {
         let (ca, cb) = (Class::of(a, &types[0]), Class::of(b, &types[1]));
-        match self
-            .cells
-            .binary_search_by(|(x, y, _)| (*x, *y).cmp(&(ca, cb)))
-        {
-            Ok(k) => self.cells[k].2 += 1,
-            Err(k) => self.cells.insert(k, (ca, cb, 1)),
-        }
+        self.bump(ca, cb, 1);
         if ca != cb {
             self.changed += 1;
         } else if ca == Class::Value {
@@ -424,6 +442,17 @@ impl PairTally {
         self.cells.iter().filter(|x| x.1 == c).map(|x| x.2).sum()
     }
 
+    /// Add `n` rows to the cell (`x`, `y`), keeping the cells sorted.
+    fn bump(&mut self, x: Class, y: Class, n: u64) {
+        match self
+            .cells
+            .binary_search_by(|(p, q, _)| (*p, *q).cmp(&(x, y)))
+        {
+            Ok(k) => self.cells[k].2 += n,
+            Err(k) => self.cells.insert(k, (x, y, n)),
+        }
+    }
+
     fn clear(&mut self) {
         self.cells.clear();
         self.changed = 0;
@@ -433,13 +462,7 @@ impl PairTally {
 
     fn merge(&mut self, b: &PairTally) {
         for &(x, y, n) in &b.cells {
-            match self
-                .cells
-                .binary_search_by(|(p, q, _)| (*p, *q).cmp(&(x, y)))
-            {
-                Ok(k) => self.cells[k].2 += n,
-                Err(k) => self.cells.insert(k, (x, y, n)),
-            }
+            self.bump(x, y, n);
         }
         self.changed += b.changed;
         self.up += b.up;
@@ -739,9 +762,7 @@ pub fn run<R: Read + Send, W: Write>(
                 });
             }
         };
-        let mut summary = Summary::new(job.heuristics.len());
-        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
-        summary.pairs = vec![PairTally::default(); job.compare.len()];
+        let mut summary = Summary::for_job(job);
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
         evaluate_batch(&mut slot, 1, &layout, job, &mut row);
@@ -869,13 +890,7 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
         error,
         ..
     } = slot;
-    summary.reset(job.heuristics.len());
-    summary
-        .pairs
-        .resize(job.compare.len(), PairTally::default());
-    if !job.profile.is_empty() {
-        summary.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
-    }
+    summary.reset(job);
     for i in first..batch.len() {
         match evaluate_record(row, batch, i, layout, job, out, summary) {
             Ok(written) => summary.rows_written += written as u64,
@@ -889,26 +904,38 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
 }
 
 impl Summary {
-    fn new(heuristics: usize) -> Summary {
+    /// An empty summary shaped for `job`: a tally per heuristic, a pair
+    /// tally per compared pair, a profile per profiled field.
+    fn for_job(job: &Job) -> Summary {
         Summary {
-            tallies: vec![Tally::default(); heuristics],
+            tallies: vec![Tally::default(); job.heuristics.len()],
+            pairs: vec![PairTally::default(); job.compare.len()],
+            profiles: job.profile.iter().map(FieldProfile::for_spec).collect(),
             ..Summary::default()
         }
     }
 
-    /// Empty again, keeping the allocations.
-    fn reset(&mut self, heuristics: usize) {
+    /// Empty again and shaped for `job`, keeping the allocations.
+    fn reset(&mut self, job: &Job) {
         self.rows = 0;
         self.rows_written = 0;
         self.rows_missing_input = 0;
         self.bad_cells = 0;
         self.bad_examples.clear();
-        self.tallies.resize(heuristics, Tally::default());
+        self.tallies.resize(job.heuristics.len(), Tally::default());
         for t in &mut self.tallies {
             t.clear();
         }
+        self.pairs.resize(job.compare.len(), PairTally::default());
         for p in &mut self.pairs {
             p.clear();
+        }
+        if self.profiles.len() == job.profile.len() {
+            for p in &mut self.profiles {
+                p.clear();
+            }
+        } else {
+            self.profiles = job.profile.iter().map(FieldProfile::for_spec).collect();
         }
     }
 

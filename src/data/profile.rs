@@ -3,6 +3,7 @@
 //! markers occur. Counts only, bounded per field, so memory stays flat and
 //! batches merge in any grouping to the same result.
 
+use super::pipeline::widen;
 use super::reader::Fields;
 use crate::cell::{Cell, Nulls, parse_cell};
 use crate::types::FieldType;
@@ -76,6 +77,8 @@ pub struct FieldProfile {
 pub(super) struct Prepared {
     ty: FieldType,
     col: usize,
+    /// The field's null markers (from the schema).
+    nulls: Nulls,
     /// Each literal, its [`fold`]ed form (for `Equal`) or its ASCII
     /// lowercase form (for the others).
     literals: Vec<(Literal, String)>,
@@ -102,12 +105,14 @@ pub(super) fn prepare(
         .enumerate()
         .filter_map(|(k, spec)| {
             let &(_, col) = reads.iter().find(|(s, _)| *s == spec.slot)?;
-            let ty = schema.field(spec.slot).ty;
+            let field = schema.field(spec.slot);
+            let ty = field.ty;
             Some((
                 k,
                 Prepared {
                     ty,
                     col,
+                    nulls: field.nulls.clone(),
                     literals: spec
                         .literals
                         .iter()
@@ -131,20 +136,13 @@ pub(super) fn prepare(
 }
 
 /// Count one record's cells into `profiles` (one per spec).
-pub(super) fn count(
-    fields: Fields,
-    prepared: &[(usize, Prepared)],
-    schema: &crate::schema::Schema,
-    specs: &[ProfileSpec],
-    profiles: &mut [FieldProfile],
-) {
+pub(super) fn count(fields: Fields, prepared: &[(usize, Prepared)], profiles: &mut [FieldProfile]) {
     for (k, p) in prepared {
         let Some(profile) = profiles.get_mut(*k) else {
             continue;
         };
         let cell = fields.get(p.col);
-        let field = schema.field(specs[*k].slot);
-        match parse_cell(p.ty, &field.nulls, cell) {
+        match parse_cell(p.ty, &p.nulls, cell) {
             Ok(Cell::Missing) | Err(_) => profile.missing += 1,
             Ok(Cell::Value(v)) => {
                 profile.present += 1;
@@ -154,11 +152,7 @@ pub(super) fn count(
                     _ => None,
                 };
                 if let Some(x) = x {
-                    profile.range = Some(
-                        profile
-                            .range
-                            .map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))),
-                    );
+                    widen(&mut profile.range, (x, x));
                 }
             }
             Ok(Cell::Text) => {
@@ -249,13 +243,21 @@ impl FieldProfile {
         }
     }
 
+    /// Zero, keeping the shape [`FieldProfile::for_spec`] gave it.
+    pub(super) fn clear(&mut self) {
+        self.present = 0;
+        self.missing = 0;
+        self.range = None;
+        self.literals.fill(LiteralCount::default());
+        self.markers.fill(0);
+    }
+
     pub(super) fn merge(&mut self, b: &FieldProfile) {
         self.present += b.present;
         self.missing += b.missing;
-        self.range = match (self.range, b.range) {
-            (Some((a, x)), Some((c, y))) => Some((a.min(c), x.max(y))),
-            (x, y) => x.or(y),
-        };
+        if let Some(r) = b.range {
+            widen(&mut self.range, r);
+        }
         if self.literals.len() < b.literals.len() {
             self.literals
                 .resize(b.literals.len(), LiteralCount::default());
