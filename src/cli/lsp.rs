@@ -797,28 +797,8 @@ fn defs_of(files: &[Parsed]) -> Vec<(String, Def)> {
 fn uses_in(module: &crate::syntax::ast::Module, name: &str, out: &mut Vec<crate::source::Span>) {
     use crate::syntax::ast::{Expr, ExprKind, ItemKind};
     fn walk(e: &Expr, name: &str, out: &mut Vec<crate::source::Span>) {
-        match &e.kind {
-            ExprKind::Name(n) if n == name => out.push(e.span),
-            ExprKind::Unary { operand, .. } => walk(operand, name, out),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, name, out);
-                walk(rhs, name, out);
-            }
-            ExprKind::In { value, list, .. } => {
-                walk(value, name, out);
-                list.iter().for_each(|x| walk(x, name, out));
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk(cond, name, out);
-                walk(then, name, out);
-                walk(otherwise, name, out);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|x| walk(x, name, out)),
-            _ => {}
+        if matches!(&e.kind, ExprKind::Name(n) if n == name) {
+            out.push(e.span);
         }
     }
     for item in &module.items {
