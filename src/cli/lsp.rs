@@ -800,6 +800,7 @@ fn uses_in(module: &crate::syntax::ast::Module, name: &str, out: &mut Vec<crate:
         if matches!(&e.kind, ExprKind::Name(n) if n == name) {
             out.push(e.span);
         }
+        e.children().into_iter().for_each(|x| walk(x, name, out));
     }
     for item in &module.items {
         match &item.kind {
@@ -932,10 +933,7 @@ impl Server {
             return out;
         }
         if called || !self.defs.iter().any(|(n, _)| n == word) {
-            for b in crate::check::BUILTINS
-                .iter()
-                .filter(|b| b.name == word)
-                .take(1)
+            if let Some(b) = crate::check::Builtin::from_name(word).map(crate::check::Builtin::def)
             {
                 out.push(format!("```\n{}\n```\n{}", b.signature, b.doc));
             }
@@ -1164,7 +1162,7 @@ impl Server {
             .map(char::len_utf8)
             .sum::<usize>();
         let name = &before[before.len() - name_len..];
-        let Some(b) = crate::check::BUILTINS.iter().find(|b| b.name == name) else {
+        let Some(b) = crate::check::Builtin::from_name(name).map(crate::check::Builtin::def) else {
             return Json::Null;
         };
         json!({
