@@ -65,6 +65,16 @@ pub struct Untranslatable {
 /// The largest finite double, for overflow checks (`eval`'s E501).
 const MAX_DOUBLE: &str = "1.7976931348623157e308";
 
+/// The bool words that read as `value`, as an SQL list: `'true', 'yes', '1'`.
+fn bool_words(value: bool) -> String {
+    crate::cell::BOOL_WORDS
+        .iter()
+        .filter(|&&(_, b)| b == value)
+        .map(|(w, _)| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The query for `outputs` (rule ids, in output order).
 pub fn compile(
     program: &Program,
@@ -380,13 +390,15 @@ ELSE {} END",
                 let d = self.type_name(Type::Float);
                 format!(
                     "CASE WHEN {is_marker} THEN NULL \
-WHEN lower({tq}) IN ('true', 'yes', '1') AND {len}({tq}) = {len}(lower({tq})) THEN TRUE \
-WHEN lower({tq}) IN ('false', 'no', '0') AND {len}({tq}) = {len}(lower({tq})) THEN FALSE \
+WHEN lower({tq}) IN ({trues}) AND {len}({tq}) = {len}(lower({tq})) THEN TRUE \
+WHEN lower({tq}) IN ({falses}) AND {len}({tq}) = {len}(lower({tq})) THEN FALSE \
 WHEN {} AND abs(CAST({tq} AS {d})) <= {MAX_DOUBLE} THEN {} \
 ELSE {} END",
                     self.regex_full(tq, num),
                     self.regex_full(tq, "[^eE]*[1-9].*"),
                     bad(self, "bool", Type::Bool),
+                    trues = bool_words(true),
+                    falses = bool_words(false),
                     len = match self.d {
                         Dialect::DuckDb => "strlen",
                         _ => "octet_length",
