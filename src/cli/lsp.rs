@@ -793,6 +793,18 @@ fn defs_of(files: &[Parsed]) -> Vec<(String, Def)> {
     out
 }
 
+/// The name that ends `text`: letters, digits and `_`, and `.` too when
+/// `dotted` (a `cfg.` path being typed).
+fn ident_before(text: &str, dotted: bool) -> &str {
+    let len = text
+        .chars()
+        .rev()
+        .take_while(|&c| c.is_alphanumeric() || c == '_' || (dotted && c == '.'))
+        .map(char::len_utf8)
+        .sum::<usize>();
+    &text[text.len() - len..]
+}
+
 /// Every use of a bare name (and of an enum as a rule's type) in a module.
 fn uses_in(module: &crate::syntax::ast::Module, name: &str, out: &mut Vec<crate::source::Span>) {
     use crate::syntax::ast::{Expr, ExprKind, ItemKind};
@@ -1155,13 +1167,7 @@ impl Server {
             return Json::Null;
         };
         let before = text[..open].trim_end();
-        let name_len = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .map(char::len_utf8)
-            .sum::<usize>();
-        let name = &before[before.len() - name_len..];
+        let name = ident_before(before, false);
         let Some(b) = crate::check::Builtin::from_name(name).map(crate::check::Builtin::def) else {
             return Json::Null;
         };
@@ -1196,13 +1202,7 @@ impl Server {
             .or_else(|| trimmed.strip_suffix("!="))
         {
             let lhs = lhs.trim_end();
-            let len = lhs
-                .chars()
-                .rev()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .map(char::len_utf8)
-                .sum::<usize>();
-            let name = &lhs[lhs.len() - len..];
+            let name = ident_before(lhs, false);
             for (_, d) in self.defs.iter().filter(|(n, _)| n == name) {
                 if let Some(ty) = d.detail.strip_prefix(&format!("rule {name}: ")) {
                     out.push(ty.to_string());
@@ -1223,13 +1223,7 @@ impl Server {
         };
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let before = &text[line_start..at];
-        let tail_len = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-            .map(char::len_utf8)
-            .sum::<usize>();
-        let tail = &before[before.len() - tail_len..];
+        let tail = ident_before(before, true);
         let mut items: Vec<Json> = Vec::new();
         if let Some(path) = tail.strip_prefix("cfg.") {
             // The keys under the path typed so far, with their values.
@@ -1259,7 +1253,7 @@ impl Server {
             items.push(json!({ "label": b.name, "kind": 3, "detail": b.signature, "documentation": b.doc }));
         }
         // Where an enum is expected, its variants come first.
-        let expected = self.expected_enums(file, at, &before[..before.len() - tail_len]);
+        let expected = self.expected_enums(file, at, &before[..before.len() - tail.len()]);
         for (n, d) in &self.defs {
             if d.kind == lt::SymbolKind::EVENT {
                 continue;
