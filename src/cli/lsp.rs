@@ -330,11 +330,18 @@ impl Server {
         let mut per_uri: BTreeMap<String, Vec<Json>> =
             docs.keys().map(|u| (u.clone(), Vec::new())).collect();
         let mut fixes: HashMap<String, Vec<_>> = HashMap::new();
+        let mut marks = Vec::new();
         for d in &set.diagnostics {
             let name = &set.sources.get(d.span.file).name;
             let Some(uri) = uri_of.get(name) else {
                 continue;
             };
+            marks.push((
+                uri.clone(),
+                d.span.start as usize,
+                d.span.end as usize,
+                d.code,
+            ));
             let lsp = to_lsp(d, &set.sources, &uri_of, encoding);
             if let Some(fix) = d.fix.clone().or_else(|| suggested_fix(d, &set.sources)) {
                 let file = set.sources.get(fix.span.file);
@@ -367,19 +374,7 @@ impl Server {
             }
         }
         self.fixes = fixes;
-        self.marks = set
-            .diagnostics
-            .iter()
-            .filter_map(|d| {
-                let uri = uri_of.get(&set.sources.get(d.span.file).name)?;
-                Some((
-                    uri.clone(),
-                    d.span.start as usize,
-                    d.span.end as usize,
-                    d.code,
-                ))
-            })
-            .collect();
+        self.marks = marks;
         // Parsed again for navigation, but only the files whose text changed.
         let mut before: HashMap<String, Parsed> = std::mem::take(&mut self.parsed)
             .into_iter()
