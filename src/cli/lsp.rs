@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// How the client counts columns: LSP's default is UTF-16 code units; a
 /// client that offers UTF-8 gets byte columns (no conversion at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+enum Encoding {
     Utf8,
     Utf16,
 }
@@ -122,7 +122,7 @@ fn send(connection: &Connection, message: Message) {
 }
 
 /// UTF-8 when the client offers it (no conversion), else UTF-16.
-pub fn negotiate(params: &lt::InitializeParams) -> Encoding {
+fn negotiate(params: &lt::InitializeParams) -> Encoding {
     let offered = params
         .capabilities
         .general
@@ -606,7 +606,7 @@ fn to_lsp(
 }
 
 /// A byte range as an LSP range in the negotiated encoding.
-pub fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Range {
+fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Range {
     lt::Range {
         start: position(text, start, encoding),
         end: position(text, end, encoding),
@@ -615,7 +615,7 @@ pub fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Ra
 
 /// A byte offset as an LSP position: 0-based line, and column in UTF-8
 /// bytes or UTF-16 code units from the line's start.
-pub fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
+fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -635,7 +635,7 @@ pub fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
 }
 
 /// An LSP position as a byte offset (clamped to the line and the text).
-pub fn offset(text: &str, pos: lt::Position, encoding: Encoding) -> usize {
+fn offset(text: &str, pos: lt::Position, encoding: Encoding) -> usize {
     let mut start = 0;
     for _ in 0..pos.line {
         match text[start..].find('\n') {
