@@ -138,19 +138,23 @@ pub fn parse_bool_cell(cell: &[u8]) -> Result<bool, CellError> {
     }
 }
 
+/// The bool words and their values, lower case, in the order
+/// [`parse_bool`] tries them (the SQL backend builds its `IN` lists from
+/// this table too).
+pub(crate) const BOOL_WORDS: [(&str, bool); 6] = [
+    ("true", true),
+    ("false", false),
+    ("yes", true),
+    ("no", false),
+    ("1", true),
+    ("0", false),
+];
+
 /// The bool words, as cells and config values write them:
 /// true/false/yes/no/1/0 in any ASCII case, nothing else (no spaces: the
 /// caller trims where it should).
 pub fn parse_bool(t: &str) -> Option<bool> {
-    const WORDS: [(&str, bool); 6] = [
-        ("true", true),
-        ("false", false),
-        ("yes", true),
-        ("no", false),
-        ("1", true),
-        ("0", false),
-    ];
-    WORDS
+    BOOL_WORDS
         .iter()
         .find(|(w, _)| w.eq_ignore_ascii_case(t))
         .map(|&(_, b)| b)

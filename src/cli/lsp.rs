@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// How the client counts columns: LSP's default is UTF-16 code units; a
 /// client that offers UTF-8 gets byte columns (no conversion at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+enum Encoding {
     Utf8,
     Utf16,
 }
@@ -122,7 +122,7 @@ fn send(connection: &Connection, message: Message) {
 }
 
 /// UTF-8 when the client offers it (no conversion), else UTF-16.
-pub fn negotiate(params: &lt::InitializeParams) -> Encoding {
+fn negotiate(params: &lt::InitializeParams) -> Encoding {
     let offered = params
         .capabilities
         .general
@@ -330,11 +330,18 @@ impl Server {
         let mut per_uri: BTreeMap<String, Vec<Json>> =
             docs.keys().map(|u| (u.clone(), Vec::new())).collect();
         let mut fixes: HashMap<String, Vec<_>> = HashMap::new();
+        let mut marks = Vec::new();
         for d in &set.diagnostics {
             let name = &set.sources.get(d.span.file).name;
             let Some(uri) = uri_of.get(name) else {
                 continue;
             };
+            marks.push((
+                uri.clone(),
+                d.span.start as usize,
+                d.span.end as usize,
+                d.code,
+            ));
             let lsp = to_lsp(d, &set.sources, &uri_of, encoding);
             if let Some(fix) = d.fix.clone().or_else(|| suggested_fix(d, &set.sources)) {
                 let file = set.sources.get(fix.span.file);
@@ -367,19 +374,7 @@ impl Server {
             }
         }
         self.fixes = fixes;
-        self.marks = set
-            .diagnostics
-            .iter()
-            .filter_map(|d| {
-                let uri = uri_of.get(&set.sources.get(d.span.file).name)?;
-                Some((
-                    uri.clone(),
-                    d.span.start as usize,
-                    d.span.end as usize,
-                    d.code,
-                ))
-            })
-            .collect();
+        self.marks = marks;
         // Parsed again for navigation, but only the files whose text changed.
         let mut before: HashMap<String, Parsed> = std::mem::take(&mut self.parsed)
             .into_iter()
@@ -611,7 +606,7 @@ fn to_lsp(
 }
 
 /// A byte range as an LSP range in the negotiated encoding.
-pub fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Range {
+fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Range {
     lt::Range {
         start: position(text, start, encoding),
         end: position(text, end, encoding),
@@ -620,7 +615,7 @@ pub fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> lt::Ra
 
 /// A byte offset as an LSP position: 0-based line, and column in UTF-8
 /// bytes or UTF-16 code units from the line's start.
-pub fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
+fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -640,7 +635,7 @@ pub fn position(text: &str, offset: usize, encoding: Encoding) -> lt::Position {
 }
 
 /// An LSP position as a byte offset (clamped to the line and the text).
-pub fn offset(text: &str, pos: lt::Position, encoding: Encoding) -> usize {
+fn offset(text: &str, pos: lt::Position, encoding: Encoding) -> usize {
     let mut start = 0;
     for _ in 0..pos.line {
         match text[start..].find('\n') {
@@ -793,33 +788,26 @@ fn defs_of(files: &[Parsed]) -> Vec<(String, Def)> {
     out
 }
 
+/// The name that ends `text`: letters, digits and `_`, and `.` too when
+/// `dotted` (a `cfg.` path being typed).
+fn ident_before(text: &str, dotted: bool) -> &str {
+    let len = text
+        .chars()
+        .rev()
+        .take_while(|&c| c.is_alphanumeric() || c == '_' || (dotted && c == '.'))
+        .map(char::len_utf8)
+        .sum::<usize>();
+    &text[text.len() - len..]
+}
+
 /// Every use of a bare name (and of an enum as a rule's type) in a module.
 fn uses_in(module: &crate::syntax::ast::Module, name: &str, out: &mut Vec<crate::source::Span>) {
     use crate::syntax::ast::{Expr, ExprKind, ItemKind};
     fn walk(e: &Expr, name: &str, out: &mut Vec<crate::source::Span>) {
-        match &e.kind {
-            ExprKind::Name(n) if n == name => out.push(e.span),
-            ExprKind::Unary { operand, .. } => walk(operand, name, out),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, name, out);
-                walk(rhs, name, out);
-            }
-            ExprKind::In { value, list, .. } => {
-                walk(value, name, out);
-                list.iter().for_each(|x| walk(x, name, out));
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk(cond, name, out);
-                walk(then, name, out);
-                walk(otherwise, name, out);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|x| walk(x, name, out)),
-            _ => {}
+        if matches!(&e.kind, ExprKind::Name(n) if n == name) {
+            out.push(e.span);
         }
+        e.children().into_iter().for_each(|x| walk(x, name, out));
     }
     for item in &module.items {
         match &item.kind {
@@ -952,10 +940,7 @@ impl Server {
             return out;
         }
         if called || !self.defs.iter().any(|(n, _)| n == word) {
-            for b in crate::check::BUILTINS
-                .iter()
-                .filter(|b| b.name == word)
-                .take(1)
+            if let Some(b) = crate::check::Builtin::from_name(word).map(crate::check::Builtin::def)
             {
                 out.push(format!("```\n{}\n```\n{}", b.signature, b.doc));
             }
@@ -1177,14 +1162,8 @@ impl Server {
             return Json::Null;
         };
         let before = text[..open].trim_end();
-        let name_len = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .map(char::len_utf8)
-            .sum::<usize>();
-        let name = &before[before.len() - name_len..];
-        let Some(b) = crate::check::BUILTINS.iter().find(|b| b.name == name) else {
+        let name = ident_before(before, false);
+        let Some(b) = crate::check::Builtin::from_name(name).map(crate::check::Builtin::def) else {
             return Json::Null;
         };
         json!({
@@ -1218,13 +1197,7 @@ impl Server {
             .or_else(|| trimmed.strip_suffix("!="))
         {
             let lhs = lhs.trim_end();
-            let len = lhs
-                .chars()
-                .rev()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .map(char::len_utf8)
-                .sum::<usize>();
-            let name = &lhs[lhs.len() - len..];
+            let name = ident_before(lhs, false);
             for (_, d) in self.defs.iter().filter(|(n, _)| n == name) {
                 if let Some(ty) = d.detail.strip_prefix(&format!("rule {name}: ")) {
                     out.push(ty.to_string());
@@ -1245,13 +1218,7 @@ impl Server {
         };
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let before = &text[line_start..at];
-        let tail_len = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-            .map(char::len_utf8)
-            .sum::<usize>();
-        let tail = &before[before.len() - tail_len..];
+        let tail = ident_before(before, true);
         let mut items: Vec<Json> = Vec::new();
         if let Some(path) = tail.strip_prefix("cfg.") {
             // The keys under the path typed so far, with their values.
@@ -1281,7 +1248,7 @@ impl Server {
             items.push(json!({ "label": b.name, "kind": 3, "detail": b.signature, "documentation": b.doc }));
         }
         // Where an enum is expected, its variants come first.
-        let expected = self.expected_enums(file, at, &before[..before.len() - tail_len]);
+        let expected = self.expected_enums(file, at, &before[..before.len() - tail.len()]);
         for (n, d) in &self.defs {
             if d.kind == lt::SymbolKind::EVENT {
                 continue;

@@ -65,6 +65,16 @@ pub struct Untranslatable {
 /// The largest finite double, for overflow checks (`eval`'s E501).
 const MAX_DOUBLE: &str = "1.7976931348623157e308";
 
+/// The bool words that read as `value`, as an SQL list: `'true', 'yes', '1'`.
+fn bool_words(value: bool) -> String {
+    crate::cell::BOOL_WORDS
+        .iter()
+        .filter(|&&(_, b)| b == value)
+        .map(|(w, _)| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The query for `outputs` (rule ids, in output order).
 pub fn compile(
     program: &Program,
@@ -262,6 +272,14 @@ impl Builder<'_> {
         }
     }
 
+    /// The dialect's length-in-bytes function.
+    fn byte_length(&self) -> &'static str {
+        match self.d {
+            Dialect::DuckDb => "strlen",
+            Dialect::Spark | Dialect::Postgres => "octet_length",
+        }
+    }
+
     fn regex_full(&self, s: &str, pattern: &str) -> String {
         match self.d {
             Dialect::DuckDb => format!("regexp_full_match({s}, '{pattern}')"),
@@ -292,7 +310,8 @@ impl Builder<'_> {
     }
 
     fn parse_field(&mut self, slot: usize) -> S {
-        let def = self.schema.field(slot).clone();
+        let schema = self.schema;
+        let def = schema.field(slot);
         let column = match &self.opts.header {
             Some(h) => def.columns.iter().find(|c| h.contains(c)),
             None => def.columns.first(),
@@ -317,10 +336,7 @@ impl Builder<'_> {
         let is_marker = if markers.is_empty() {
             "FALSE".to_string()
         } else {
-            let len = match self.d {
-                Dialect::DuckDb => "strlen",
-                _ => "octet_length",
-            };
+            let len = self.byte_length();
             format!(
                 "(lower({t}) IN ({}) AND {len}(lower({t})) = {len}({t}))",
                 markers.join(", "),
@@ -356,10 +372,7 @@ impl Builder<'_> {
             }
             FieldType::Int => {
                 let d = self.type_name(Type::Float);
-                let strip = match self.d {
-                    Dialect::Spark => format!("regexp_replace({tq}, '[.]0*$', '')"),
-                    _ => format!("regexp_replace({tq}, '[.]0*$', '')"),
-                };
+                let strip = format!("regexp_replace({tq}, '[.]0*$', '')");
                 format!(
                     "CASE WHEN {is_marker} THEN NULL \
 WHEN {} THEN CAST({tq} AS BIGINT) \
@@ -380,17 +393,16 @@ ELSE {} END",
                 let d = self.type_name(Type::Float);
                 format!(
                     "CASE WHEN {is_marker} THEN NULL \
-WHEN lower({tq}) IN ('true', 'yes', '1') AND {len}({tq}) = {len}(lower({tq})) THEN TRUE \
-WHEN lower({tq}) IN ('false', 'no', '0') AND {len}({tq}) = {len}(lower({tq})) THEN FALSE \
+WHEN lower({tq}) IN ({trues}) AND {len}({tq}) = {len}(lower({tq})) THEN TRUE \
+WHEN lower({tq}) IN ({falses}) AND {len}({tq}) = {len}(lower({tq})) THEN FALSE \
 WHEN {} AND abs(CAST({tq} AS {d})) <= {MAX_DOUBLE} THEN {} \
 ELSE {} END",
                     self.regex_full(tq, num),
                     self.regex_full(tq, "[^eE]*[1-9].*"),
                     bad(self, "bool", Type::Bool),
-                    len = match self.d {
-                        Dialect::DuckDb => "strlen",
-                        _ => "octet_length",
-                    }
+                    trues = bool_words(true),
+                    falses = bool_words(false),
+                    len = self.byte_length(),
                 )
             }
         };
@@ -419,11 +431,12 @@ ELSE {} END",
         if let Some(s) = self.items.get(&id) {
             return s.clone();
         }
-        let body = self.program.items[id.0 as usize].body.clone();
+        let program = self.program;
+        let body = &program.items[id.0 as usize].body;
         // A let is computed where it is first read; eval computes it when
         // a rule reads it, whatever branch that is in.
         let guards = std::mem::take(&mut self.guards);
-        let s = self.expr(&body);
+        let s = self.expr(body);
         let s = self.hoist(s);
         self.guards = guards;
         self.items.insert(id, s.clone());
@@ -629,7 +642,7 @@ ELSE {} END",
                 S::expr(format!("({l} {sym} {r})"), &[&a, &b])
             }
             (Type::Enum(id), _) if ordering => {
-                let variants = self.program.enums[id.0 as usize].variants.clone();
+                let variants = &self.program.enums[id.0 as usize].variants;
                 let index = |s: &S, me: &Self| {
                     let arms: Vec<String> = variants
                         .iter()
@@ -795,10 +808,10 @@ ELSE floor({v}) + CASE WHEN {v} - floor({v}) >= 0.5 THEN 1 ELSE 0 END END)"
             Builtin::Matches { .. } => {
                 let s = self.expr(&args[0]);
                 let pattern = match args.get(1).map(|a| &a.kind) {
-                    Some(TKind::Const(Const::Str(p))) => p.clone(),
+                    Some(TKind::Const(Const::Str(p))) => p,
                     _ => return self.refuse(e.span, "a `matches` without its pattern".into()),
                 };
-                match regex::translate(&pattern, self.d) {
+                match regex::translate(pattern, self.d) {
                     Ok(p) => S::expr(self.regex_find(&s.sql, &p), &[&s]),
                     Err(what) => self.refuse(
                         args[1].span,

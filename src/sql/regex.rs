@@ -70,23 +70,16 @@ pub fn translate(pattern: &str, dialect: Dialect) -> Result<String, String> {
                 i = end + 1;
                 continue;
             }
-            '*' | '+' | '?' | '|' | ')' | '^' => out.push(c),
-            '#' | '&' | '~' | '-' | ' ' | '}' | ']' => {
-                // Literal everywhere without the `x` flag; escaped for ARE.
-                match c {
-                    ' ' | '-' | '&' | '~' | '#' => out.push(c),
-                    _ => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                }
-            }
-            c if c.is_alphanumeric() || !c.is_ascii() => out.push(c),
-            c => {
-                // Other ASCII punctuation (`,`, `:`, `"`, `'`, `/`, ...) is
-                // literal in all four.
+            // `]` and `}` are literal everywhere without the `x` flag, and
+            // escaped for ARE.
+            '}' | ']' => {
+                out.push('\\');
                 out.push(c);
             }
+            // The operators `*+?|)^`, letters, non-ASCII, and the other
+            // ASCII punctuation (`#&~-`, space, `,`, `:`, `"`, `'`, `/`,
+            // ...) are themselves in all four.
+            c => out.push(c),
         }
         i += 1;
     }
@@ -136,10 +129,9 @@ fn class(chars: &[char], start: usize, out: &mut String) -> Result<usize, String
                     return Err("a trailing `\\`".into());
                 };
                 match e {
-                    'n' | 't' => out.push_str(&format!("\\{e}")),
-                    // `]`, `\`, `^` and `-` are escaped so that every
-                    // flavour reads them as themselves.
-                    e if e.is_ascii_punctuation() => {
+                    // `\n` and `\t` stay escapes; `]`, `\`, `^` and `-` are
+                    // escaped so that every flavour reads them as themselves.
+                    e if e == 'n' || e == 't' || e.is_ascii_punctuation() => {
                         out.push('\\');
                         out.push(e);
                     }
