@@ -203,9 +203,9 @@ pub(super) fn build(
     if errors.is_empty() {
         // Warnings (W401 division by zero, ...) do not stop the run, but
         // they are shown once, before it, as `lint` would show them.
-        let warnings: Vec<Diagnostic> = set.diagnostics.to_vec();
+        let warnings = &set.diagnostics;
         if !warnings.is_empty() {
-            eprint!("{}", style.rules(&warnings, &set.sources));
+            eprint!("{}", style.rules(warnings, &set.sources));
         }
         return Ok(set);
     }
