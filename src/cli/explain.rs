@@ -3,6 +3,7 @@
 //! CSV is streamed until the last row asked for (memory stays flat).
 
 use super::args::{ExplainArgs, Format};
+use super::output::Input;
 use super::run::build;
 use super::{Exit, Failure, Inputs};
 use crate::check::ItemId;
@@ -12,8 +13,7 @@ use crate::diagnostic::{did_you_mean, elide_list};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, human, json};
 use crate::heuristic::{Heuristic, RuleHeuristic};
 use crate::schema::Schema;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io::Read;
 use std::sync::Arc;
 
 /// Stack of the thread that explains: the tracer recurses over the
@@ -93,20 +93,11 @@ fn explain_here(
     wanted.sort_unstable();
     wanted.dedup();
     let last = wanted.last().copied().unwrap_or(0);
-    let stdin = args.data == Path::new("-");
-    let input_name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        args.data.display().to_string()
-    };
-    let input: Box<dyn Read> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(&args.data)
-                .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?,
-        )
-    };
+    let Input {
+        reader: input,
+        name: input_name,
+        ..
+    } = Input::open(&args.data).map_err(Failure::usage)?;
     let filters = set.filters();
     let pick = Pick {
         wanted: &wanted,

@@ -8,6 +8,7 @@
 use super::args::{Format, TestArgs};
 use super::coverage::{self, Coverage, Over};
 use super::explain::{missing_column, read_failure};
+use super::output::Input;
 use super::run::build;
 use super::{Exit, Failure, Inputs, print_stdout};
 use crate::check::ruletests::test_item_name;
@@ -19,7 +20,6 @@ use crate::ops::CmpOp;
 use crate::rules::RuleSet;
 use crate::syntax::ast::{Expr, ExprKind, TestDef};
 use serde_json::{Value as Json, json};
-use std::io::{self, Read};
 use std::path::Path;
 
 /// The tracer recurses over the expression tree, as the checker does.
@@ -424,20 +424,11 @@ fn data_coverage(set: &RuleSet, path: &Path, max_record_bytes: usize) -> Result<
     let Some(compiled) = set.compiled.as_ref() else {
         return Err(Failure::problem("the rules have errors"));
     };
-    let stdin = path == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let input: Box<dyn Read> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(path)
-                .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?,
-        )
-    };
+    let Input {
+        reader: input,
+        name,
+        ..
+    } = Input::open(path).map_err(Failure::usage)?;
     let program = &set.program;
     let slots = compiled.fields_read_by(program.outputs.iter().map(|o| o.0));
     let mut reader = BatchReader::new(input).max_record_bytes(max_record_bytes);
