@@ -16,10 +16,6 @@ use crate::schema::Schema;
 use std::io::Read;
 use std::sync::Arc;
 
-/// Stack of the thread that explains: the tracer recurses over the
-/// expression tree, as the checker does (see `RuleSet::build`).
-const EXPLAIN_STACK: usize = 64 << 20;
-
 /// `color`: colour diagnostics on stderr; `out_color`: colour the report
 /// on stdout.
 pub fn explain(
@@ -28,15 +24,9 @@ pub fn explain(
     color: bool,
     out_color: bool,
 ) -> Result<Exit, Failure> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("glyphsieve-explain".into())
-            .stack_size(EXPLAIN_STACK)
-            .spawn_scoped(scope, || explain_here(&args, &inputs, color, out_color))
-            .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
-            .join()
-            .map_err(|_| Failure::usage("explain stopped unexpectedly"))?
-    })
+    // The tracer recurses over the expression tree, as the checker does
+    // (see `RuleSet::build`).
+    super::on_big_stack("explain", || explain_here(&args, &inputs, color, out_color))
 }
 
 fn explain_here(

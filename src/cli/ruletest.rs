@@ -22,19 +22,9 @@ use crate::syntax::ast::{Expr, ExprKind, TestDef};
 use serde_json::{Value as Json, json};
 use std::path::Path;
 
-/// The tracer recurses over the expression tree, as the checker does.
-const TEST_STACK: usize = 64 << 20;
-
 pub fn test(args: TestArgs, inputs: Inputs, color: bool, out_color: bool) -> Result<Exit, Failure> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("glyphsieve-test".into())
-            .stack_size(TEST_STACK)
-            .spawn_scoped(scope, || test_here(&args, &inputs, color, out_color))
-            .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
-            .join()
-            .map_err(|_| Failure::usage("test stopped unexpectedly"))?
-    })
+    // The tracer recurses over the expression tree, as the checker does.
+    super::on_big_stack("test", || test_here(&args, &inputs, color, out_color))
 }
 
 /// One failed `expect`.
