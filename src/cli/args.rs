@@ -545,6 +545,16 @@ fn split_rules_and_data(paths: Vec<PathBuf>) -> (Vec<PathBuf>, PathBuf) {
     (paths, data)
 }
 
+impl OutputArgs {
+    /// `--threads`, or one per core.
+    pub fn threads(&self) -> usize {
+        self.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            usize::from,
+        )
+    }
+}
+
 impl EvalArgs {
     /// [`split_rules_and_data`] of the positional paths.
     pub fn split_paths(&mut self) {

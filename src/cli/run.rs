@@ -12,7 +12,7 @@ use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -381,29 +381,14 @@ fn tag(
         replace: out.replace,
         lenient: out.lenient,
         progress: Some(&tick),
-        threads: out.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        ),
+        threads: out.threads(),
         max_record_bytes: out.max_record_bytes,
         tally_values,
         shape,
         profile: Vec::new(),
     };
     let result = match output {
-        None => {
-            let stdout = io::stdout();
-            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-            match run(input, &mut w, &job) {
-                Err(DataError::Write { error, .. })
-                    if error.kind() == io::ErrorKind::BrokenPipe =>
-                {
-                    Ok(None)
-                }
-                other => other.map(Some),
-            }
-            .map_err(OutputError::Data)
-        }
+        None => output::run_to_stdout(input, &job),
         Some(path) => output::write_to(path, input_id, &input_name, |mut w| {
             run(input, &mut w, &job)
         })
