@@ -8,6 +8,7 @@ use super::run::build;
 use super::{Exit, Failure, Inputs};
 use crate::check::ItemId;
 use crate::data::pipeline::DataError;
+use crate::data::reader::header_from_fields;
 use crate::data::reader::{Batch, BatchReader, ReadError};
 use crate::diagnostic::{did_you_mean, elide_list};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, human, json};
@@ -221,15 +222,7 @@ fn read_rows(
         for i in 0..batch.len() {
             let fields = batch.record(i);
             if header.is_none() {
-                let mut names: Vec<String> = fields
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect();
-                if let Some(first) = names.first_mut()
-                    && let Some(stripped) = first.strip_prefix('\u{feff}')
-                {
-                    *first = stripped.to_string();
-                }
+                let names = header_from_fields(fields.iter());
                 if pick.limit > 0 {
                     let reads = Reads::new(pick.schema, &names, &pick.filter_slots).map_err(
                         |(field, wanted)| missing_column(input_name, field, wanted, &names),

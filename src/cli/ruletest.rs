@@ -14,6 +14,7 @@ use super::{Exit, Failure, Inputs, print_stdout};
 use crate::check::ruletests::test_item_name;
 use crate::check::{ItemId, Program, TExpr, TKind};
 use crate::config::Config;
+use crate::data::reader::header_from_fields;
 use crate::data::reader::{Batch, BatchReader};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, TVal, Tracer};
 use crate::ops::CmpOp;
@@ -433,15 +434,7 @@ fn data_coverage(set: &RuleSet, path: &Path, max_record_bytes: usize) -> Result<
         for i in 0..batch.len() {
             let fields = batch.record(i);
             let Some(reads) = &reads else {
-                let mut header: Vec<String> = fields
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect();
-                if let Some(first) = header.first_mut()
-                    && let Some(stripped) = first.strip_prefix('\u{feff}')
-                {
-                    *first = stripped.to_string();
-                }
+                let header = header_from_fields(fields.iter());
                 reads = Some(
                     Reads::new(&set.schema, &header, &slots)
                         .map_err(|(field, wanted)| missing_column(&name, field, wanted, &header))?,

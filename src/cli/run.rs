@@ -7,6 +7,7 @@ use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
 use crate::check::fields;
 use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
+use crate::data::reader::header_from_fields;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
@@ -277,12 +278,7 @@ fn read_header(data: &Path) -> Option<(Vec<String>, Vec<String>)> {
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect()
     };
-    let mut header = text(records.next()?.ok()?);
-    if let Some(first) = header.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
+    let header = header_from_fields(&records.next()?.ok()?);
     let sample = records
         .next()
         .and_then(Result::ok)
