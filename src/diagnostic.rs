@@ -12,6 +12,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `error` or `warning`, as reports and docs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// Every diagnostic the checker can give. The code strings are stable:
 /// editors and CI match on them. docs/language.md has an example of each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -864,10 +874,7 @@ fn render_plain(d: &Diagnostic, sources: &SourceMap) -> String {
     let j = to_json(d, sources);
     let mut out = format!(
         "{}[{}({})]: {}\n  --> {}:{}:{}\n",
-        match j.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        },
+        j.severity.as_str(),
         j.code,
         j.name,
         j.message,

@@ -87,7 +87,7 @@ pub enum Shell {
     Powershell,
 }
 
-/// `eval mine.rule` (or `diff mine.rule`) gives one path, which clap takes
+/// `diff mine.rule` gives one path, which clap takes
 /// as the last one, DATA, and says `<RULES>... not provided`: the rules were
 /// given, the data was not. Say which is missing, from what the one path looks like (a CSV or
 /// `-` is the data; anything else is a rule file). Other errors are kept.
@@ -106,7 +106,7 @@ pub fn explain_missing_data(e: clap::Error, color: clap::ColorChoice) -> clap::E
     }
     // The new error is coloured as `--color` says, as clap's own are.
     let mut cmd = Cli::command().color(color);
-    // `eval` and `diff` both take `RULES... DATA`.
+    // `diff` takes `RULES... DATA` (`eval`'s positional is `paths`: it never gets here).
     let given = cmd
         .clone()
         .ignore_errors(true)
@@ -115,9 +115,7 @@ pub fn explain_missing_data(e: clap::Error, color: clap::ColorChoice) -> clap::E
         .and_then(|m| {
             let (name, sub) = m.subcommand()?;
             let data = sub.try_get_one::<PathBuf>("data").ok()??.clone();
-            ["eval", "diff"]
-                .contains(&name)
-                .then(|| (name.to_string(), data))
+            (name == "diff").then(|| (name.to_string(), data))
         });
     let Some((command, given)) = given else {
         return e;
@@ -140,7 +138,7 @@ pub fn explain_missing_data(e: clap::Error, color: clap::ColorChoice) -> clap::E
     };
     cmd.build();
     match cmd.find_subcommand_mut(&command) {
-        Some(eval) => eval.error(ErrorKind::MissingRequiredArgument, message),
+        Some(sub) => sub.error(ErrorKind::MissingRequiredArgument, message),
         None => e,
     }
 }
@@ -545,6 +543,16 @@ fn split_rules_and_data(paths: Vec<PathBuf>) -> (Vec<PathBuf>, PathBuf) {
     let mut paths = paths;
     let data = paths.pop().unwrap_or_default();
     (paths, data)
+}
+
+impl OutputArgs {
+    /// `--threads`, or one per core.
+    pub fn threads(&self) -> usize {
+        self.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            usize::from,
+        )
+    }
 }
 
 impl EvalArgs {

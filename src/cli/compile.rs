@@ -8,6 +8,7 @@ use super::report::Style;
 use super::run::build;
 use super::{Exit, Failure, Inputs, print_stdout};
 use crate::check::ItemId;
+use crate::data::reader::header_from_fields;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::sql::{Dialect, Options};
 use std::path::Path;
@@ -124,11 +125,8 @@ fn read_header(path: &Path) -> Result<Vec<String>, Failure> {
         .has_headers(false)
         .flexible(true)
         .from_reader(std::io::Read::take(file, 1 << 20));
-    let mut header: Vec<String> = match reader.byte_records().next() {
-        Some(Ok(r)) => r
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
+    let header = match reader.byte_records().next() {
+        Some(Ok(r)) => header_from_fields(&r),
         Some(Err(e)) => {
             return Err(Failure::usage(format!(
                 "--header-from: cannot read the header of {}: {e}",
@@ -142,10 +140,5 @@ fn read_header(path: &Path) -> Result<Vec<String>, Failure> {
             )));
         }
     };
-    if let Some(first) = header.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
     Ok(header)
 }

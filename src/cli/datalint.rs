@@ -9,6 +9,7 @@
 
 use super::Failure;
 use super::inputs::Inputs;
+use super::output::Input;
 use crate::check::ir::Builtin;
 use crate::check::ir::{Const, TExpr, TKind};
 use crate::data::pipeline::{Job, Summary, run};
@@ -21,7 +22,7 @@ use crate::schema::default_nulls;
 use crate::source::Span;
 use crate::syntax::ast::{ItemKind, cmp_symbol};
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 /// A string field compared with a literal: `condition == "new"`.
@@ -113,20 +114,13 @@ pub fn data_lints(set: &mut RuleSet, inputs: &Inputs, data: &Path) -> Result<Dat
     job.profile = specs.clone();
     job.tally_values = true;
     job.threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let stdin = data == Path::new("-");
-    job.input_name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        data.display().to_string()
-    };
+    let Input {
+        reader: input,
+        name,
+        ..
+    } = Input::open(data).map_err(Failure::usage)?;
+    job.input_name = name;
     job.output_name = "<none>".to_string();
-    let input: Box<dyn Read + Send> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        let f = std::fs::File::open(data)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", job.input_name)))?;
-        Box::new(f)
-    };
     let summary = run(input, &mut io::sink(), &job).map_err(|e| match e {
         crate::data::pipeline::DataError::Io { .. } => Failure::usage(e.to_string()),
         _ => Failure::problem(e.to_string()),

@@ -22,7 +22,7 @@ use crate::rules::RuleSet;
 use crate::source::FileId as SourceId;
 use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
-use std::io::{self, BufWriter};
+use std::io;
 use std::path::Path;
 
 /// Set in the file id of an error's span raised on the after side: the two
@@ -90,10 +90,7 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
         replace: out.replace,
         lenient: out.lenient,
         progress: None,
-        threads: out.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        ),
+        threads: out.threads(),
         max_record_bytes: out.max_record_bytes,
         tally_values: false,
         // `--columns` and `--output-format` shape the changed rows as they
@@ -344,16 +341,7 @@ fn stream(
         .map(Some),
         None if csv_to_stdout => {
             output::check_stdout(input_id, &input_name)?;
-            let stdout = io::stdout();
-            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-            match run(input, &mut w, &job) {
-                Err(DataError::Write { error, .. })
-                    if error.kind() == io::ErrorKind::BrokenPipe =>
-                {
-                    Ok(None)
-                }
-                other => other.map(Some).map_err(OutputError::Data),
-            }
+            output::run_to_stdout(input, &job)
         }
         // Only the counts: the rows go nowhere.
         None => run(input, &mut io::sink(), &job)

@@ -3,22 +3,19 @@
 //! CSV is streamed until the last row asked for (memory stays flat).
 
 use super::args::{ExplainArgs, Format};
+use super::output::Input;
 use super::run::build;
 use super::{Exit, Failure, Inputs};
 use crate::check::ItemId;
 use crate::data::pipeline::DataError;
+use crate::data::reader::header_from_fields;
 use crate::data::reader::{Batch, BatchReader, ReadError};
 use crate::diagnostic::{did_you_mean, elide_list};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, human, json};
 use crate::heuristic::{Heuristic, RuleHeuristic};
 use crate::schema::Schema;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io::Read;
 use std::sync::Arc;
-
-/// Stack of the thread that explains: the tracer recurses over the
-/// expression tree, as the checker does (see `RuleSet::build`).
-const EXPLAIN_STACK: usize = 64 << 20;
 
 /// `color`: colour diagnostics on stderr; `out_color`: colour the report
 /// on stdout.
@@ -28,15 +25,9 @@ pub fn explain(
     color: bool,
     out_color: bool,
 ) -> Result<Exit, Failure> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("glyphsieve-explain".into())
-            .stack_size(EXPLAIN_STACK)
-            .spawn_scoped(scope, || explain_here(&args, &inputs, color, out_color))
-            .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
-            .join()
-            .map_err(|_| Failure::usage("explain stopped unexpectedly"))?
-    })
+    // The tracer recurses over the expression tree, as the checker does
+    // (see `RuleSet::build`).
+    super::on_big_stack("explain", || explain_here(&args, &inputs, color, out_color))
 }
 
 fn explain_here(
@@ -93,20 +84,11 @@ fn explain_here(
     wanted.sort_unstable();
     wanted.dedup();
     let last = wanted.last().copied().unwrap_or(0);
-    let stdin = args.data == Path::new("-");
-    let input_name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        args.data.display().to_string()
-    };
-    let input: Box<dyn Read> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(&args.data)
-                .map_err(|e| Failure::usage(format!("cannot read {input_name}: {e}")))?,
-        )
-    };
+    let Input {
+        reader: input,
+        name: input_name,
+        ..
+    } = Input::open(&args.data).map_err(Failure::usage)?;
     let filters = set.filters();
     let pick = Pick {
         wanted: &wanted,
@@ -240,15 +222,7 @@ fn read_rows(
         for i in 0..batch.len() {
             let fields = batch.record(i);
             if header.is_none() {
-                let mut names: Vec<String> = fields
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect();
-                if let Some(first) = names.first_mut()
-                    && let Some(stripped) = first.strip_prefix('\u{feff}')
-                {
-                    *first = stripped.to_string();
-                }
+                let names = header_from_fields(fields.iter());
                 if pick.limit > 0 {
                     let reads = Reads::new(pick.schema, &names, &pick.filter_slots).map_err(
                         |(field, wanted)| missing_column(input_name, field, wanted, &names),

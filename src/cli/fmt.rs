@@ -1,6 +1,7 @@
 //! `glyphsieve fmt`: rewrite `.rule` files in the canonical layout, or check or diff them.
 
 use super::args::FmtArgs;
+use super::lint::plural;
 use super::output::{OutputError, write_to};
 use super::{Exit, Failure, print_stdout};
 use crate::diagnostic::render_human;
@@ -71,21 +72,20 @@ pub fn fmt(args: &FmtArgs, color: bool) -> Result<Exit, Failure> {
         }
     }
     print_stdout(&listed)?;
-    let files_word = |n: usize| if n == 1 { "file" } else { "files" };
     let verb = if args.check || args.diff {
         "would be reformatted"
     } else {
         "reformatted"
     };
     let mut summary = format!(
-        "{changed} {} {verb}, {unchanged} {} already formatted",
-        files_word(changed),
-        files_word(unchanged)
+        "{changed} file{} {verb}, {unchanged} file{} already formatted",
+        plural(changed),
+        plural(unchanged)
     );
     if broken > 0 {
         summary.push_str(&format!(
-            ", {broken} {} with syntax errors left untouched",
-            files_word(broken)
+            ", {broken} file{} with syntax errors left untouched",
+            plural(broken)
         ));
     }
     eprintln!("{summary}");

@@ -149,10 +149,7 @@ fn statistics_text(diags: &[Diagnostic]) -> String {
 /// Where the docs of every code are: the anchor of its entry in
 /// docs/language.md, as GitHub renders the heading.
 fn docs_anchor(id: &str, name: &str, severity: Severity) -> String {
-    let severity = match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
+    let severity = severity.as_str();
     format!(
         "docs/language.md#{}-{name}-{severity}",
         id.to_ascii_lowercase()
@@ -191,13 +188,6 @@ fn region(span: crate::source::Span, sources: &SourceMap) -> (String, Json) {
     )
 }
 
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
 /// The diagnostics as one SARIF 2.1.0 log: one run, every code as a rule
 /// of the driver, each diagnostic a result with its place, its secondary
 /// places and its fix. Columns count characters (`unicodeCodePoints`).
@@ -215,7 +205,7 @@ fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> Json {
                     "text": format!("{}: {}. Documented with an example in {docs}.", def.id, def.summary),
                     "markdown": format!("{}: {}. See [{} in the docs]({docs}).", def.id, def.summary, def.id),
                 },
-                "defaultConfiguration": { "level": level(def.severity) },
+                "defaultConfiguration": { "level": def.severity.as_str() },
                 "properties": { "documentation": docs },
             });
             // An absolute link needs the crate's `repository` (Cargo.toml);
@@ -238,7 +228,7 @@ fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> Json {
             let mut result = json!({
                 "ruleId": d.code.as_str(),
                 "ruleIndex": d.code.row(),
-                "level": level(d.severity()),
+                "level": d.severity().as_str(),
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
@@ -326,7 +316,7 @@ fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
         }
         out.push_str(&format!(
             "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
-            level(d.severity()),
+            d.severity().as_str(),
             escape_property(&file.name),
             escape_property(d.code.as_str()),
             escape_data(&message)

@@ -284,6 +284,23 @@ impl Failure {
     }
 }
 
+/// Run `f` on a thread named `glyphsieve-{what}` with a 64 MiB stack, for
+/// work that recurses over the expression tree (explain's tracer, `test`).
+fn on_big_stack(
+    what: &str,
+    f: impl FnOnce() -> Result<Exit, Failure> + Send,
+) -> Result<Exit, Failure> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name(format!("glyphsieve-{what}"))
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, f)
+            .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
+            .join()
+            .map_err(|_| Failure::usage(format!("{what} stopped unexpectedly")))?
+    })
+}
+
 /// Print to stdout; a closed pipe (`glyphsieve lint ... | head`) is not an error.
 pub fn print_stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write;

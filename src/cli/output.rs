@@ -6,7 +6,7 @@
 //! FIFO or character device, and removing the temporary file when the run is
 //! stopped by SIGINT, SIGTERM or SIGHUP.
 
-use crate::data::pipeline::{DataError, Summary};
+use crate::data::pipeline::{DataError, Job, Summary, run};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +54,22 @@ pub struct Input {
     /// Its device and inode, so that no output (a file, stdout) can be
     /// the input itself.
     pub id: Option<FileId>,
+}
+
+/// Run `job` over `input` into stdout, buffered. `Ok(None)`: stdout was
+/// closed before the end (`| head`); a broken pipe is not an error.
+pub fn run_to_stdout(
+    input: Box<dyn io::Read + Send>,
+    job: &Job,
+) -> Result<Option<Summary>, OutputError> {
+    let stdout = io::stdout();
+    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    match run(input, &mut w, job) {
+        Err(DataError::Write { error, .. }) if error.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(None)
+        }
+        other => other.map(Some).map_err(OutputError::Data),
+    }
 }
 
 impl Input {

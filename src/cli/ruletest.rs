@@ -8,33 +8,24 @@
 use super::args::{Format, TestArgs};
 use super::coverage::{self, Coverage, Over};
 use super::explain::{missing_column, read_failure};
+use super::output::Input;
 use super::run::build;
 use super::{Exit, Failure, Inputs, print_stdout};
 use crate::check::ruletests::test_item_name;
 use crate::check::{ItemId, Program, TExpr, TKind};
 use crate::config::Config;
+use crate::data::reader::header_from_fields;
 use crate::data::reader::{Batch, BatchReader};
 use crate::explain::{CfgOrigin, Explained, Reads, Record, TVal, Tracer};
 use crate::ops::CmpOp;
 use crate::rules::RuleSet;
 use crate::syntax::ast::{Expr, ExprKind, TestDef};
 use serde_json::{Value as Json, json};
-use std::io::{self, Read};
 use std::path::Path;
 
-/// The tracer recurses over the expression tree, as the checker does.
-const TEST_STACK: usize = 64 << 20;
-
 pub fn test(args: TestArgs, inputs: Inputs, color: bool, out_color: bool) -> Result<Exit, Failure> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("glyphsieve-test".into())
-            .stack_size(TEST_STACK)
-            .spawn_scoped(scope, || test_here(&args, &inputs, color, out_color))
-            .map_err(|e| Failure::usage(format!("cannot start a thread: {e}")))?
-            .join()
-            .map_err(|_| Failure::usage("test stopped unexpectedly"))?
-    })
+    // The tracer recurses over the expression tree, as the checker does.
+    super::on_big_stack("test", || test_here(&args, &inputs, color, out_color))
 }
 
 /// One failed `expect`.
@@ -417,20 +408,11 @@ fn data_coverage(set: &RuleSet, path: &Path, max_record_bytes: usize) -> Result<
     let Some(compiled) = set.compiled.as_ref() else {
         return Err(Failure::problem("the rules have errors"));
     };
-    let stdin = path == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let input: Box<dyn Read> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(path)
-                .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?,
-        )
-    };
+    let Input {
+        reader: input,
+        name,
+        ..
+    } = Input::open(path).map_err(Failure::usage)?;
     let program = &set.program;
     let slots = compiled.fields_read_by(program.outputs.iter().map(|o| o.0));
     let mut reader = BatchReader::new(input).max_record_bytes(max_record_bytes);
@@ -445,15 +427,7 @@ fn data_coverage(set: &RuleSet, path: &Path, max_record_bytes: usize) -> Result<
         for i in 0..batch.len() {
             let fields = batch.record(i);
             let Some(reads) = &reads else {
-                let mut header: Vec<String> = fields
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect();
-                if let Some(first) = header.first_mut()
-                    && let Some(stripped) = first.strip_prefix('\u{feff}')
-                {
-                    *first = stripped.to_string();
-                }
+                let header = header_from_fields(fields.iter());
                 reads = Some(
                     Reads::new(&set.schema, &header, &slots)
                         .map_err(|(field, wanted)| missing_column(&name, field, wanted, &header))?,

@@ -7,12 +7,13 @@ use super::report::{Problem, Style};
 use super::{Exit, Failure, Inputs};
 use crate::check::fields;
 use crate::data::pipeline::{DataError, Job, OutputFormat, Shape, Summary, run};
+use crate::data::reader::header_from_fields;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::heuristic::{Heuristic, OutputType, RuleHeuristic};
 use crate::rules::RuleSet;
 use crate::schema::Schema;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -203,9 +204,9 @@ pub(super) fn build(
     if errors.is_empty() {
         // Warnings (W401 division by zero, ...) do not stop the run, but
         // they are shown once, before it, as `lint` would show them.
-        let warnings: Vec<Diagnostic> = set.diagnostics.to_vec();
+        let warnings = &set.diagnostics;
         if !warnings.is_empty() {
-            eprint!("{}", style.rules(&warnings, &set.sources));
+            eprint!("{}", style.rules(warnings, &set.sources));
         }
         return Ok(set);
     }
@@ -277,12 +278,7 @@ fn read_header(data: &Path) -> Option<(Vec<String>, Vec<String>)> {
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect()
     };
-    let mut header = text(records.next()?.ok()?);
-    if let Some(first) = header.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
+    let header = header_from_fields(&records.next()?.ok()?);
     let sample = records
         .next()
         .and_then(Result::ok)
@@ -381,29 +377,14 @@ fn tag(
         replace: out.replace,
         lenient: out.lenient,
         progress: Some(&tick),
-        threads: out.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        ),
+        threads: out.threads(),
         max_record_bytes: out.max_record_bytes,
         tally_values,
         shape,
         profile: Vec::new(),
     };
     let result = match output {
-        None => {
-            let stdout = io::stdout();
-            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-            match run(input, &mut w, &job) {
-                Err(DataError::Write { error, .. })
-                    if error.kind() == io::ErrorKind::BrokenPipe =>
-                {
-                    Ok(None)
-                }
-                other => other.map(Some),
-            }
-            .map_err(OutputError::Data)
-        }
+        None => output::run_to_stdout(input, &job),
         Some(path) => output::write_to(path, input_id, &input_name, |mut w| {
             run(input, &mut w, &job)
         })

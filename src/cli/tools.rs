@@ -3,7 +3,7 @@
 
 use super::args::{Cli, CompletionsArgs, ManArgs, RuleArgs, Shell, Tool};
 use super::{Exit, Failure, print_stdout};
-use crate::diagnostic::{CODES, CodeDef, Severity, nearest};
+use crate::diagnostic::{CODES, CodeDef, did_you_mean};
 use clap::CommandFactory;
 
 /// The language reference, whose *Diagnostics* section is the one text of
@@ -41,10 +41,7 @@ fn list() -> String {
     let width = CODES.iter().map(|d| d.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for d in &CODES {
-        let severity = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let severity = d.severity.as_str();
         out += &format!("{}  {:width$}  {severity:7}  {}\n", d.id, d.name, d.summary);
     }
     out += "\n`glyphsieve rule CODE` prints a code's entry; `--all` prints them all.\n";
@@ -62,10 +59,9 @@ fn find(wanted: &str) -> Result<&'static CodeDef, Failure> {
     }
     let ids = CODES.iter().map(|d| d.id);
     let names = CODES.iter().map(|d| d.name);
-    let hint = match nearest(&w.to_ascii_uppercase(), ids).or_else(|| nearest(w, names)) {
-        Some(c) => format!("did you mean `{c}`?"),
-        None => "`glyphsieve rule` lists them".to_string(),
-    };
+    let hint = did_you_mean(&w.to_ascii_uppercase(), ids)
+        .or_else(|| did_you_mean(w, names))
+        .unwrap_or_else(|| "`glyphsieve rule` lists them".to_string());
     Err(Failure::usage(format!(
         "no diagnostic code `{}`; {hint}",
         crate::diagnostic::printable(wanted)
@@ -126,10 +122,8 @@ fn man(args: &ManArgs) -> Result<Exit, Failure> {
         Some(name) => {
             let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
             let Some(sub) = cli.find_subcommand(name) else {
-                let hint = nearest(name, names.iter().copied()).map_or_else(
-                    || format!("the commands are {}", names.join(", ")),
-                    |n| format!("did you mean `{n}`?"),
-                );
+                let hint = did_you_mean(name, names.iter().copied())
+                    .unwrap_or_else(|| format!("the commands are {}", names.join(", ")));
                 return Err(Failure::usage(format!(
                     "man: no command `{}`; {hint}",
                     crate::diagnostic::printable(name)

@@ -190,6 +190,21 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A CSV header record as column names: each field decoded as UTF-8 (lossily)
+/// and a leading byte-order mark (`\u{feff}`) taken off the first.
+pub(crate) fn header_from_fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Vec<String> {
+    let mut names: Vec<String> = fields
+        .into_iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if let Some(first) = names.first_mut()
+        && let Some(stripped) = first.strip_prefix('\u{feff}')
+    {
+        *first = stripped.to_string();
+    }
+    names
+}
+
 /// Give back most of a buffer that one huge record grew far past a batch.
 pub(crate) fn shrink_if_huge(buf: &mut Vec<u8>, batch_bytes: usize) {
     if buf.capacity() > 4 * batch_bytes {
