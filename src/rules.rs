@@ -192,9 +192,7 @@ pub fn filter_name(k: usize, n: usize) -> String {
 }
 
 /// Whether `name` is one [`filter_name`] gives: a hidden `--where` item.
-pub fn is_filter_item(name: &str) -> bool {
-    name.starts_with("--where")
-}
+pub use crate::check::is_filter_item;
 
 impl RuleSet {
     /// Parse, check and compile rule texts against a schema and a config.

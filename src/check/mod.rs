@@ -29,6 +29,12 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Whether `name` is a hidden `--where` item's (`rules::filter_name` gives
+/// them: `--where`, `--where #2`, ...; no rule can be named so).
+pub fn is_filter_item(name: &str) -> bool {
+    name.starts_with("--where")
+}
+
 /// Check parsed modules against a row schema and a config. `config_files`
 /// is where each config layer's text sits in the source map, by layer (for
 /// unused-key warnings; `None` for a layer that gets none).
@@ -319,7 +325,7 @@ impl<'a, 'm> Checker<'a, 'm> {
         let default_expr = decl.rule.as_ref().and_then(|r| r.default_expr);
         // A hidden `--where` rule (named so no rule can be) is a bool the
         // user typed on the command line, not a declared type.
-        let context = if decl.name.name.starts_with("--where") {
+        let context = if is_filter_item(&decl.name.name) {
             "`--where`, which keeps the rows where it is true,"
         } else if ruletests::is_test_item(&decl.name.name) {
             "`expect`, which must be true on the test's row,"

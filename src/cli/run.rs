@@ -213,7 +213,7 @@ pub(super) fn build(
     // An error in a `--where` text is not in the rule files.
     let in_where = errors
         .iter()
-        .any(|d| set.sources.get(d.span.file).name.starts_with("--where"));
+        .any(|d| crate::rules::is_filter_item(&set.sources.get(d.span.file).name));
     // JSON has no closing line: the array is the whole report.
     let message = match style.json {
         true => String::new(),

@@ -324,17 +324,7 @@ pub(super) fn header_names(batch: &Batch) -> Vec<String> {
     if batch.is_empty() {
         return Vec::new();
     }
-    let mut names: Vec<String> = batch
-        .record(0)
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if let Some(first) = names.first_mut()
-        && let Some(stripped) = first.strip_prefix('\u{feff}')
-    {
-        *first = stripped.to_string();
-    }
-    names
+    super::reader::header_from_fields(batch.record(0).iter())
 }
 
 /// A record written from `start` as nothing would read back as a blank line,
