@@ -159,6 +159,18 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Whether rows of `schema` can be evaluated: it has the fields, in
+    /// order and with the types, the rules were checked against (a row of
+    /// another schema would read the wrong slots).
+    pub fn checked_against(&self, schema: &Schema) -> bool {
+        schema.fields.len() == self.schema.len()
+            && schema
+                .fields
+                .iter()
+                .zip(&self.schema)
+                .all(|(f, (name, ty))| f.name == *name && f.ty == *ty)
+    }
+
     /// Schema slots of the fields `items` read, directly or through the
     /// items they depend on (for `--only`: parse only what those need).
     pub fn fields_read_by(&self, items: impl IntoIterator<Item = u32>) -> Vec<usize> {

@@ -80,6 +80,15 @@ pub trait Heuristic: Send + Sync {
         Ok((self.name(), self.evaluate(row)?))
     }
 
+    /// The compiled program and item this heuristic evaluates, when it is a
+    /// compiled rule: the pipeline then evaluates it a chunk of rows at a
+    /// time instead of calling [`Heuristic::evaluate`] per row. `None`, the
+    /// default, for a heuristic written in Rust.
+    #[doc(hidden)]
+    fn compiled(&self) -> Option<(&Arc<Compiled>, u32)> {
+        None
+    }
+
     /// Evaluate and append the value as a CSV cell (quoted when it must be).
     /// Compiled rules write straight from the evaluator, without a `Value`.
     fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
@@ -158,6 +167,10 @@ impl Heuristic for RuleHeuristic {
 
     fn write_cell(&self, row: &Row, out: &mut Vec<u8>) -> Result<Written, EvalError> {
         write_item(&self.program, row, self.item, out)
+    }
+
+    fn compiled(&self) -> Option<(&Arc<Compiled>, u32)> {
+        Some((&self.program, self.item))
     }
 }
 

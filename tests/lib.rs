@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod architecture;
+mod batch;
 mod cli;
 mod config;
 mod conventions;

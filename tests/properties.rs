@@ -18,10 +18,10 @@ use proptest::test_runner::Config as ProptestConfig;
 use std::sync::LazyLock;
 
 #[path = "support/reference.rs"]
-mod reference;
+pub(crate) mod reference;
 use reference::*;
 
-fn cases(n: u32) -> ProptestConfig {
+pub(crate) fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {
         cases: n,
         // Never write regression files into the tree; a failure prints its input.

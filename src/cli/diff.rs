@@ -97,6 +97,7 @@ pub fn diff(args: DiffArgs, before: Inputs, color: bool) -> Result<Exit, Failure
         // shape eval's.
         shape: super::run::shape(out, out.output.as_deref().filter(|p| *p != Path::new("-")))?,
         profile: Vec::new(),
+        row_at_a_time: false,
     };
     let csv_to_stdout = out.output.as_deref() == Some(Path::new("-"));
     let Some(summary) = stream(&args, job, csv_to_stdout)

@@ -382,6 +382,9 @@ fn tag(
         tally_values,
         shape,
         profile: Vec::new(),
+        // For benchmarks comparing the two evaluation paths (see
+        // docs/performance.md); the answers are the same either way.
+        row_at_a_time: std::env::var_os("GLYPHSIEVE_ROW_AT_A_TIME").is_some(),
     };
     let result = match output {
         None => output::run_to_stdout(input, &job),

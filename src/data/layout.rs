@@ -8,11 +8,15 @@ use super::pipeline::{
 use super::reader::{BOM, Batch, Fields};
 
 use crate::cell::{Cell, parse_cell};
+use crate::compile::Compiled;
+use crate::eval::batch::Plan;
 use crate::eval::value::write_quoted;
 use crate::eval::{Row, Value, Written};
 use crate::heuristic::Heuristic;
 use crate::types::OutputType;
+use crate::value::Val;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How the header maps to the job.
 pub(super) struct Layout {
@@ -30,7 +34,7 @@ pub(super) struct Layout {
     need_values: bool,
     format: OutputFormat,
     pub(super) names: Vec<String>,
-    terminator: &'static [u8],
+    pub(super) terminator: &'static [u8],
     /// Each heuristic's output type, asked once (with --replace and a
     /// summary, enum values are counted by their variant's position).
     output_types: Vec<OutputType>,
@@ -38,6 +42,37 @@ pub(super) struct Layout {
     compare_types: Vec<[OutputType; 2]>,
     /// The job's profile specs joined to their columns (`lint --data`).
     profile: Vec<(usize, super::profile::Prepared)>,
+    /// What compiled rules compute per chunk, when the batch path is taken
+    /// (see `chunk.rs`).
+    plan: Option<Plan>,
+}
+
+impl Layout {
+    /// The batch plan, when records are evaluated a chunk at a time.
+    pub(super) fn plan(&self) -> Option<&Plan> {
+        self.plan.as_ref()
+    }
+}
+
+/// The batch plan for `job`, when every output and filter is a compiled
+/// rule of one program checked against the job's schema.
+fn batch_plan(job: &Job) -> Option<Plan> {
+    let mut program: Option<&Arc<Compiled>> = None;
+    let mut filters = Vec::with_capacity(job.filters.len());
+    let mut outputs = Vec::with_capacity(job.heuristics.len());
+    let all = job.filters.iter().map(|h| (h, true));
+    for (h, filter) in all.chain(job.heuristics.iter().map(|h| (h, false))) {
+        let (p, item) = h.compiled()?;
+        match program {
+            Some(q) if !Arc::ptr_eq(p, q) => return None,
+            _ => program = Some(p),
+        }
+        if filter { &mut filters } else { &mut outputs }.push(item);
+    }
+    let program = program?;
+    program
+        .checked_against(&job.schema)
+        .then(|| Plan::new(program.clone(), &filters, &outputs))
 }
 
 /// One cell of an output record.
@@ -275,9 +310,14 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
             .collect(),
     };
     let profile = super::profile::prepare(&job.profile, &reads, &job.schema);
+    let fast = !replacing && job.shape.columns.is_none() && !jsonl;
+    let plan = match fast && !job.row_at_a_time && job.compare.is_empty() && profile.is_empty() {
+        true => batch_plan(job),
+        false => None,
+    };
     let layout = Layout {
         reads,
-        fast: !replacing && job.shape.columns.is_none() && !jsonl,
+        fast,
         need_values: replacing || jsonl,
         format: job.shape.format,
         json_keys,
@@ -291,6 +331,7 @@ pub(super) fn header(batch: &Batch, job: &Job, out: &mut Vec<u8>) -> Result<Layo
             .map(|[a, b]| [a.output_type(), b.output_type()])
             .collect(),
         profile,
+        plan,
     };
     // JSON Lines has no header line (and no byte order mark).
     if jsonl {
@@ -346,14 +387,50 @@ fn fill_row(
     summary: &mut Summary,
 ) -> Result<(), DataError> {
     row.clear();
+    fill(row, fields, layout, job, batch, i, summary)
+}
+
+/// Where a record's typed cells go: a row, or a row of a chunk's columns.
+pub(super) trait CellSink {
+    fn text(&mut self, slot: usize, bytes: &[u8]);
+    fn value(&mut self, slot: usize, v: Val);
+    fn missing(&mut self, slot: usize);
+}
+
+impl CellSink for Row {
+    fn text(&mut self, slot: usize, bytes: &[u8]) {
+        self.set_text(slot, bytes);
+    }
+    fn value(&mut self, slot: usize, v: Val) {
+        self.set_slot(slot, v);
+    }
+    /// Cleared already.
+    fn missing(&mut self, _: usize) {}
+}
+
+/// Parse the cells of record `i` that the job reads into `sink`; a cell
+/// that does not parse is an error, or under `--lenient` missing (and
+/// counted).
+pub(super) fn fill(
+    sink: &mut impl CellSink,
+    fields: Fields,
+    layout: &Layout,
+    job: &Job,
+    batch: &Batch,
+    i: usize,
+    summary: &mut Summary,
+) -> Result<(), DataError> {
     let mut any_missing = false;
     for &(slot, col) in &layout.reads {
         let cell = fields.get(col);
         let field = job.schema.field(slot);
         match parse_cell(field.ty, &field.nulls, cell) {
-            Ok(Cell::Text) => row.set_text(slot, cell),
-            Ok(Cell::Value(v)) => row.set_slot(slot, v),
-            Ok(Cell::Missing) => any_missing = true,
+            Ok(Cell::Text) => sink.text(slot, cell),
+            Ok(Cell::Value(v)) => sink.value(slot, v),
+            Ok(Cell::Missing) => {
+                sink.missing(slot);
+                any_missing = true;
+            }
             Err(e) => {
                 // Under --lenient only the first few are described: finding a
                 // line number costs a scan of the batch.
@@ -373,6 +450,7 @@ fn fill_row(
                     summary.bad_examples.push(error.to_string());
                 }
                 summary.bad_cells += 1;
+                sink.missing(slot);
                 any_missing = true;
             }
         }

@@ -2,6 +2,7 @@
 //! batches, workers evaluate them, this thread writes them in input order.
 //! What a record becomes (header, typed row, output record) is in `layout`.
 
+use super::chunk::{ChunkSpace, evaluate_chunk};
 use super::layout::{Layout, evaluate_record, header, header_names};
 use super::profile::{FieldProfile, ProfileSpec};
 use super::reader::{BATCH_BYTES, Batch, BatchReader, ReadError, shrink_if_huge};
@@ -58,6 +59,11 @@ pub struct Job<'a> {
     /// `lint --data`); each must be among [`Job::fields`]. Empty for
     /// `eval`, which then pays one test per row.
     pub profile: Vec<ProfileSpec>,
+    /// Evaluate compiled rules one row at a time, as heuristics written in
+    /// Rust are, instead of a chunk of rows at a time. The answers are the
+    /// same either way (the tests compare them); this exists to compare
+    /// the two paths.
+    pub row_at_a_time: bool,
 }
 
 /// How output records are written.
@@ -111,6 +117,7 @@ impl<'a> Job<'a> {
             tally_values: true,
             shape: Shape::default(),
             profile: Vec::new(),
+            row_at_a_time: false,
         })
     }
 }
@@ -765,7 +772,8 @@ pub fn run<R: Read + Send, W: Write>(
         let mut summary = Summary::for_job(job);
         let layout = Arc::new(header(&slot.batch, job, &mut slot.out)?);
         let mut row = Row::new(job.schema.clone());
-        evaluate_batch(&mut slot, 1, &layout, job, &mut row);
+        let mut chunk = ChunkSpace::default();
+        evaluate_batch(&mut slot, 1, &layout, job, &mut row, &mut chunk);
         finish(&mut slot, output, &mut summary, job).map_err(|e| e.with_names(&layout.names))?;
         let _ = empty_tx.send(slot);
 
@@ -862,6 +870,7 @@ fn read_batches<R: Read>(
 
 fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layout, job: &Job) {
     let mut row = Row::new(job.schema.clone());
+    let mut chunk = ChunkSpace::default();
     loop {
         let next = match input.lock() {
             Ok(rx) => rx.recv(),
@@ -872,7 +881,7 @@ fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layou
         shrink_if_huge(&mut slot.out, BATCH_BYTES);
         // A batch with a read error is not written: the error is reported.
         if slot.error.is_none() {
-            evaluate_batch(&mut slot, 0, layout, job, &mut row);
+            evaluate_batch(&mut slot, 0, layout, job, &mut row, &mut chunk);
         }
         if done.send(slot).is_err() {
             return;
@@ -881,8 +890,17 @@ fn worker(input: &Mutex<Receiver<Slot>>, done: &SyncSender<Slot>, layout: &Layou
 }
 
 /// Evaluate records `first..` of the slot's batch, appending to its output
-/// buffer, stopping at the first error.
-fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row: &mut Row) {
+/// buffer, stopping at the first error. Compiled rules run a chunk of
+/// records at a time when the layout allows it; a chunk that cannot (a
+/// problem in it to report) and every other job run record by record.
+fn evaluate_batch(
+    slot: &mut Slot,
+    first: usize,
+    layout: &Layout,
+    job: &Job,
+    row: &mut Row,
+    chunk: &mut ChunkSpace,
+) {
     let Slot {
         batch,
         out,
@@ -891,15 +909,29 @@ fn evaluate_batch(slot: &mut Slot, first: usize, layout: &Layout, job: &Job, row
         ..
     } = slot;
     summary.reset(job);
-    for i in first..batch.len() {
-        match evaluate_record(row, batch, i, layout, job, out, summary) {
-            Ok(written) => summary.rows_written += written as u64,
-            Err(e) => {
-                *error = Some(e);
-                return;
-            }
+    let mut from = first;
+    while from < batch.len() {
+        let to = match layout.plan() {
+            Some(plan) => (from + plan.rows()).min(batch.len()),
+            None => batch.len(),
+        };
+        if let Some(plan) = layout.plan()
+            && evaluate_chunk(batch, from..to, layout, plan, job, out, summary, chunk).is_ok()
+        {
+            from = to;
+            continue;
         }
-        summary.rows += 1;
+        for i in from..to {
+            match evaluate_record(row, batch, i, layout, job, out, summary) {
+                Ok(written) => summary.rows_written += written as u64,
+                Err(e) => {
+                    *error = Some(e);
+                    return;
+                }
+            }
+            summary.rows += 1;
+        }
+        from = to;
     }
 }
 
@@ -1147,6 +1179,7 @@ mod tests {
                 tally_values: true,
                 shape: Shape::default(),
                 profile: Vec::new(),
+                row_at_a_time: false,
             };
             let input = FailingAfter {
                 good: good.clone(),

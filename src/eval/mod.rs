@@ -1,6 +1,7 @@
 //! Evaluation: typed rows, values, and the register machine that runs
 //! compiled rules with SQL missing-value semantics.
 
+pub(crate) mod batch;
 mod row;
 pub(crate) mod value;
 mod vm;

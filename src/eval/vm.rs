@@ -164,12 +164,7 @@ impl Scratch {
         self.memo = vec![Val::Missing; prog.items.len()];
         self.memo_gen = vec![0; prog.items.len()];
         self.generation = 1;
-        let fields = &row.schema().fields;
-        self.schema_ok = fields.len() == prog.schema.len()
-            && fields
-                .iter()
-                .zip(&prog.schema)
-                .all(|(f, (name, ty))| f.name == *name && f.ty == *ty);
+        self.schema_ok = prog.checked_against(row.schema());
     }
 }
 
@@ -203,7 +198,23 @@ pub fn write_item(
     item: u32,
     out: &mut Vec<u8>,
 ) -> Result<Written, EvalError> {
-    with_result(prog, row, item, |s, val| match val {
+    with_result(prog, row, item, |s, val| {
+        write_val(prog, row.text(), &s.text, val, out)
+    })
+}
+
+/// Append `val` as a CSV cell (strings quoted when they must be); what was
+/// written, for the summary. `row_text` and `scratch` hold the bytes of
+/// field strings and of strings made by `lower`/`upper`.
+#[inline]
+pub(super) fn write_val(
+    prog: &Compiled,
+    row_text: &[u8],
+    scratch: &[u8],
+    val: Val,
+    out: &mut Vec<u8>,
+) -> Written {
+    match val {
         Val::Missing => Written::Missing,
         Val::Bool(true) => {
             out.extend_from_slice(b"true");
@@ -222,14 +233,14 @@ pub fn write_item(
             Written::Float(f)
         }
         Val::Str(r) => {
-            write_quoted(bytes(prog, row, &s.text, r), out);
+            write_quoted(bytes(prog, row_text, scratch, r), out);
             Written::Other
         }
         Val::Enum(e) => {
             out.extend_from_slice(prog.variant_names[e as usize].as_bytes());
             Written::Variant(prog.variant_index[e as usize])
         }
-    })
+    }
 }
 
 fn resolve(prog: &Compiled, row: &Row, s: &mut Scratch, target: u32) -> Result<Val, EvalError> {
@@ -293,15 +304,23 @@ fn to_value(prog: &Compiled, row: &Row, s: &Scratch, v: Val) -> Value {
         Val::Int(i) => Value::Int(i),
         Val::Float(f) => Value::Float(f),
         Val::Str(r) => {
-            Value::Str(String::from_utf8_lossy(bytes(prog, row, &s.text, r)).into_owned())
+            Value::Str(String::from_utf8_lossy(bytes(prog, row.text(), &s.text, r)).into_owned())
         }
         Val::Enum(e) => Value::Enum(prog.variant_names[e as usize].clone()),
     }
 }
 
-fn bytes<'a>(prog: &'a Compiled, row: &'a Row, scratch: &'a [u8], r: StrRef) -> &'a [u8] {
+/// The bytes of a string value: in the row's (or chunk's) field text, the
+/// strings made while evaluating, or the program's constants.
+#[inline]
+pub(super) fn bytes<'a>(
+    prog: &'a Compiled,
+    row_text: &'a [u8],
+    scratch: &'a [u8],
+    r: StrRef,
+) -> &'a [u8] {
     let pool = match r.pool {
-        Pool::Row => row.text(),
+        Pool::Row => row_text,
         Pool::Scratch => scratch,
         Pool::Const => &prog.const_text,
     };
@@ -389,7 +408,7 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
             }
             Instr::Cmp { op, dst, a, b } => {
                 let (a, b) = (load(regs, row, a), load(regs, row, b));
-                regs[dst as usize] = match compare(prog, row, &s.text, a, b) {
+                regs[dst as usize] = match compare(prog, row.text(), &s.text, a, b) {
                     None => Val::Missing,
                     Some(o) => Val::Bool(op.holds(o)),
                 };
@@ -438,7 +457,7 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                     // float by exact value.
                     let mut result = Val::Bool(negated);
                     for r in first..first + count {
-                        match compare(prog, row, &s.text, v, regs[r as usize]) {
+                        match compare(prog, row.text(), &s.text, v, regs[r as usize]) {
                             Some(Ordering::Equal) => {
                                 result = Val::Bool(!negated);
                                 break;
@@ -457,7 +476,8 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                 count,
                 at,
             } => {
-                let v = call(prog, row, s, func, first, count, at)?;
+                let args = &s.regs[first as usize..(first + count) as usize];
+                let v = call(prog, row.text(), &mut s.text, func, args, at)?;
                 s.regs[dst as usize] = v;
             }
         }
@@ -477,8 +497,14 @@ fn load(regs: &[Val], row: &Row, src: Src) -> Val {
 
 /// Order two values of one type (or an int and a float); `None` when either
 /// is missing. Numbers come first: nearly every comparison in real rules.
-#[inline]
-fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option<Ordering> {
+#[inline(always)]
+pub(super) fn compare(
+    prog: &Compiled,
+    row_text: &[u8],
+    scratch: &[u8],
+    a: Val,
+    b: Val,
+) -> Option<Ordering> {
     match (a, b) {
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
@@ -487,22 +513,22 @@ fn compare(prog: &Compiled, row: &Row, scratch: &[u8], a: Val, b: Val) -> Option
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
         (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
         (Val::Str(x), Val::Str(y)) => {
-            Some(bytes(prog, row, scratch, x).cmp(bytes(prog, row, scratch, y)))
+            Some(bytes(prog, row_text, scratch, x).cmp(bytes(prog, row_text, scratch, y)))
         }
         _ => None,
     }
 }
 
-fn call(
+/// A builtin call on its arguments' values; strings it makes (`lower`,
+/// `upper`) are appended to `scratch`.
+pub(super) fn call(
     prog: &Compiled,
-    row: &Row,
-    s: &mut Scratch,
+    row_text: &[u8],
+    scratch: &mut Vec<u8>,
     func: Func,
-    first: u32,
-    count: u32,
+    args: &[Val],
     at: u32,
 ) -> Result<Val, Fault> {
-    let args = &s.regs[first as usize..(first + count) as usize];
     if func == Func::IsMissing {
         return Ok(Val::Bool(matches!(args[0], Val::Missing)));
     }
@@ -530,15 +556,15 @@ fn call(
             let Val::Str(r) = args[0] else {
                 return Ok(Val::Missing);
             };
-            let src = bytes(prog, row, &s.text, r);
+            let src = bytes(prog, row_text, scratch, r);
             let text = String::from_utf8_lossy(src);
             let changed = if func == Func::Lower {
                 text.to_lowercase()
             } else {
                 text.to_uppercase()
             };
-            let start = s.text.len() as u32;
-            s.text.extend_from_slice(changed.as_bytes());
+            let start = scratch.len() as u32;
+            scratch.extend_from_slice(changed.as_bytes());
             Val::Str(StrRef {
                 pool: Pool::Scratch,
                 start,
@@ -549,7 +575,10 @@ fn call(
             let (Val::Str(a), Val::Str(b)) = (args[0], args[1]) else {
                 return Ok(Val::Missing);
             };
-            let (hay, needle) = (bytes(prog, row, &s.text, a), bytes(prog, row, &s.text, b));
+            let (hay, needle) = (
+                bytes(prog, row_text, scratch, a),
+                bytes(prog, row_text, scratch, b),
+            );
             Val::Bool(match func {
                 Func::Contains => memchr::memmem::find(hay, needle).is_some(),
                 Func::StartsWith => hay.starts_with(needle),
@@ -560,7 +589,7 @@ fn call(
             let Val::Str(a) = args[0] else {
                 return Ok(Val::Missing);
             };
-            Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row, &s.text, a)))
+            Val::Bool(prog.regexes[re as usize].is_match(bytes(prog, row_text, scratch, a)))
         }
     })
 }
