@@ -88,13 +88,21 @@ pub(super) fn evaluate_chunk(
         return Err(redo(summary));
     }
     let (cols, space) = (&w.cols, &w.space);
+    // Counted a column at a time, apart from writing: each loop stays small.
+    for (k, tally) in summary.tallies.iter_mut().enumerate() {
+        for written in space.written(plan, k) {
+            tally.count(written, job.tally_values);
+        }
+    }
+    let outputs = plan.outputs();
     for &j in space.kept() {
-        let i = records.start + j as usize;
+        let raw = batch.raw_record(records.start + j as usize);
         let start = out.len();
-        out.extend_from_slice(batch.raw_record(i));
-        for (&item, tally) in plan.outputs().iter().zip(summary.tallies.iter_mut()) {
+        out.reserve(raw.len() + 24 * outputs + 2);
+        out.extend_from_slice(raw);
+        for k in 0..outputs {
             out.push(b',');
-            tally.count(space.write(plan, cols, item, j, out), job.tally_values);
+            space.write(plan, cols, k, j, out);
         }
         empty_field(out, start);
         out.extend_from_slice(layout.terminator);

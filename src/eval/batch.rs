@@ -9,7 +9,7 @@
 //! the first failing row in input order, with the row machine's message.
 
 use super::value::Written;
-use super::vm::{call, compare, write_val};
+use super::vm::{call, compare, write_val, written};
 use crate::compile::{Compiled, Instr, Src};
 use crate::ops::{Arith, CmpOp, Fault, Func, arith, neg, numeric};
 use crate::value::Val;
@@ -84,6 +84,8 @@ pub(crate) struct Plan {
     prog: Arc<Compiled>,
     filters: Vec<(u32, Vec<u32>)>,
     outputs: Vec<u32>,
+    /// The outputs' result columns, in output order.
+    output_columns: Vec<u32>,
     rest: Vec<u32>,
     /// By item, its result column in [`Space`] (`u32::MAX`: not computed).
     column: Vec<u32>,
@@ -109,6 +111,7 @@ impl Plan {
         let per_row = (columns + prog.registers.max(1)) * std::mem::size_of::<Val>();
         let rows = (CHUNK_BYTES / per_row).clamp(16, CHUNK);
         Plan {
+            output_columns: outputs.iter().map(|&o| column[o as usize]).collect(),
             prog,
             filters,
             outputs: outputs.to_vec(),
@@ -124,9 +127,9 @@ impl Plan {
         self.rows
     }
 
-    /// The output items, in output order.
-    pub(crate) fn outputs(&self) -> &[u32] {
-        &self.outputs
+    /// How many outputs the plan computes.
+    pub(crate) fn outputs(&self) -> usize {
+        self.outputs.len()
     }
 }
 
@@ -202,18 +205,24 @@ impl Space {
         &self.kept
     }
 
-    /// Append `item`'s value on row `row` as a CSV cell.
-    #[inline]
-    pub(crate) fn write(
-        &self,
-        plan: &Plan,
-        cols: &Columns,
-        item: u32,
-        row: u8,
-        out: &mut Vec<u8>,
-    ) -> Written {
-        let val = self.results[plan.column[item as usize] as usize][row as usize];
-        write_val(&plan.prog, &cols.text, &self.text, val, out)
+    /// Append output `k`'s value on row `row` as a CSV cell.
+    #[inline(always)]
+    pub(crate) fn write(&self, plan: &Plan, cols: &Columns, k: usize, row: u8, out: &mut Vec<u8>) {
+        let val = self.results[plan.output_columns[k] as usize][row as usize];
+        write_val(&plan.prog, &cols.text, &self.text, val, out);
+    }
+
+    /// What output `k` writes on each kept row, in order (for the summary).
+    pub(crate) fn written<'a>(
+        &'a self,
+        plan: &'a Plan,
+        k: usize,
+    ) -> impl Iterator<Item = Written> + 'a {
+        let column = &self.results[plan.output_columns[k] as usize];
+        let prog = &*plan.prog;
+        self.kept
+            .iter()
+            .map(move |&j| written(prog, column[j as usize]))
     }
 }
 
@@ -530,16 +539,6 @@ enum Operand<'a> {
     Const(Val),
 }
 
-impl Operand<'_> {
-    #[inline(always)]
-    fn at(self, j: u8) -> Val {
-        match self {
-            Operand::Col(c) => c[j as usize],
-            Operand::Const(v) => v,
-        }
-    }
-}
-
 #[inline(always)]
 fn operand<'a>(src: Src, regs: &Others<'a>, cols: &'a Columns) -> Operand<'a> {
     match src {
@@ -601,9 +600,25 @@ fn binary(
         return Ok(());
     }
     let (out, others) = split_regs(regs, dst);
-    let (x, y) = (operand(a, &others, cols), operand(b, &others, cols));
+    // One loop per operand shape, so the loop body reads each operand
+    // without testing where it comes from.
+    match (operand(a, &others, cols), operand(b, &others, cols)) {
+        (Operand::Col(x), Operand::Col(y)) => each(out, active, |j| f(x[j], y[j])),
+        (Operand::Col(x), Operand::Const(y)) => each(out, active, |j| f(x[j], y)),
+        (Operand::Const(x), Operand::Col(y)) => each(out, active, |j| f(x, y[j])),
+        (Operand::Const(x), Operand::Const(y)) => each(out, active, |_| f(x, y)),
+    }
+}
+
+/// `out[j] = f(j)` on the active rows, stopping at the first error.
+#[inline(always)]
+fn each(
+    out: &mut [Val; CHUNK],
+    active: &[u8],
+    f: impl Fn(usize) -> Result<Val, Fault>,
+) -> Result<(), Fault> {
     for &j in active {
-        out[j as usize] = f(x.at(j), y.at(j))?;
+        out[j as usize] = f(j as usize)?;
     }
     Ok(())
 }
@@ -651,7 +666,14 @@ fn cmp_op(
         ($($op:ident),*) => {
             match op {
                 $(CmpOp::$op => binary(regs, cols, dst, a, b, active, |x, y| {
-                    Ok(match compare(prog, &cols.text, scratch, x, y) {
+                    // Numbers of one type inline (nearly every comparison);
+                    // the rest out of the loop.
+                    let o = match (x, y) {
+                        (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+                        (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
+                        _ => compare_other(prog, &cols.text, scratch, x, y),
+                    };
+                    Ok(match o {
                         None => Val::Missing,
                         Some(o) => Val::Bool(CmpOp::$op.holds(o)),
                     })
@@ -660,6 +682,19 @@ fn cmp_op(
         };
     }
     by_op!(Eq, Ne, Lt, Le, Gt, Ge)
+}
+
+/// [`compare`] out of line, for the comparisons that are not of two
+/// numbers of one type.
+#[inline(never)]
+fn compare_other(
+    prog: &Compiled,
+    row_text: &[u8],
+    scratch: &[u8],
+    a: Val,
+    b: Val,
+) -> Option<Ordering> {
+    compare(prog, row_text, scratch, a, b)
 }
 
 /// A builtin call. The numeric builtins of one to three arguments (nearly

@@ -205,8 +205,9 @@ pub fn write_item(
 
 /// Append `val` as a CSV cell (strings quoted when they must be); what was
 /// written, for the summary. `row_text` and `scratch` hold the bytes of
-/// field strings and of strings made by `lower`/`upper`.
-#[inline]
+/// field strings and of strings made by `lower`/`upper`. Inlined: it is
+/// the per-cell step of writing, and each arm is short.
+#[inline(always)]
 pub(super) fn write_val(
     prog: &Compiled,
     row_text: &[u8],
@@ -215,31 +216,28 @@ pub(super) fn write_val(
     out: &mut Vec<u8>,
 ) -> Written {
     match val {
+        Val::Missing => {}
+        Val::Bool(true) => out.extend_from_slice(b"true"),
+        Val::Bool(false) => out.extend_from_slice(b"false"),
+        Val::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+        Val::Float(f) => write_float(f, out),
+        Val::Str(r) => write_quoted(bytes(prog, row_text, scratch, r), out),
+        Val::Enum(e) => out.extend_from_slice(prog.variant_names[e as usize].as_bytes()),
+    }
+    written(prog, val)
+}
+
+/// What writing `val` writes, for the summary.
+#[inline(always)]
+pub(super) fn written(prog: &Compiled, val: Val) -> Written {
+    match val {
         Val::Missing => Written::Missing,
-        Val::Bool(true) => {
-            out.extend_from_slice(b"true");
-            Written::True
-        }
-        Val::Bool(false) => {
-            out.extend_from_slice(b"false");
-            Written::False
-        }
-        Val::Int(i) => {
-            out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
-            Written::Int(i)
-        }
-        Val::Float(f) => {
-            write_float(f, out);
-            Written::Float(f)
-        }
-        Val::Str(r) => {
-            write_quoted(bytes(prog, row_text, scratch, r), out);
-            Written::Other
-        }
-        Val::Enum(e) => {
-            out.extend_from_slice(prog.variant_names[e as usize].as_bytes());
-            Written::Variant(prog.variant_index[e as usize])
-        }
+        Val::Bool(true) => Written::True,
+        Val::Bool(false) => Written::False,
+        Val::Int(i) => Written::Int(i),
+        Val::Float(f) => Written::Float(f),
+        Val::Str(_) => Written::Other,
+        Val::Enum(e) => Written::Variant(prog.variant_index[e as usize]),
     }
 }
 
