@@ -3,7 +3,7 @@
 //! config, and compiles when there are no errors.
 
 use crate::check::{self, Program};
-use crate::compile::{Compiled, compile};
+use crate::compile::{Compiled, compile_keeping};
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::heuristic::RuleHeuristic;
@@ -170,7 +170,8 @@ pub struct RuleSet {
     pub schema: Arc<Schema>,
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
-    pub(crate) program: Program,
+    /// Shared with the compiled program (its batch form is made from it).
+    pub(crate) program: Arc<Program>,
     /// `Some` when there are no errors.
     pub(crate) compiled: Option<Arc<Compiled>>,
     /// The hidden items checked from `--where` texts, in the order given:
@@ -325,12 +326,13 @@ impl RuleSet {
             .cloned()
             .collect();
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-        let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, &schema)));
+        let program = Arc::new(checked.program);
+        let compiled = (!has_errors).then(|| Arc::new(compile_keeping(&program, &schema)));
         RuleSet {
             schema,
             sources,
             diagnostics,
-            program: checked.program,
+            program,
             compiled,
             filter_items,
             tests,

@@ -370,7 +370,7 @@ pub(super) fn why_columns(
             }
         }
     }
-    let program = std::sync::Arc::new(set.program.clone());
+    let program = set.program.clone();
     let sources = std::sync::Arc::new(set.sources.clone());
     let mut out = Vec::new();
     for k in picked {

@@ -10,7 +10,7 @@
 use super::layout::{CellSink, Layout, empty_field, fill};
 use super::pipeline::{Job, Summary};
 use super::reader::Batch;
-use crate::eval::batch::{Columns, Plan, Space, evaluate};
+use crate::eval::batch::{Col, Columns, Plan, Space, evaluate};
 use crate::value::Val;
 use std::ops::Range;
 
@@ -94,15 +94,15 @@ pub(super) fn evaluate_chunk(
             tally.count(written, job.tally_values);
         }
     }
-    let outputs = plan.outputs();
+    let outputs: Vec<&Col> = space.outputs(plan).collect();
     for &j in space.kept() {
         let raw = batch.raw_record(records.start + j as usize);
         let start = out.len();
-        out.reserve(raw.len() + 24 * outputs + 2);
+        out.reserve(raw.len() + 24 * outputs.len() + 2);
         out.extend_from_slice(raw);
-        for k in 0..outputs {
+        for values in &outputs {
             out.push(b',');
-            space.write(plan, cols, k, j, out);
+            space.write(plan, cols, values[j as usize], out);
         }
         empty_field(out, start);
         out.extend_from_slice(layout.terminator);

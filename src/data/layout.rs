@@ -72,7 +72,7 @@ fn batch_plan(job: &Job) -> Option<Plan> {
     let program = program?;
     program
         .checked_against(&job.schema)
-        .then(|| Plan::new(program.clone(), &filters, &outputs))
+        .then(|| Plan::new(program.for_batch(), &filters, &outputs))
 }
 
 /// One cell of an output record.

@@ -26,7 +26,7 @@ pub(crate) const CHUNK: usize = 256;
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// One value per row of a chunk.
-type Col = Box<[Val; CHUNK]>;
+pub(crate) type Col = Box<[Val; CHUNK]>;
 
 fn col() -> Col {
     Box::new([Val::Missing; CHUNK])
@@ -83,7 +83,6 @@ impl Columns {
 pub(crate) struct Plan {
     prog: Arc<Compiled>,
     filters: Vec<(u32, Vec<u32>)>,
-    outputs: Vec<u32>,
     /// The outputs' result columns, in output order.
     output_columns: Vec<u32>,
     rest: Vec<u32>,
@@ -114,7 +113,6 @@ impl Plan {
             output_columns: outputs.iter().map(|&o| column[o as usize]).collect(),
             prog,
             filters,
-            outputs: outputs.to_vec(),
             rest,
             column,
             columns,
@@ -125,11 +123,6 @@ impl Plan {
     /// Rows per chunk for this plan (at most [`CHUNK`]).
     pub(crate) fn rows(&self) -> usize {
         self.rows
-    }
-
-    /// How many outputs the plan computes.
-    pub(crate) fn outputs(&self) -> usize {
-        self.outputs.len()
     }
 }
 
@@ -205,10 +198,17 @@ impl Space {
         &self.kept
     }
 
-    /// Append output `k`'s value on row `row` as a CSV cell.
+    /// The outputs' values, a column per output in output order (indexed
+    /// by row, for [`Space::write`]).
+    pub(crate) fn outputs<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Col> + 'a {
+        plan.output_columns
+            .iter()
+            .map(|&c| &self.results[c as usize])
+    }
+
+    /// Append `val`, a value of the chunk, as a CSV cell.
     #[inline(always)]
-    pub(crate) fn write(&self, plan: &Plan, cols: &Columns, k: usize, row: u8, out: &mut Vec<u8>) {
-        let val = self.results[plan.output_columns[k] as usize][row as usize];
+    pub(crate) fn write(&self, plan: &Plan, cols: &Columns, val: Val, out: &mut Vec<u8>) {
         write_val(&plan.prog, &cols.text, &self.text, val, out);
     }
 

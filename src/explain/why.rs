@@ -311,7 +311,7 @@ mod tests {
         let compiled = set.compiled.clone().expect("compiles");
         let id = set.program.outputs[0];
         let w = WhyHeuristic::new(
-            Arc::new(set.program.clone()),
+            set.program.clone(),
             compiled,
             Arc::new(set.sources.clone()),
             id,

@@ -8,8 +8,10 @@ use crate::schema::Schema;
 use crate::source::Span;
 use crate::types::{OutputType, Type};
 use crate::value::{Pool, StrRef, Val};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+mod share;
 
 pub type Reg = u32;
 
@@ -156,9 +158,32 @@ pub struct Compiled {
     pub registers: usize,
     /// The fields (name, type) of the schema the rules were checked against.
     pub schema: Vec<(String, crate::types::FieldType)>,
+    /// The typed program this was compiled from, when kept for
+    /// [`Compiled::for_batch`].
+    source: Option<Arc<Program>>,
+    /// The batch form, made on first use: `None` when it is this program.
+    batch: OnceLock<Option<Arc<Compiled>>>,
 }
 
 impl Compiled {
+    /// The program the batch path runs: this one with the expressions
+    /// several items compute alike as hidden lets (appended after the
+    /// items, so every item keeps its id), made once, on first use; this
+    /// one when nothing is shared or the typed program was not kept.
+    pub(crate) fn for_batch(self: &Arc<Self>) -> Arc<Compiled> {
+        let Some(source) = &self.source else {
+            return self.clone();
+        };
+        let batch = self.batch.get_or_init(|| {
+            share::share_common(source).map(|shared| {
+                let mut c = compile_fields(&shared, self.schema.clone());
+                c.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                Arc::new(c)
+            })
+        });
+        batch.clone().unwrap_or_else(|| self.clone())
+    }
+
     /// Whether rows of `schema` can be evaluated: it has the fields, in
     /// order and with the types, the rules were checked against (a row of
     /// another schema would read the wrong slots).
@@ -196,6 +221,26 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// Compile a checked program (which must have no errors), checked against
 /// `schema`: rows it evaluates must have that schema's fields.
 pub fn compile(p: &Program, schema: &Schema) -> Compiled {
+    compile_fields(p, schema_fields(schema))
+}
+
+/// [`compile`], keeping the typed program for [`Compiled::for_batch`].
+pub fn compile_keeping(p: &Arc<Program>, schema: &Schema) -> Compiled {
+    Compiled {
+        source: Some(p.clone()),
+        ..compile(p, schema)
+    }
+}
+
+fn schema_fields(schema: &Schema) -> Vec<(String, crate::types::FieldType)> {
+    schema
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), f.ty))
+        .collect()
+}
+
+fn compile_fields(p: &Program, schema: Vec<(String, crate::types::FieldType)>) -> Compiled {
     let mut variant_base = Vec::with_capacity(p.enums.len());
     let mut variant_names = Vec::new();
     let mut variant_index = Vec::new();
@@ -262,11 +307,9 @@ pub fn compile(p: &Program, schema: &Schema) -> Compiled {
         variant_names,
         variant_index,
         registers: c.max_reg as usize,
-        schema: schema
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.ty))
-            .collect(),
+        schema,
+        source: None,
+        batch: OnceLock::new(),
     }
 }
 
