@@ -302,7 +302,13 @@ impl RuleSet {
                 _ => None,
             })
             .collect();
-        let mut checked = check::check(&modules, &schema, config, &config_files);
+        // Taken before the checker consumes the modules (it drops each
+        // syntax tree once checked).
+        let tests = check::ruletests::tests_of(&modules)
+            .into_iter()
+            .cloned()
+            .collect();
+        let mut checked = check::check(modules, &schema, config, &config_files);
         diagnostics.extend(checked.diagnostics);
         diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
         // The hidden `--where` rules are compiled with the rest, but are
@@ -320,10 +326,6 @@ impl RuleSet {
             !filter_items.contains(&o.0)
                 && !check::ruletests::is_test_item(&program.items[o.0 as usize].name)
         });
-        let tests = check::ruletests::tests_of(&modules)
-            .into_iter()
-            .cloned()
-            .collect();
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         let compiled = (!has_errors).then(|| Arc::new(compile(&checked.program, &schema)));
         RuleSet {
