@@ -90,6 +90,7 @@ pub fn check(
         .map(|i| ItemId(i as u32))
         .collect();
     // The declarations are done with: their names move into the items.
+    // (`collect` reuses the declarations' buffer, sized in `declare`.)
     let items = std::mem::take(&mut c.decls)
         .into_iter()
         .zip(bodies)
@@ -210,6 +211,15 @@ impl<'a> Checker<'a> {
             }
         }
         let mut tests = Vec::new();
+        // Sized once: a declaration is large, and doubling leaves up to
+        // half the vector unused.
+        let expects: usize = ruletests::tests_of(&modules)
+            .iter()
+            .map(|t| t.expects.len())
+            .sum();
+        let items: usize = modules.iter().map(|(_, m)| m.items.len()).sum();
+        self.decls.reserve_exact(items + expects);
+        self.types.reserve_exact(items + expects);
         for (_, m) in modules {
             for item in m.items {
                 let (name, body, rule) = match item.kind {
