@@ -14,7 +14,7 @@ use crate::syntax::ast::{ArithOp, BinaryOp, Expr, ExprKind, Ident, UnaryOp, cmp_
 use crate::types::Type;
 use crate::value::Val;
 
-impl Checker<'_, '_> {
+impl Checker<'_> {
     /// Type `e`; `expected` lets a bare enum variant resolve.
     pub(super) fn expr(&mut self, e: &Expr, expected: Option<Type>) -> TExpr {
         let span = e.span;
@@ -565,7 +565,7 @@ impl Checker<'_, '_> {
             kind: TKind::In {
                 negated,
                 value: Box::new(v),
-                list: items,
+                list: items.into(),
             },
             ty: Type::Bool,
             span: e.span,
@@ -636,7 +636,7 @@ impl Checker<'_, '_> {
         TExpr {
             kind: TKind::Call {
                 func: f,
-                args: typed,
+                args: typed.into(),
             },
             ty,
             span,

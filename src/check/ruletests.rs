@@ -32,9 +32,9 @@ pub fn tests_of(modules: &[(FileId, Module)]) -> Vec<&TestDef> {
         .collect()
 }
 
-impl Checker<'_, '_> {
-    pub(super) fn check_tests(&mut self, modules: &[(FileId, Module)]) {
-        for t in tests_of(modules) {
+impl Checker<'_> {
+    pub(super) fn check_tests(&mut self, tests: &[TestDef]) {
+        for t in tests {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for f in &t.fields {
                 let name = f.name.name.as_str();
