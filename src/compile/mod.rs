@@ -249,9 +249,16 @@ fn compile_fields(p: &Program, schema: Vec<(String, crate::types::FieldType)>) -
         variant_names.extend(e.variants.iter().map(|v| Arc::<str>::from(v.as_str())));
         variant_index.extend(0..e.variants.len() as u32);
     }
+    // Sized once: grown by doubling, the code of a rule file near the size
+    // limit would briefly take twice its room (the front end's peak).
+    let (instrs, spans) = p
+        .items
+        .iter()
+        .map(|i| code_bound(&i.body))
+        .fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
     let mut c = Compiler {
-        code: Vec::new(),
-        spans: Vec::new(),
+        code: Vec::with_capacity(instrs),
+        spans: Vec::with_capacity(spans),
         const_text: Vec::new(),
         variant_base,
         next_reg: 0,
@@ -285,6 +292,10 @@ fn compile_fields(p: &Program, schema: Vec<(String, crate::types::FieldType)>) -
             span: item.span,
         });
     }
+    debug_assert!(
+        c.code.len() <= instrs && c.spans.len() <= spans,
+        "code_bound is an upper bound"
+    );
     Compiled {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         code: c.code,
@@ -311,6 +322,30 @@ fn compile_fields(p: &Program, schema: Vec<(String, crate::types::FieldType)>) -
         source: None,
         batch: OnceLock::new(),
     }
+}
+
+/// At least as many instructions and spans as compiling `e` emits: each
+/// node emits at most one instruction, `and`/`or`/`if` two, `coalesce` one
+/// per argument more; arithmetic, negation and calls keep a span.
+fn code_bound(e: &TExpr) -> (usize, usize) {
+    let (mut instrs, mut spans) = (0, 0);
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        instrs += match &e.kind {
+            TKind::And(..) | TKind::Or(..) | TKind::If { .. } => 2,
+            TKind::Call {
+                func: Builtin::Coalesce,
+                args,
+            } => 1 + args.len(),
+            _ => 1,
+        };
+        spans += matches!(
+            e.kind,
+            TKind::Arith { .. } | TKind::Neg(_) | TKind::Call { .. }
+        ) as usize;
+        stack.extend(e.children());
+    }
+    (instrs, spans)
 }
 
 struct Compiler {
