@@ -756,7 +756,8 @@ pub fn run<R: Read + Send, W: Write>(
         }
         let file = job.input_name.as_str();
         let max_record = job.max_record_bytes;
-        scope.spawn(move || read_batches(input, full_tx, empty_rx, file, max_record));
+        let batch_bytes = batch_bytes(job);
+        scope.spawn(move || read_batches(input, full_tx, empty_rx, file, max_record, batch_bytes));
         // The header comes first: the layout it gives is shared by every worker.
         let mut slot = match full_rx.recv() {
             Ok(mut slot) => match slot.error.take() {
@@ -833,14 +834,24 @@ fn finish<W: Write>(
     Ok(())
 }
 
+/// Input bytes per batch. Each output cell adds to a record, so with many
+/// outputs a batch's output is many times its input: batches shrink as
+/// outputs grow past 64 (a thousand rules write about 14 times the input),
+/// so that the slots in flight, and memory, stay about the same size.
+fn batch_bytes(job: &Job) -> usize {
+    let cells = job.heuristics.len() + 2 * job.compare.len();
+    BATCH_BYTES * 64 / cells.max(64)
+}
+
 fn read_batches<R: Read>(
     input: R,
     full: SyncSender<Slot>,
     empty: Receiver<Slot>,
     file: &str,
     max_record: usize,
+    batch_bytes: usize,
 ) {
-    let mut reader = BatchReader::new(input).max_record_bytes(max_record);
+    let mut reader = BatchReader::with_batch_bytes(input, batch_bytes).max_record_bytes(max_record);
     for seq in 0.. {
         // Waits for a slot to come back: this is what bounds memory.
         let Ok(mut slot) = empty.recv() else { return };
