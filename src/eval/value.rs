@@ -76,10 +76,7 @@ pub fn write_float(f: f64, out: &mut Vec<u8>) {
     let mut buf = zmij::Buffer::new();
     let s = buf.format(f).as_bytes();
     let s = s.strip_suffix(b".0").unwrap_or(s);
-    // A `+` is only ever an exponent's sign, within the last four bytes
-    // (`e+22`, `+300`): no need to scan the digits before it.
-    let tail = s.len().saturating_sub(4);
-    match s[tail..].iter().position(|&b| b == b'+').map(|p| tail + p) {
+    match s.iter().position(|&b| b == b'+') {
         Some(plus) => {
             out.extend_from_slice(&s[..plus]);
             out.extend_from_slice(&s[plus + 1..]);
