@@ -73,6 +73,9 @@ pub fn write_quoted(cell: &[u8], out: &mut Vec<u8>) {
 /// about twice as fast and differs from ryu only by a `+` in positive
 /// exponents (`1e+21`), dropped here.
 pub fn write_float(f: f64, out: &mut Vec<u8>) {
+    if write_short_decimal(f, out) {
+        return;
+    }
     let mut buf = zmij::Buffer::new();
     let s = buf.format(f).as_bytes();
     let s = s.strip_suffix(b".0").unwrap_or(s);
@@ -83,6 +86,54 @@ pub fn write_float(f: f64, out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(s),
     }
+}
+
+/// The common case of computed floats, without the general algorithm: a
+/// value with at most four decimals (`583.99`, `449.5`, `24`). It is
+/// written when `d / 10^4`, for the integer `d` nearest `f * 10^4`, is
+/// exactly `f` as a double; without the fraction's trailing zeros that is the
+/// shortest text that reads back as `f`, the text ryu and zmij give. Only
+/// for `|f| * 10^4` below 2^48: there the candidates `d / 10^4` are 16
+/// doubles apart or more, so at most one reads back as `f`, and `f * 10^4`
+/// (one rounding) is within 1/32 of it, so the nearest integer is it
+/// whenever it exists; a text with fewer decimals that reads back as `f`
+/// is that same number. Says whether it wrote `f`.
+#[inline]
+fn write_short_decimal(f: f64, out: &mut Vec<u8>) -> bool {
+    const LIMIT: f64 = (1u64 << 48) as f64;
+    let a = f.abs();
+    let scaled = a * 1e4;
+    // Zero (and -0), and numbers ryu writes with an exponent, are left to
+    // it (as are non-finite ones, which fail the test).
+    if !(1.0..LIMIT).contains(&scaled) {
+        return false;
+    }
+    // `scaled` is below 2^48, so adding one half is exact: this rounds
+    // half up without a call to `round`.
+    let d = (scaled + 0.5) as u64;
+    // `d` and 10^4 are exact doubles: one correctly rounded division.
+    if d as f64 / 1e4 != a {
+        return false;
+    }
+    if f < 0.0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(d / 10_000).as_bytes());
+    let fraction = (d % 10_000) as u32;
+    if fraction != 0 {
+        // Four digits with their leading zeros (`0.05`), less the trailing
+        // ones (there is a non-zero digit: the fraction is not zero).
+        let digits = [
+            b'0' + (fraction / 1000) as u8,
+            b'0' + (fraction / 100 % 10) as u8,
+            b'0' + (fraction / 10 % 10) as u8,
+            b'0' + (fraction % 10) as u8,
+        ];
+        let len = digits.iter().rposition(|&c| c != b'0').map_or(0, |p| p + 1);
+        out.push(b'.');
+        out.extend_from_slice(&digits[..len]);
+    }
+    true
 }
 
 /// What a heuristic wrote, as much of it as the per-rule summary counts:
@@ -236,6 +287,18 @@ mod tests {
         }
         floats.extend((-2000..2000).map(|i| i as f64));
         floats.extend((0..2000).map(|i| i as f64 / 8.0 + 0.1));
+        // Short decimals, as prices and sums of them are (the fast path),
+        // both signs, up to and past its limits.
+        for scale in [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0] {
+            for i in (0..20_000).chain((1u64 << 40)..(1u64 << 40) + 2_000) {
+                let x = i as f64 / scale;
+                floats.extend([x, -x, x + 583.99, x * 1e9 / scale]);
+            }
+        }
+        for e in 40..=50 {
+            let p = 2f64.powi(e);
+            floats.extend([p, p - 0.5, p + 0.25, p / 10.0, p / 1e4 + 0.0001, -p]);
+        }
         // Random bit patterns (xorshift: every exponent and mantissa).
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..300_000 {
