@@ -268,20 +268,14 @@ fn run_item(
     let result = run(plan, code.code.clone(), cols, s, &mut active);
     s.active = active;
     result?;
+    // The result register becomes the item's column and the old column a
+    // register (the code writes a register before it reads it): no copy.
     let column = &mut s.results[plan.column[item as usize] as usize];
-    let values = &s.regs[code.result as usize];
-    match code.default {
-        None => {
-            for &j in sel {
-                column[j as usize] = values[j as usize];
-            }
-        }
-        Some(default) => {
-            for &j in sel {
-                column[j as usize] = match values[j as usize] {
-                    Val::Missing => default,
-                    v => v,
-                };
+    std::mem::swap(column, &mut s.regs[code.result as usize]);
+    if let Some(default) = code.default {
+        for &j in sel {
+            if column[j as usize] == Val::Missing {
+                column[j as usize] = default;
             }
         }
     }
