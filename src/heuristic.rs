@@ -81,9 +81,11 @@ pub trait Heuristic: Send + Sync {
     }
 
     /// The compiled program and item this heuristic evaluates, when it is a
-    /// compiled rule: the pipeline then evaluates it a chunk of rows at a
-    /// time instead of calling [`Heuristic::evaluate`] per row. `None`, the
-    /// default, for a heuristic written in Rust.
+    /// compiled rule: the pipeline then evaluates that item a chunk of rows
+    /// at a time and does not call [`Heuristic::evaluate`] or
+    /// [`Heuristic::write_cell`], so only a heuristic whose value is that
+    /// item's may return `Some`. `None`, the default, for a heuristic
+    /// written in Rust.
     #[doc(hidden)]
     fn compiled(&self) -> Option<(&Arc<Compiled>, u32)> {
         None

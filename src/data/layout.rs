@@ -105,7 +105,8 @@ pub(super) fn evaluate_record(
             found: fields.len(),
         });
     }
-    fill_row(row, fields, layout, job, batch, i, summary)?;
+    row.clear();
+    fill(row, fields, layout, job, batch, i, summary)?;
     // Without profile specs (every command but `lint --data`) one test per row.
     if !layout.profile.is_empty() {
         super::profile::count(fields, &layout.profile, &mut summary.profiles);
@@ -375,19 +376,6 @@ pub(super) fn empty_field(out: &mut Vec<u8>, start: usize) {
     if out.len() == start {
         out.extend_from_slice(b"\"\"");
     }
-}
-
-fn fill_row(
-    row: &mut Row,
-    fields: Fields,
-    layout: &Layout,
-    job: &Job,
-    batch: &Batch,
-    i: usize,
-    summary: &mut Summary,
-) -> Result<(), DataError> {
-    row.clear();
-    fill(row, fields, layout, job, batch, i, summary)
 }
 
 /// Where a record's typed cells go: a row, or a row of a chunk's columns.

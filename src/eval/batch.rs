@@ -9,7 +9,7 @@
 //! the first failing row in input order, with the row machine's message.
 
 use super::value::Written;
-use super::vm::{call, compare, write_val, written};
+use super::vm::{call, compare, in_list, write_val, written};
 use crate::compile::{Compiled, Instr, Src};
 use crate::ops::{Arith, CmpOp, Fault, Func, arith, neg, numeric};
 use crate::value::Val;
@@ -455,26 +455,10 @@ fn run(
             } => {
                 for &j in active.iter() {
                     let j = j as usize;
-                    let v = s.regs[value as usize][j];
-                    let r = if v == Val::Missing {
-                        Val::Missing
-                    } else {
-                        // As the row machine: found decides; not found but a
-                        // missing element is unknown.
-                        let mut r = Val::Bool(negated);
-                        for e in first..first + count {
-                            let e = s.regs[e as usize][j];
-                            match compare(prog, &cols.text, &s.text, v, e) {
-                                Some(Ordering::Equal) => {
-                                    r = Val::Bool(!negated);
-                                    break;
-                                }
-                                None => r = Val::Missing,
-                                _ => {}
-                            }
-                        }
-                        r
-                    };
+                    let regs = &s.regs;
+                    let elements = (first..first + count).map(|e| regs[e as usize][j]);
+                    let v = regs[value as usize][j];
+                    let r = in_list(prog, &cols.text, &s.text, v, elements, negated);
                     s.regs[dst as usize][j] = r;
                 }
             }

@@ -446,26 +446,17 @@ fn run(prog: &Compiled, row: &Row, s: &mut Scratch, start: u32, end: u32) -> Res
                 count,
                 negated,
             } => {
-                let v = regs[value as usize];
-                regs[dst as usize] = if v == Val::Missing {
-                    Val::Missing
-                } else {
-                    // Found: decided. Not found but a missing element: unknown.
-                    // Each item is compared as `==` compares: an int and a
-                    // float by exact value.
-                    let mut result = Val::Bool(negated);
-                    for r in first..first + count {
-                        match compare(prog, row.text(), &s.text, v, regs[r as usize]) {
-                            Some(Ordering::Equal) => {
-                                result = Val::Bool(!negated);
-                                break;
-                            }
-                            None => result = Val::Missing,
-                            _ => {}
-                        }
-                    }
-                    result
-                };
+                let elements = regs[first as usize..(first + count) as usize]
+                    .iter()
+                    .copied();
+                regs[dst as usize] = in_list(
+                    prog,
+                    row.text(),
+                    &s.text,
+                    regs[value as usize],
+                    elements,
+                    negated,
+                );
             }
             Instr::Call {
                 func,
@@ -491,6 +482,32 @@ fn load(regs: &[Val], row: &Row, src: Src) -> Val {
         Src::Field(slot) => row.cell(slot as usize),
         Src::Const(v) => v,
     }
+}
+
+/// `v in (elements)` (`not in` when `negated`): missing when `v` is; found
+/// decides; not found but a missing element is unknown. Each element is
+/// compared as `==` compares: an int and a float by exact value.
+#[inline]
+pub(super) fn in_list(
+    prog: &Compiled,
+    row_text: &[u8],
+    scratch: &[u8],
+    v: Val,
+    elements: impl Iterator<Item = Val>,
+    negated: bool,
+) -> Val {
+    if v == Val::Missing {
+        return Val::Missing;
+    }
+    let mut result = Val::Bool(negated);
+    for e in elements {
+        match compare(prog, row_text, scratch, v, e) {
+            Some(Ordering::Equal) => return Val::Bool(!negated),
+            None => result = Val::Missing,
+            _ => {}
+        }
+    }
+    result
 }
 
 /// Order two values of one type (or an int and a float); `None` when either
