@@ -225,6 +225,10 @@ struct Rewrite<'a> {
 }
 
 impl Rewrite<'_> {
+    fn boxed(&mut self, e: &TExpr) -> Box<TExpr> {
+        Box::new(self.expr(e, false))
+    }
+
     /// `e` rewritten; `inside` when `e` is the body of the let of its own
     /// shape (which must compute it, not read itself).
     fn expr(&mut self, e: &TExpr, inside: bool) -> TExpr {
@@ -302,12 +306,6 @@ impl Rewrite<'_> {
             ty: e.ty,
             span: e.span,
         }
-    }
-}
-
-impl Rewrite<'_> {
-    fn boxed(&mut self, e: &TExpr) -> Box<TExpr> {
-        Box::new(self.expr(e, false))
     }
 }
 

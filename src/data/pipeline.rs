@@ -922,25 +922,23 @@ fn evaluate_batch(
     summary.reset(job);
     let mut from = first;
     while from < batch.len() {
-        let to = match layout.plan() {
-            Some(plan) => (from + plan.rows()).min(batch.len()),
-            None => batch.len(),
-        };
-        if let Some(plan) = layout.plan()
-            && evaluate_chunk(batch, from..to, layout, plan, job, out, summary, chunk).is_ok()
-        {
-            from = to;
-            continue;
-        }
-        for i in from..to {
-            match evaluate_record(row, batch, i, layout, job, out, summary) {
-                Ok(written) => summary.rows_written += written as u64,
-                Err(e) => {
-                    *error = Some(e);
-                    return;
+        let plan = layout.plan();
+        let to = plan.map_or(batch.len(), |p| (from + p.rows()).min(batch.len()));
+        let chunked = plan.is_some_and(|plan| {
+            evaluate_chunk(batch, from..to, layout, plan, job, out, summary, chunk).is_ok()
+        });
+        // Without a plan, or for a chunk handed back: record by record.
+        if !chunked {
+            for i in from..to {
+                match evaluate_record(row, batch, i, layout, job, out, summary) {
+                    Ok(written) => summary.rows_written += written as u64,
+                    Err(e) => {
+                        *error = Some(e);
+                        return;
+                    }
                 }
+                summary.rows += 1;
             }
-            summary.rows += 1;
         }
         from = to;
     }

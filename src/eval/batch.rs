@@ -299,13 +299,13 @@ fn wait(s: &mut Space, to: u32, rows: &[u8]) {
 }
 
 /// Take the rows of `active` whose value in register `test` is `leave`
-/// out; set their `dst` to `set(value)`; they wait at `to`.
+/// out; set their `dst`, if any, to `set(value)`; they wait at `to`.
 fn split(
     s: &mut Space,
     active: &mut Vec<u8>,
     test: u32,
     leave: impl Fn(Val) -> bool,
-    dst: u32,
+    dst: Option<u32>,
     set: impl Fn(Val) -> Val,
     to: u32,
 ) {
@@ -319,7 +319,7 @@ fn split(
         }
         !gone
     });
-    if dst != u32::MAX {
+    if let Some(dst) = dst {
         for &j in &moved {
             let v = set(s.regs[test as usize][j as usize]);
             s.regs[dst as usize][j as usize] = v;
@@ -396,11 +396,11 @@ fn run(
             })?,
             Instr::AndShort { dst, src, end } => {
                 let f = Val::Bool(false);
-                split(s, active, src, |v| v == f, dst, |_| f, end);
+                split(s, active, src, |v| v == f, Some(dst), |_| f, end);
             }
             Instr::OrShort { dst, src, end } => {
                 let t = Val::Bool(true);
-                split(s, active, src, |v| v == t, dst, |_| t, end);
+                split(s, active, src, |v| v == t, Some(dst), |_| t, end);
             }
             Instr::Logic { dst, a, b, and } => {
                 binary(
@@ -433,9 +433,9 @@ fn run(
                 end,
             } => {
                 let missing = |v: Val| !matches!(v, Val::Bool(_));
-                split(s, active, cond, missing, dst, |_| Val::Missing, end);
+                split(s, active, cond, missing, Some(dst), |_| Val::Missing, end);
                 let no = |v: Val| v == Val::Bool(false);
-                split(s, active, cond, no, u32::MAX, |v| v, otherwise);
+                split(s, active, cond, no, None, |v| v, otherwise);
             }
             Instr::Jump { to } => {
                 let rows = std::mem::take(active);
@@ -444,7 +444,7 @@ fn run(
                 active.clear();
             }
             Instr::TakeIfPresent { dst, src, end } => {
-                split(s, active, src, |v| v != Val::Missing, dst, |v| v, end);
+                split(s, active, src, |v| v != Val::Missing, Some(dst), |v| v, end);
             }
             Instr::In {
                 dst,
@@ -721,28 +721,31 @@ fn call_op(
             }
         };
     }
+    // `clamp`'s arguments are its three registers; its result is a fourth.
+    macro_rules! numeric3 {
+        ($($f:ident),*) => {
+            match func {
+                $(Func::$f if count == 3 && !(first..first + 3).contains(&dst) => {
+                    let (d, others) = split_regs(regs, dst);
+                    let (x, lo, hi) = (others.get(first), others.get(first + 1), others.get(first + 2));
+                    for &j in active {
+                        let j = j as usize;
+                        d[j] = match (x[j], lo[j], hi[j]) {
+                            (Val::Missing, _, _) | (_, Val::Missing, _) | (_, _, Val::Missing) => {
+                                Val::Missing
+                            }
+                            (x, lo, hi) => numeric(Func::$f, &[x, lo, hi], at)?,
+                        };
+                    }
+                    return Ok(());
+                })*
+                _ => {}
+            }
+        };
+    }
     numeric1!(AbsInt, AbsFloat, Floor, Ceil, Round);
     numeric2!(MinInt, MaxInt, MinFloat, MaxFloat, RoundTo);
-    if count == 3
-        && matches!(func, Func::ClampInt | Func::ClampFloat)
-        && !(first..first + 3).contains(&dst)
-    {
-        let (d, others) = split_regs(regs, dst);
-        let (x, lo, hi) = (
-            others.get(first),
-            others.get(first + 1),
-            others.get(first + 2),
-        );
-        for &j in active {
-            let j = j as usize;
-            d[j] = match (x[j], lo[j], hi[j]) {
-                (Val::Missing, _, _) | (_, Val::Missing, _) | (_, _, Val::Missing) => Val::Missing,
-                (x, lo, hi) if func == Func::ClampInt => numeric(Func::ClampInt, &[x, lo, hi], at)?,
-                (x, lo, hi) => numeric(Func::ClampFloat, &[x, lo, hi], at)?,
-            };
-        }
-        return Ok(());
-    }
+    numeric3!(ClampInt, ClampFloat);
     let mut args = std::mem::take(&mut s.args);
     let result = (|| {
         for &j in active {
